@@ -1,0 +1,130 @@
+/*
+ * arena.c — the bump allocator that owns everything of one model (and serves protobuf-c
+ * as its ProtobufCAllocator, see model.c). Freeing a model is one call.
+ */
+#include "config.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "internal.h"
+
+#define CHUNK_MIN (64 * 1024)
+#define ALIGN 16
+
+struct chunk {
+	struct chunk *next;
+	size_t size;            /* usable bytes after the header */
+	size_t used;
+	_Alignas(ALIGN) unsigned char mem[];
+};
+
+struct od_arena {
+	struct chunk *head;
+	size_t handed_out;      /* bytes returned to callers, for stats and limits */
+};
+
+struct od_arena *od_arena_new(void)
+{
+	return od_calloc(1, sizeof(struct od_arena));
+}
+
+void od_arena_free(struct od_arena *a)
+{
+	if (!a)
+		return;
+	for (struct chunk *c = a->head, *next; c; c = next) {
+		next = c->next;
+		od_free(c);
+	}
+	od_free(a);
+}
+
+static struct chunk *add_chunk(struct od_arena *a, size_t need)
+{
+	size_t size = need > CHUNK_MIN ? need : CHUNK_MIN;
+	struct chunk *c = od_malloc(sizeof *c + size);
+	if (!c)
+		return NULL;
+	c->size = size;
+	c->used = 0;
+	/* A big one-off block goes behind the current chunk so its free space stays usable. */
+	if (a->head && need > CHUNK_MIN) {
+		c->next = a->head->next;
+		a->head->next = c;
+	} else {
+		c->next = a->head;
+		a->head = c;
+	}
+	return c;
+}
+
+void *od_arena_alloc(struct od_arena *a, size_t n)
+{
+	size_t rounded = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+	struct chunk *c = a->head;
+	if (rounded < n)
+		return NULL;
+	if (!c || c->size - c->used < rounded) {
+		c = add_chunk(a, rounded);
+		if (!c)
+			return NULL;
+	}
+	void *p = c->mem + c->used;
+	c->used += rounded;
+	a->handed_out += rounded;
+	memset(p, 0, n);
+	return p;
+}
+
+void *od_arena_memdup(struct od_arena *a, const void *p, size_t n)
+{
+	void *q = od_arena_alloc(a, n);
+	if (q && n)
+		memcpy(q, p, n);
+	return q;
+}
+
+char *od_arena_strdup(struct od_arena *a, const char *s)
+{
+	return s ? od_arena_memdup(a, s, strlen(s) + 1) : NULL;
+}
+
+char *od_arena_printf(struct od_arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	char *s = od_arena_alloc(a, (size_t)n + 1);
+	if (!s)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+void *od_arena_grow(struct od_arena *a, void *p, size_t n, size_t sz, size_t *cap, size_t want)
+{
+	if (want <= *cap)
+		return p;
+	size_t ncap = *cap ? *cap * 2 : 8, bytes;
+	if (ncap < want)
+		ncap = want;
+	if (od_mul_size(ncap, sz, &bytes))
+		return NULL;
+	void *q = od_arena_alloc(a, bytes);
+	if (!q)
+		return NULL;
+	if (n)
+		memcpy(q, p, n * sz);
+	*cap = ncap;
+	return q;
+}
+
+size_t od_arena_used(const struct od_arena *a)
+{
+	return a ? a->handed_out : 0;
+}

@@ -1,0 +1,60 @@
+/*
+ * fault.c — the library's allocation and write entry points, with test-only hooks that
+ * make the n-th allocation or write fail (configure --disable-fault-injection drops them).
+ */
+#include "config.h"
+#include <errno.h>
+#include <stdlib.h>
+#include "internal.h"
+
+#ifdef OD_FAULT_INJECTION
+static long alloc_left, write_left, alloc_count;
+
+void od_fault_alloc_after(long n) { alloc_left = n; alloc_count = 0; }
+void od_fault_write_after(long n) { write_left = n; }
+long od_fault_alloc_count(void) { return alloc_count; }
+
+/* True when this call is the one that must fail. */
+static int trip(long *left)
+{
+	if (*left <= 0)
+		return 0;
+	if (--*left == 0)
+		return 1;
+	return 0;
+}
+#define ALLOC_FAILS() (alloc_count++, trip(&alloc_left))
+#define WRITE_FAILS() trip(&write_left)
+#else
+#define ALLOC_FAILS() 0
+#define WRITE_FAILS() 0
+#endif
+
+void *od_malloc(size_t n)
+{
+	return ALLOC_FAILS() ? NULL : malloc(n ? n : 1);
+}
+
+void *od_calloc(size_t n, size_t sz)
+{
+	return ALLOC_FAILS() ? NULL : calloc(n ? n : 1, sz ? sz : 1);
+}
+
+void *od_realloc(void *p, size_t n)
+{
+	return ALLOC_FAILS() ? NULL : realloc(p, n ? n : 1);
+}
+
+void od_free(void *p)
+{
+	free(p);
+}
+
+size_t od_fwrite(const void *p, size_t sz, size_t n, FILE *f)
+{
+	if (WRITE_FAILS()) {
+		errno = ENOSPC;
+		return 0;
+	}
+	return fwrite(p, sz, n, f);
+}

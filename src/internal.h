@@ -1,0 +1,37 @@
+/*
+ * internal.h — helpers shared by the library's modules, not exported.
+ */
+#ifndef OD_INTERNAL_H
+#define OD_INTERNAL_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include "od.h"
+
+/* Allocation goes through these so tests can make the n-th allocation fail (fault.c). */
+void *od_malloc(size_t n);
+void *od_calloc(size_t n, size_t sz);
+void *od_realloc(void *p, size_t n);
+void od_free(void *p);
+/* write(2)-like wrapper the writer uses, so tests can simulate a full disk. */
+size_t od_fwrite(const void *p, size_t sz, size_t n, FILE *f);
+
+#ifdef OD_FAULT_INJECTION
+/* Test hooks: fail the n-th allocation (1-based) from now on / the n-th write. 0 disables. */
+void od_fault_alloc_after(long n);
+void od_fault_write_after(long n);
+long od_fault_alloc_count(void);
+#endif
+
+/* Overflow-checked arithmetic for sizes read from files. */
+static inline int od_mul_size(size_t a, size_t b, size_t *out)
+{
+	return __builtin_mul_overflow(a, b, out) ? -1 : 0;
+}
+
+/* Limits on what a file may ask for (documented in README "Limits"). */
+#define OD_MAX_DEPTH_DEFAULT 64      /* nested subgraphs */
+#define OD_MAX_RANK 64               /* tensor dims */
+#define OD_MAX_NUMEL (INT64_C(1) << 40)
+
+#endif
