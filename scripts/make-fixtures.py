@@ -1,0 +1,341 @@
+#!/usr/bin/python3
+# make-fixtures.py: writes the committed test models and values under fixtures/.
+#
+# Run as `/usr/bin/python3 scripts/make-fixtures.py` (Debian's python3-torch 1.13 and
+# python3-onnx 1.12 live under /usr/bin/python3). The output is deterministic: every
+# model is built from a fixed seed, exported to memory (no file names or times reach
+# the protobuf) and written with protobuf's serializer, so running the script twice
+# gives byte-identical files. fixtures/README.md says what each file is for.
+
+import io
+import os
+import shutil
+import sys
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 14
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "fixtures")
+HAND_PRODUCER = ("onnxdiff-fixtures", "1")  # producer of every hand-built model
+
+
+def path(*parts):
+    p = os.path.join(ROOT, *parts)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    return p
+
+
+def write_bytes(rel, data):
+    with open(path(rel), "wb") as f:
+        f.write(data)
+
+
+def write_model(rel, model, check=True):
+    if check:
+        onnx.checker.check_model(model, full_check=True)
+    write_bytes(rel, model.SerializeToString())
+
+
+def write_npy(rel, array, version=None):
+    with open(path(rel), "wb") as f:
+        np.lib.format.write_array(f, np.asarray(array), version=version,
+                                  allow_pickle=False)
+
+
+def export(module, args, input_names, output_names, dynamic_axes=None):
+    """torch.onnx.export into memory; returns the ModelProto."""
+    buf = io.BytesIO()
+    # Parameters keep requires_grad=True during export on purpose: under
+    # torch.no_grad() nn.TransformerEncoderLayer takes its fused fast path
+    # (aten::_transformer_encoder_layer_fwd), which torch 1.13 cannot export.
+    torch.onnx.export(module, args, buf, opset_version=OPSET, do_constant_folding=True,
+                      input_names=input_names, output_names=output_names,
+                      dynamic_axes=dynamic_axes or {})
+    return onnx.load_from_string(buf.getvalue())
+
+
+def rng(seed):
+    return np.random.RandomState(seed)
+
+
+# ---------------------------------------------------------------- seed
+
+class MyModel(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(4, 4)
+
+    def forward(self, x, mask):
+        return self.linear(x) * mask
+
+
+class Wrapped(nn.Module):
+    """Holds the model as self.m and a frozen value as the buffer self.<name>."""
+
+    def __init__(self, m, name, value):
+        super().__init__()
+        self.m = m
+        self.name = name
+        self.register_buffer(name, value)
+
+    def forward(self, x):
+        return self.m(x, getattr(self, self.name))
+
+
+def make_seed():
+    torch.manual_seed(0)
+    model = MyModel().eval()
+    mask = np.array([[1, 0, 1, 1]], dtype=np.float32)
+    x = rng(1).uniform(-1, 1, size=(2, 4)).astype(np.float32)
+    batch = {"x": {0: "batch"}, "y": {0: "batch"}}
+    with_mask = export(model, (torch.from_numpy(x), torch.from_numpy(mask)),
+                       ["x", "mask"], ["y"], batch)
+    wrapper = export(Wrapped(model, "mask", torch.from_numpy(mask)),
+                     (torch.from_numpy(x),), ["x"], ["y"], batch)
+    write_model("seed/with_mask.onnx", with_mask)
+    write_model("seed/wrapper.onnx", wrapper)
+    write_model("seed/renamed.onnx", renamed(with_mask, keep_interface=True))
+    write_model("seed/renamed-io.onnx", renamed(with_mask, keep_interface=False))
+    write_npy("seed/mask.npy", mask)
+    write_npy("seed/x.npy", x)
+    return with_mask
+
+
+# ---------------------------------------------------------------- hidden
+
+class Recurrent(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(4, 5, batch_first=True)
+        self.head = nn.Linear(5, 2)
+
+    def forward(self, x, hidden_state=None):
+        # nn.GRU starts from zeros when hidden_state is None
+        out, h_n = self.gru(x, hidden_state)
+        return self.head(out), h_n
+
+
+def make_hidden():
+    torch.manual_seed(0)
+    model = Recurrent().eval()
+    x = rng(2).uniform(-1, 1, size=(2, 3, 4)).astype(np.float32)
+    hidden = (rng(3).uniform(-1, 1, size=(1, 2, 5)) * 0.5).astype(np.float32)
+    # batch is shared by x and hidden_state: freezing hidden_state fixes it everywhere
+    dyn = {"x": {0: "batch"}, "hidden_state": {1: "batch"},
+           "y": {0: "batch"}, "h_n": {1: "batch"}}
+    with_hidden = export(model, (torch.from_numpy(x), torch.from_numpy(hidden)),
+                         ["x", "hidden_state"], ["y", "h_n"], dyn)
+    wrapper = export(Wrapped(model, "hidden_state", torch.from_numpy(hidden)),
+                     (torch.from_numpy(x),), ["x"], ["y", "h_n"])
+    write_model("hidden/with_hidden.onnx", with_hidden)
+    write_model("hidden/wrapper.onnx", wrapper)
+    write_npy("hidden/hidden_state.npy", hidden)
+    write_npy("hidden/x.npy", x)
+
+
+# ---------------------------------------------------------------- transformer
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        layer = nn.TransformerEncoderLayer(d_model=16, nhead=2, dim_feedforward=32,
+                                           dropout=0.0, batch_first=True)
+        self.enc = nn.TransformerEncoder(layer, num_layers=1, enable_nested_tensor=False)
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, x, attention_mask):
+        # the Hugging Face pattern: int64 [batch, seq] of ones/zeros turned into an
+        # additive float mask, plus the boolean key padding mask
+        b, n = attention_mask.shape
+        ext = (1.0 - attention_mask[:, None, None, :].float()) * -10000.0
+        ext = ext.expand(b, 2, n, n).reshape(b * 2, n, n)
+        padding = attention_mask == 0
+        return self.head(self.enc(x, mask=ext, src_key_padding_mask=padding))
+
+
+def make_transformer():
+    torch.manual_seed(0)
+    model = Encoder().eval()
+    x = rng(4).uniform(-1, 1, size=(1, 8, 16)).astype(np.float32)
+    mask = np.ones((1, 8), dtype=np.int64)
+    with_mask = export(model, (torch.from_numpy(x), torch.from_numpy(mask)),
+                       ["x", "attention_mask"], ["y"])
+    wrapper = export(Wrapped(model, "attention_mask", torch.from_numpy(mask)),
+                     (torch.from_numpy(x),), ["x"], ["y"])
+    write_model("transformer/with_mask.onnx", with_mask)
+    write_model("transformer/wrapper.onnx", wrapper)
+    write_model("transformer/renamed.onnx", renamed(with_mask, keep_interface=True))
+    write_npy("transformer/attention_mask.npy", mask)
+    write_npy("transformer/x.npy", x)
+
+
+# ---------------------------------------------------------------- if
+
+class Branchy(nn.Module):
+    def forward(self, x, flag):
+        if bool(flag > 0):
+            return x * 2 + 1
+        else:
+            return torch.relu(x) - 3
+
+
+def make_if():
+    model = torch.jit.script(Branchy())
+    x = rng(5).uniform(-1, 1, size=(2, 3)).astype(np.float32)
+    flag = np.array(1, dtype=np.int64)  # the export declares flag as int64 scalar
+    exported = export(model, (torch.from_numpy(x), torch.from_numpy(flag)),
+                      ["x", "flag"], ["y"], {"x": {0: "batch"}, "y": {0: "batch"}})
+    ifs = [n for n in exported.graph.node if n.op_type == "If"]
+    if len(ifs) != 1 or {a.name for a in ifs[0].attribute} != {"then_branch", "else_branch"}:
+        sys.exit("make-fixtures: if/model.onnx has no If node with two branches")
+    write_model("if/model.onnx", exported)
+    write_npy("if/flag.npy", flag)
+    write_npy("if/flag0.npy", np.array(0, dtype=np.int64))
+    write_npy("if/x.npy", x)
+
+
+# ---------------------------------------------------------------- renaming
+
+def renamed(model, keep_interface):
+    """A copy with every tensor and node renamed and the nodes in another valid
+    topological order (Kahn's algorithm, always taking the ready node that came
+    last in the original list). Graph inputs and outputs keep their names when
+    keep_interface is set. Initializers are listed in reverse order."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    g = m.graph
+    interface = {v.name for v in list(g.input) + list(g.output)} if keep_interface else set()
+    names = {}
+
+    def nm(old):
+        if old == "" or old in interface:
+            return old
+        if old not in names:
+            names[old] = "t%d" % len(names)
+        return names[old]
+
+    for v in g.input:
+        v.name = nm(v.name)
+    for t in g.initializer:
+        t.name = nm(t.name)
+    order = topo_reversed(g)
+    for i, node in enumerate(order):
+        node.name = "node%d" % i
+        node.input[:] = [nm(s) for s in node.input]
+        node.output[:] = [nm(s) for s in node.output]
+    for v in list(g.output) + list(g.value_info):
+        v.name = nm(v.name)
+    inits = list(reversed(g.initializer))
+    del g.node[:]
+    g.node.extend(order)
+    del g.initializer[:]
+    g.initializer.extend(inits)
+    onnx.checker.check_model(m, full_check=True)
+    return m
+
+
+def topo_reversed(g):
+    nodes = [onnx.NodeProto() for _ in g.node]
+    for copy, node in zip(nodes, g.node):
+        copy.CopyFrom(node)
+    producer = {out: i for i, n in enumerate(nodes) for out in n.output}
+    deps = [{producer[s] for s in n.input if s in producer} for n in nodes]
+    done, order = set(), []
+    while len(order) < len(nodes):
+        ready = [i for i in range(len(nodes)) if i not in done and deps[i] <= done]
+        pick = max(ready)
+        done.add(pick)
+        order.append(nodes[pick])
+    return order
+
+
+# ---------------------------------------------------------------- bad
+
+def hand_model(nodes, inputs, outputs, initializers=()):
+    graph = helper.make_graph(nodes, "bad", inputs, outputs, list(initializers))
+    model = helper.make_model(graph, producer_name=HAND_PRODUCER[0],
+                              opset_imports=[helper.make_opsetid("", OPSET)])
+    model.producer_version = HAND_PRODUCER[1]
+    model.ir_version = 7
+    return model
+
+
+def vi(name, dims):
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, dims)
+
+
+def make_bad(with_mask):
+    write_bytes("bad/empty.onnx", b"")
+    write_bytes("bad/random.onnx", rng(6).bytes(256))
+    data = with_mask.SerializeToString()
+    write_bytes("bad/truncated.onnx", data[:len(data) // 2])
+    tensor = numpy_helper.from_array(np.arange(6, dtype=np.float32).reshape(2, 3), "t")
+    write_bytes("bad/not-a-model.onnx", tensor.SerializeToString())
+    no_graph = onnx.ModelProto(ir_version=7, producer_name=HAND_PRODUCER[0],
+                               producer_version=HAND_PRODUCER[1])
+    no_graph.opset_import.extend([helper.make_opsetid("", OPSET)])
+    write_bytes("bad/no-graph.onnx", no_graph.SerializeToString())
+
+    dangling = hand_model([helper.make_node("Add", ["x", "ghost"], ["y"], name="add")],
+                          [vi("x", [2])], [vi("y", [2])])
+    write_model("bad/dangling.onnx", dangling, check=False)
+    cycle = hand_model([helper.make_node("Add", ["x", "b"], ["a"], name="add"),
+                        helper.make_node("Relu", ["a"], ["b"], name="relu")],
+                       [vi("x", [2])], [vi("b", [2])])
+    write_model("bad/cycle.onnx", cycle, check=False)
+    duplicate = hand_model([helper.make_node("Relu", ["x"], ["y"], name="relu"),
+                            helper.make_node("Neg", ["x"], ["y"], name="neg")],
+                           [vi("x", [2])], [vi("y", [2])])
+    write_model("bad/duplicate.onnx", duplicate, check=False)
+    # helper.make_tensor refuses a size mismatch, so build the TensorProto by hand
+    w = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[2, 3],
+                    raw_data=np.array([1, 2], dtype="<f4").tobytes())
+    bad_dims = hand_model([helper.make_node("Add", ["x", "w"], ["y"], name="add")],
+                          [vi("x", [2, 3])], [vi("y", [2, 3])], [w])
+    write_model("bad/bad-dims.onnx", bad_dims, check=False)
+
+    with open(path("bad/lying.npy"), "wb") as f:
+        np.lib.format.write_array_header_1_0(
+            f, {"descr": "<f4", "fortran_order": False, "shape": (100, 4)})
+        f.write(np.ones(4, dtype="<f4").tobytes())
+    write_npy("bad/mask-int.npy", np.array([[1, 0, 1, 1]], dtype=np.int32))
+
+
+# ---------------------------------------------------------------- npy variants
+
+def make_npy():
+    mask = np.array([[1, 0, 1, 1]], dtype=np.float32)
+    write_npy("npy/mask-v1.npy", mask, version=(1, 0))
+    write_npy("npy/mask-v2.npy", mask, version=(2, 0))
+    write_npy("npy/mask-v3.npy", mask, version=(3, 0))
+    write_npy("npy/mask-f64.npy", mask.astype(np.float64))
+    write_npy("npy/mask-bool.npy", mask.astype(np.bool_))
+    write_npy("npy/mask-be.npy", mask.astype(">f4"))
+    write_npy("npy/scalar-i64.npy", np.array(3, dtype=np.int64))
+    write_npy("npy/fortran-2x3.npy", np.asfortranarray(np.arange(6, dtype=np.float32).reshape(2, 3)))
+    write_npy("npy/empty-0x4.npy", np.zeros((0, 4), dtype=np.float32))
+
+
+SUBDIRS = ("seed", "hidden", "transformer", "if", "bad", "npy")
+
+
+def main():
+    for sub in SUBDIRS:  # start clean so no stale file survives a rename
+        shutil.rmtree(os.path.join(ROOT, sub), ignore_errors=True)
+    np.random.seed(0)
+    torch.manual_seed(0)
+    torch.use_deterministic_algorithms(True)
+    with_mask = make_seed()
+    make_hidden()
+    make_transformer()
+    make_if()
+    make_bad(with_mask)
+    make_npy()
+
+
+if __name__ == "__main__":
+    main()
