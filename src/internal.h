@@ -23,6 +23,7 @@ void od_fault_write_after(long n);
 long od_fault_alloc_count(void);
 #endif
 
+
 /* Overflow-checked arithmetic for sizes read from files. */
 static inline int od_mul_size(size_t a, size_t b, size_t *out)
 {
@@ -34,4 +35,19 @@ static inline int od_mul_size(size_t a, size_t b, size_t *out)
 #define OD_MAX_RANK 64               /* tensor dims */
 #define OD_MAX_NUMEL (INT64_C(1) << 40)
 
+
+
+/* ---- a string -> size_t hash map (open addressing), for name lookups (map.c) ---------- */
+struct od_map {
+	size_t cap, n;          /* cap is a power of two */
+	const char **keys;      /* borrowed, not copied */
+	size_t *vals;
+};
+int od_map_init(struct od_map *m, size_t expected);   /* 0 or OD_ENOMEM */
+void od_map_done(struct od_map *m);
+/* Inserts key -> val; returns 1 when key was already there (its value is left alone),
+ * 0 when inserted, OD_ENOMEM. */
+int od_map_put(struct od_map *m, const char *key, size_t val);
+/* True when found; *val receives the value. */
+bool od_map_get(const struct od_map *m, const char *key, size_t *val);
 #endif

@@ -256,11 +256,13 @@ struct od_graph {
 struct od_opset {
 	const char *domain;     /* "" for ai.onnx */
 	int64_t version;
+	const void *src;        /* Onnx__OperatorSetIdProto, reused while unchanged */
 };
 
 struct od_prop {
 	const char *key;
 	const char *value;
+	const void *src;        /* Onnx__StringStringEntryProto, reused while unchanged */
 };
 
 struct od_function {
@@ -327,6 +329,40 @@ int od_model_serialize(struct od_model *m, void **buf, size_t *len, struct od_ct
 /* Structural validation the loader runs: unique value names, defined inputs, acyclic.
  * Also usable after a rewrite. */
 int od_model_validate(const struct od_model *m, struct od_ctx *ctx);
+
+/* ---- rendering ------------------------------------------------------------------------- */
+
+/* Renderers write through this callback (stdout in the CLI, a pane in the TUI, a buffer in
+ * tests); a non-zero return stops them and is passed back. */
+typedef int (*od_write_fn)(void *priv, const char *buf, size_t len);
+
+/* What `onnxdiff show` prints: text for people, JSON ("schema": "onnxdiff-show/1"). */
+int od_show_text(struct od_model *m, od_write_fn out, void *priv);
+int od_show_json(struct od_model *m, od_write_fn out, void *priv);
+
+/* The interface assertions of `onnxdiff check` (and `freeze --expect-inputs`). NULL lists
+ * are not checked; an empty list given by the user is a list of zero names. */
+struct od_check_spec {
+	const char *const *inputs;   /* exactly these graph inputs (any order) */
+	size_t n_inputs;
+	bool check_inputs;
+	const char *const *outputs;  /* exactly these graph outputs */
+	size_t n_outputs;
+	bool check_outputs;
+	const char *const *absent;   /* no graph input of these names */
+	size_t n_absent;
+	const char *const *present;  /* graph inputs that must exist */
+	size_t n_present;
+	const char *const *no_ops;   /* no node of these op types, in any subgraph either */
+	size_t n_no_ops;
+};
+/* Writes one line per failed assertion through out; returns how many failed (>= 0) or a
+ * negative error from out. */
+int od_check(const struct od_model *m, const struct od_check_spec *spec, od_write_fn out,
+             void *priv);
+
+/* Opset version the model imports for domain ("" and "ai.onnx" are the same); 0 if none. */
+int64_t od_model_opset(const struct od_model *m, const char *domain);
 
 /* ---- graph helpers (graph.c) ----------------------------------------------------------- */
 

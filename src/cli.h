@@ -1,0 +1,36 @@
+/*
+ * cli.h — what the command-line front end's commands share: the command table, error
+ * reporting in git's style, and small argument helpers. Not part of the library.
+ */
+#ifndef OD_CLI_H
+#define OD_CLI_H
+
+#include <stdio.h>
+#include "od.h"
+
+/* Exit statuses, as diff(1). */
+enum { CLI_SAME = 0, CLI_DIFFERENT = 1, CLI_TROUBLE = 2 };
+
+/* Every command: name, summary, handler. main.c dispatches; --help lists them in order. */
+#define CLI_COMMANDS(X) \
+	X(show,     "list what a model contains") \
+	X(check,    "assert a model's inputs, outputs and operators (for CI)") \
+
+#define CLI_DECLARE(name, summary) int cmd_##name(int argc, char **argv);
+CLI_COMMANDS(CLI_DECLARE)
+#undef CLI_DECLARE
+
+/* Prints "error: <msg>" on stderr and returns CLI_TROUBLE. */
+int cli_error(const char *fmt, ...) OD_PRINTF(1, 2);
+/* Prints "usage: onnxdiff <usage>" on stderr and returns CLI_TROUBLE. */
+int cli_usage(const char *usage);
+/* od_write_fn for a FILE * (priv). */
+int cli_write_file(void *priv, const char *buf, size_t len);
+/* Loads a model, reporting failure on stderr; returns 0 or CLI_TROUBLE. */
+int cli_load(const char *path, struct od_model **out);
+/* Splits a comma-separated list in place into a malloc'd array (caller frees the array). */
+const char **cli_split(char *list, size_t *n);
+/* Whether to colour: mode "auto"/"always"/"never" (NULL = auto), honouring NO_COLOR. */
+int cli_color(const char *mode, FILE *f);
+
+#endif

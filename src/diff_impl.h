@@ -1,0 +1,196 @@
+/*
+ * diff_impl.h — what the diff modules share and nothing outside them sees:
+ *
+ *   diff_util.c      hashing, a u64 -> u32 map, text helpers
+ *   diff_ops.c       operator facts as data: attribute defaults, commutativity (bsearch)
+ *   diff_sig.c       per-graph value tables, topological order, signatures bottom-up/top-down
+ *   diff_match.c     node matching: anchors, extension to neighbours, per-op alignment
+ *   diff_change.c    the change list of one matched graph pair
+ *   diff.c           od_diff(): sides, interface pairing, the queue of graph pairs, stats
+ */
+#ifndef OD_DIFF_IMPL_H
+#define OD_DIFF_IMPL_H
+
+#include <stdint.h>
+#include "diff.h"
+#include "internal.h"
+
+#define NONE32 UINT32_MAX
+
+/* ---- hashing ------------------------------------------------------------------------ */
+
+static inline uint64_t dh_mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	return x ^ (x >> 31);
+}
+
+/* Order-sensitive combination. */
+static inline uint64_t dh_comb(uint64_t h, uint64_t v)
+{
+	return dh_mix(h ^ (v + UINT64_C(0x9e3779b97f4a7c15) + (h << 6) + (h >> 2)));
+}
+
+uint64_t diff_hash_str(const char *s);
+uint64_t diff_hash_bytes(const void *p, size_t n);
+
+/* ---- a u64 -> u32 map in an arena (open addressing; sized once, never grows) -------- */
+
+struct dmap {
+	size_t mask;
+	uint64_t *keys;
+	uint32_t *vals;         /* NONE32: empty slot */
+};
+
+int diff_map_init(struct dmap *m, struct od_arena *a, size_t expected);
+/* The slot of key, inserted with value NONE32 when new (the caller fills it). */
+uint32_t *diff_map_slot(struct dmap *m, uint64_t key);
+uint32_t diff_map_get(const struct dmap *m, uint64_t key);
+
+/* ---- operator facts (diff_ops.c) ------------------------------------------------------ */
+
+/* Calls fn for each default attribute of (domain, op) valid at opset that n does not set. */
+void diff_op_defaults(const struct od_node *n, int64_t opset,
+                      void (*fn)(const struct od_attr *def, void *priv), void *priv);
+/* The default of attribute name for this node at opset, or NULL; *tmp receives it. */
+const struct od_attr *diff_op_default(const struct od_node *n, int64_t opset,
+                                      const char *name, struct od_attr *tmp);
+bool diff_op_commutative(const char *domain, const char *op);
+
+/* ---- per-graph tables (diff_sig.c) ---------------------------------------------------- */
+
+enum { V_INPUT, V_INIT, V_NODE, V_UNDEF };
+
+struct dside;
+
+/* One value (tensor name) of a graph. */
+struct dval {
+	const char *name;
+	struct dside *side;     /* graph that defines it */
+	uint8_t kind;           /* V_* */
+	bool is_input;          /* V_INIT also listed in graph.input (overridable default) */
+	uint32_t idx;           /* V_INPUT: g->inputs; V_INIT: g->inits; V_NODE: g->nodes */
+	uint32_t port;          /* V_NODE: output index */
+	uint32_t cons, n_cons;  /* its consumers: side->cons[cons .. cons + n_cons) */
+	uint32_t n_graph_out;   /* times listed in graph.output */
+	uint64_t bu, td;        /* signatures */
+};
+
+/* A consumer of a value: node index and input port (IMPLICIT: read inside a subgraph). */
+#define IMPLICIT NONE32
+struct dedge {
+	uint32_t node, port;
+};
+
+/* One graph (main graph, subgraph or function body) of one model. */
+struct dside {
+	const struct od_graph *g;
+	struct dside *parent;   /* enclosing graph, NULL at the top and for functions */
+	const struct od_function *func; /* function whose body this is, or NULL */
+	int depth;
+	int64_t onnx_opset;     /* version of ai.onnx imported where this graph lives */
+	struct od_map names;    /* name -> index into vals */
+	size_t n_vals;
+	struct dval *vals;      /* inputs, initializers, node outputs (in that order) */
+	uint32_t *in_start;     /* n_nodes + 1: node k's inputs are ins[in_start[k] ...] */
+	struct dval **ins;      /* NULL for an omitted optional input; may point into an
+	                           enclosing graph's vals (outer scope) */
+	uint32_t *dep_start;    /* n_nodes + 1: values read by the node's subgraphs */
+	struct dval **deps;
+	uint32_t *out_start;    /* n_nodes + 1: node k's outputs are vals[out_start[k] ...] */
+	struct dedge *cons;
+	struct dval **gouts;    /* g->n_outputs: the values the graph returns */
+	size_t n_real_in;       /* graph inputs that are not initializers */
+	uint32_t *real_in;      /* their indices in g->inputs */
+	uint32_t *real_pos;     /* g->n_inputs: position among real inputs, or NONE32 */
+	uint32_t *topo;         /* node indices in topological order */
+	uint32_t *topo_pos;     /* node index -> position in topo */
+	uint64_t *op_h;         /* per node: hash of op_type and domain */
+	uint64_t *attr_h;       /* per node: canonical attributes, defaults explicit */
+	uint64_t *bu, *td;      /* per node signatures */
+	uint32_t *match;        /* per node: index of the partner node, NONE32 */
+	uint32_t *child_start;  /* n_nodes + 1: subgraphs of node k (GRAPH/GRAPHS attributes
+	                           in attribute order) are child[child_start[k] ...] */
+	struct dside **child;
+	const char **child_attr;/* attribute name of each child */
+	size_t n_outer;         /* values of enclosing graphs this graph (or below) reads */
+	struct dval **outer;
+	uint64_t gsig;          /* signature of the whole graph (for its owner's node) */
+	uint64_t *in_class;     /* per real input: its class (paired position) */
+	uint64_t *out_class;    /* per graph output */
+	struct dside *next_all; /* every side of a model, for freeing */
+};
+
+/* The state of one od_diff() call. */
+struct dstate {
+	struct od_model *ma, *mb;
+	struct od_diff_opts opts;
+	struct od_arena *tmp;   /* working memory, freed at the end */
+	struct od_diff *d;      /* the result (its arena) */
+	struct dside *all;      /* every side built, for freeing their maps */
+	struct dmap consts;     /* content hash -> bit 1: in A, bit 2: in B */
+	size_t cap_changes, cap_graphs;
+	struct od_ctx *ctx;
+};
+
+/* Builds the side of g (and of every subgraph below it). */
+int diff_side_build(struct dstate *st, const struct od_graph *g, struct dside *parent,
+                    int64_t onnx_opset, int depth, struct dside **out);
+/* Records the content hashes of every constant of side (and below) with bit. */
+int diff_side_consts(struct dstate *st, struct dside *s, uint32_t bit);
+/* Signatures bottom-up then top-down of side and every side below it. in_class and
+ * out_class must be set for side (children use positions). */
+void diff_side_sign(struct dstate *st, struct dside *s);
+/* Canonical hash of one attribute of node k of s (graphs through their side's gsig). */
+uint64_t diff_attr_hash(struct dstate *st, const struct od_attr *a, const struct dside *s,
+                        uint32_t k);
+/* True when the node is a Constant carrying a tensor; *t receives it. */
+bool diff_node_const(const struct od_node *n, struct od_tensor **t);
+/* Classes for a graph's interface when positions are all that pairs them. */
+int diff_side_positional(struct dstate *st, struct dside *s);
+
+/* ---- matching (diff_match.c) ----------------------------------------------------------- */
+
+int diff_match(struct dstate *st, struct dside *a, struct dside *b);
+/* True when va (in A) and vb (in B) are the same value for the purpose of a port. */
+bool diff_val_equiv(const struct dval *va, const struct dval *vb, const uint32_t *init_pair_a);
+
+/* ---- change list (diff_change.c) ------------------------------------------------------ */
+
+/* One pair of graphs being compared. */
+struct dpair {
+	struct dside *a, *b;
+	const char *path;
+	int depth;
+	uint32_t *in_pair_a, *in_pair_b;     /* real inputs: partner index in real_in, NONE32 */
+	uint32_t *out_pair_a, *out_pair_b;   /* graph outputs */
+	uint32_t *init_pair_a, *init_pair_b; /* initializers */
+	size_t graph_index;                  /* in d->graphs */
+};
+
+int diff_pair_interface(struct dstate *st, struct dpair *p, bool by_name);
+int diff_pair_inits(struct dstate *st, struct dpair *p);
+int diff_pair_changes(struct dstate *st, struct dpair *p);
+int diff_model_changes(struct dstate *st);
+struct od_change *diff_add(struct dstate *st, int kind, int what, const char *path);
+
+/* ---- text (diff_util.c) ----------------------------------------------------------------- */
+
+/* "float[N,3]" for a tensor value, its type_str otherwise; into arena a. */
+const char *diff_value_type(struct od_arena *a, const struct od_value *v);
+/* "float[4,4]" for a tensor. */
+const char *diff_tensor_type(struct od_arena *a, const struct od_tensor *t);
+/* An attribute value: "1", "0.5", "'NOTSET'", "[1,1]", "float[2] #1a2b3c4d", "<graph>". */
+const char *diff_attr_text(struct od_arena *a, const struct od_attr *at);
+/* What feeds a value: "graph input 'mask' float[1,4]", "Gemm '/linear/Gemm'". */
+const char *diff_val_text(struct od_arena *a, const struct dval *v);
+/* "Gemm '/linear/Gemm'" or "Gemm #3" for an unnamed node. */
+const char *diff_node_label(struct od_arena *a, const struct od_graph *g, uint32_t k);
+/* Differences between two tensors of equal dtype and shape, under atol/rtol. */
+void diff_tensor_delta(const struct od_tensor *a, const struct od_tensor *b, double atol,
+                       double rtol, struct od_tensor_delta *out);
+
+#endif

@@ -1,0 +1,255 @@
+/*
+ * diff_util.c — small pieces the diff modules share: hashing, a fixed-size u64 -> u32
+ * map in an arena, and the text that describes values, attributes and tensors in changes.
+ */
+#include "config.h"
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <xxhash.h>
+#include "diff_impl.h"
+
+uint64_t diff_hash_str(const char *s)
+{
+	return s ? XXH3_64bits(s, strlen(s)) : UINT64_C(0x5bd1e995);
+}
+
+uint64_t diff_hash_bytes(const void *p, size_t n)
+{
+	return XXH3_64bits(p, n);
+}
+
+/* ---- map ------------------------------------------------------------------------------- */
+
+int diff_map_init(struct dmap *m, struct od_arena *a, size_t expected)
+{
+	size_t cap = 16;
+	while (cap < expected * 2 + 1)
+		cap *= 2;
+	m->mask = cap - 1;
+	m->keys = od_arena_alloc(a, cap * sizeof *m->keys);
+	m->vals = od_arena_alloc(a, cap * sizeof *m->vals);
+	if (!m->keys || !m->vals)
+		return OD_ENOMEM;
+	memset(m->vals, 0xff, cap * sizeof *m->vals);
+	return 0;
+}
+
+uint32_t *diff_map_slot(struct dmap *m, uint64_t key)
+{
+	size_t i = (size_t)dh_mix(key) & m->mask;
+	while (m->vals[i] != NONE32 && m->keys[i] != key)
+		i = (i + 1) & m->mask;
+	m->keys[i] = key;
+	return &m->vals[i];
+}
+
+uint32_t diff_map_get(const struct dmap *m, uint64_t key)
+{
+	size_t i = (size_t)dh_mix(key) & m->mask;
+	while (m->vals[i] != NONE32) {
+		if (m->keys[i] == key)
+			return m->vals[i];
+		i = (i + 1) & m->mask;
+	}
+	return NONE32;
+}
+
+/* ---- text ------------------------------------------------------------------------------ */
+
+/* A growing string in an arena: enough for the short texts of changes. */
+struct sbuf {
+	char buf[1024];
+	size_t len;
+};
+
+static void sb_add(struct sbuf *b, const char *fmt, ...) OD_PRINTF(2, 3);
+static void sb_add(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	if (b->len >= sizeof b->buf - 1)
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(b->buf + b->len, sizeof b->buf - b->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		b->len += (size_t)n;
+	if (b->len >= sizeof b->buf - 1) {
+		b->len = sizeof b->buf - 1;
+		memcpy(b->buf + b->len - 3, "...", 3);
+	}
+}
+
+static void sb_dims(struct sbuf *b, int n, const int64_t *dims, const struct od_dim *sym)
+{
+	sb_add(b, "[");
+	for (int i = 0; i < n; i++) {
+		const char *sep = i ? "," : "";
+		if (sym && sym[i].param)
+			sb_add(b, "%s%s", sep, sym[i].param);
+		else if (sym && sym[i].value < 0)
+			sb_add(b, "%s?", sep);
+		else
+			sb_add(b, "%s%" PRId64, sep, sym ? sym[i].value : dims[i]);
+	}
+	sb_add(b, "]");
+}
+
+const char *diff_value_type(struct od_arena *a, const struct od_value *v)
+{
+	struct sbuf b = {.len = 0};
+	if (v->kind != OD_TYPE_TENSOR)
+		return od_arena_strdup(a, v->type_str ? v->type_str : "?");
+	sb_add(&b, "%s", od_dtype_name(v->dtype));
+	if (v->rank >= 0)
+		sb_dims(&b, v->rank, NULL, v->dims);
+	return od_arena_strdup(a, b.buf);
+}
+
+const char *diff_tensor_type(struct od_arena *a, const struct od_tensor *t)
+{
+	struct sbuf b = {.len = 0};
+	sb_add(&b, "%s", od_dtype_name(t->dtype));
+	sb_dims(&b, t->ndims, t->dims, NULL);
+	return od_arena_strdup(a, b.buf);
+}
+
+static void sb_float(struct sbuf *b, double f)
+{
+	char tmp[64];
+	snprintf(tmp, sizeof tmp, "%.9g", f);
+	/* Keep floats recognisable as floats: 1 -> 1.0 */
+	if (!strpbrk(tmp, ".eEn"))
+		strcat(tmp, ".0");
+	sb_add(b, "%s", tmp);
+}
+
+static void sb_string(struct sbuf *b, struct od_bytes s)
+{
+	sb_add(b, "'%.*s'", (int)(s.len > 200 ? 200 : s.len), (const char *)s.data);
+}
+
+/* A few leading elements of a small tensor, so a changed scalar shows its value. */
+static void sb_tensor(struct sbuf *b, struct od_tensor *t)
+{
+	sb_add(b, "%s", od_dtype_name(t->dtype));
+	sb_dims(b, t->ndims, t->dims, NULL);
+	if (t->numel <= 8 && t->dtype != OD_STRING && t->data && od_dtype_size(t->dtype)) {
+		sb_add(b, " {");
+		for (int64_t i = 0; i < t->numel; i++) {
+			double v = od_tensor_get_f64(t, i);
+			sb_add(b, "%s", i ? "," : "");
+			if (od_dtype_is_float(t->dtype))
+				sb_float(b, v);
+			else
+				sb_add(b, "%.17g", v);
+		}
+		sb_add(b, "}");
+	} else {
+		sb_add(b, " #%08" PRIx64, od_tensor_hash(t) >> 32);
+	}
+}
+
+const char *diff_attr_text(struct od_arena *a, const struct od_attr *at)
+{
+	struct sbuf b = {.len = 0};
+	switch (at->type) {
+	case OD_ATTR_FLOAT: sb_float(&b, at->f); break;
+	case OD_ATTR_INT: sb_add(&b, "%" PRId64, at->i); break;
+	case OD_ATTR_STRING: sb_string(&b, at->s); break;
+	case OD_ATTR_TENSOR: if (at->t) sb_tensor(&b, at->t); break;
+	case OD_ATTR_GRAPH: sb_add(&b, "<graph>"); break;
+	case OD_ATTR_FLOATS:
+	case OD_ATTR_INTS:
+	case OD_ATTR_STRINGS:
+		sb_add(&b, "[");
+		for (size_t i = 0; i < at->n; i++) {
+			sb_add(&b, "%s", i ? "," : "");
+			if (at->type == OD_ATTR_FLOATS)
+				sb_float(&b, at->floats[i]);
+			else if (at->type == OD_ATTR_INTS)
+				sb_add(&b, "%" PRId64, at->ints[i]);
+			else
+				sb_string(&b, at->strings[i]);
+		}
+		sb_add(&b, "]");
+		break;
+	case OD_ATTR_TENSORS: sb_add(&b, "<%zu tensors>", at->n); break;
+	case OD_ATTR_GRAPHS: sb_add(&b, "<%zu graphs>", at->n); break;
+	default: sb_add(&b, "<attribute type %d>", at->type); break;
+	}
+	if (at->ref_attr_name)
+		sb_add(&b, "%s@%s", b.len ? " " : "", at->ref_attr_name);
+	return od_arena_strdup(a, b.buf);
+}
+
+const char *diff_node_label(struct od_arena *a, const struct od_graph *g, uint32_t k)
+{
+	const struct od_node *n = g->nodes[k];
+	const char *dom = n->domain && *n->domain ? n->domain : NULL;
+	if (n->name && *n->name)
+		return od_arena_printf(a, "%s%s%s '%s'", dom ? dom : "", dom ? "." : "", n->op_type,
+		                       n->name);
+	return od_arena_printf(a, "%s%s%s #%u", dom ? dom : "", dom ? "." : "", n->op_type, k);
+}
+
+const char *diff_val_text(struct od_arena *a, const struct dval *v)
+{
+	const struct od_graph *g = v->side->g;
+	switch (v->kind) {
+	case V_INPUT:
+		return od_arena_printf(a, "graph input '%s' %s", v->name,
+		                       diff_value_type(a, g->inputs[v->idx]));
+	case V_INIT:
+		return od_arena_printf(a, "initializer '%s' %s", v->name,
+		                       diff_tensor_type(a, g->inits[v->idx]));
+	case V_NODE: {
+		struct od_tensor *t;
+		const struct od_node *n = g->nodes[v->idx];
+		if (diff_node_const(n, &t))
+			return od_arena_printf(a, "%s %s", diff_node_label(a, g, v->idx),
+			                       diff_tensor_type(a, t));
+		if (n->n_outputs > 1)
+			return od_arena_printf(a, "%s output %u", diff_node_label(a, g, v->idx), v->port);
+		return diff_node_label(a, g, v->idx);
+	}
+	default:
+		return od_arena_printf(a, "undefined '%s'", v->name);
+	}
+}
+
+/* ---- tensor deltas ----------------------------------------------------------------------- */
+
+void diff_tensor_delta(const struct od_tensor *a, const struct od_tensor *b, double atol,
+                       double rtol, struct od_tensor_delta *out)
+{
+	memset(out, 0, sizeof *out);
+	out->first_diff = -1;
+	if (a->dtype != b->dtype || a->ndims != b->ndims || a->numel != b->numel ||
+	    (a->ndims && memcmp(a->dims, b->dims, (size_t)a->ndims * sizeof *a->dims)))
+		return;
+	if (a->dtype == OD_STRING || !a->data || !b->data || !od_dtype_size(a->dtype) ||
+	    a->dtype == OD_COMPLEX64 || a->dtype == OD_COMPLEX128)
+		return;
+	out->compared = true;
+	out->numel = a->numel;
+	for (int64_t i = 0; i < a->numel; i++) {
+		double x = od_tensor_get_f64(a, i), y = od_tensor_get_f64(b, i);
+		if (x == y || (isnan(x) && isnan(y)))
+			continue;
+		double d = fabs(x - y);
+		if (isnan(d))
+			d = INFINITY;
+		if (d > out->max_abs)
+			out->max_abs = d;
+		if (x != 0 && d / fabs(x) > out->max_rel)
+			out->max_rel = d / fabs(x);
+		if (d <= atol + rtol * fabs(y))
+			continue;
+		if (out->first_diff < 0)
+			out->first_diff = i;
+		out->n_diff++;
+	}
+}

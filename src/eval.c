@@ -1,0 +1,232 @@
+/*
+ * eval.c — the operator table and the one entry point that looks a node up in it, checks
+ * what every kernel would otherwise check (input and output counts, payload sizes, the
+ * dtype claim) and calls the kernel. The kernels themselves live in eval_*.c by family.
+ */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include "eval_internal.h"
+
+#define K EV_OPSET_KNOWN
+#define V EV_VARIADIC
+#define BOOL_ OD_DT(OD_BOOL)
+
+/*
+ * The table, sorted by (domain, op, since) with strcmp order; ranges of one op never
+ * overlap. A row claims: at opsets since..until, for inputs[typed] of a dtype in the mask
+ * (typed -1: the kernel checks the dtypes it produces), with min_in..max_in inputs and at
+ * most n_out outputs, the kernel computes what the ONNX reference does.
+ *
+ *  domain op                 since until dtypes          typed in  max out kernel
+ */
+static const struct ev_entry table[] = {
+	{ "", "Abs",              6,  K, EV_NUM,              0, 1, 1, 1, ev_k_abs },
+	{ "", "Add",              7,  K, EV_NUM,              0, 2, 2, 1, ev_k_add },
+	{ "", "And",              7,  K, BOOL_,               0, 2, 2, 1, ev_k_and },
+	{ "", "ArgMax",           1,  K, EV_NUM,              0, 1, 1, 1, ev_k_argmax },
+	{ "", "ArgMin",           1,  K, EV_NUM,              0, 1, 1, 1, ev_k_argmin },
+	{ "", "Cast",             6,  K, EV_NUMB | OD_DT(OD_BFLOAT16), 0, 1, 1, 1, ev_k_cast },
+	{ "", "CastLike",        15,  K, EV_NUMB | OD_DT(OD_BFLOAT16), 0, 2, 2, 1, ev_k_castlike },
+	{ "", "Ceil",             6,  K, EV_FLOATS,           0, 1, 1, 1, ev_k_ceil },
+	{ "", "Clip",             6, 10, EV_FLOATS,           0, 1, 1, 1, ev_k_clip6 },
+	{ "", "Clip",            11,  K, EV_NUM,              0, 1, 3, 1, ev_k_clip },
+	{ "", "Concat",           4,  K, EV_ANY,              0, 1, V, 1, ev_k_concat },
+	{ "", "Constant",         1,  K, EV_ANY,             -1, 0, 0, 1, ev_k_constant },
+	{ "", "ConstantOfShape",  9,  K, EV_NUMB,            -1, 1, 1, 1, ev_k_constantofshape },
+	{ "", "CumSum",          11,  K, EV_NUM,              0, 2, 2, 1, ev_k_cumsum },
+	{ "", "Div",              7,  K, EV_NUM,              0, 2, 2, 1, ev_k_div },
+	{ "", "Equal",            7,  K, EV_NUMB,             0, 2, 2, 1, ev_k_equal },
+	{ "", "Erf",              9,  K, EV_FLOATS,           0, 1, 1, 1, ev_k_erf },
+	{ "", "Exp",              6,  K, EV_FLOATS,           0, 1, 1, 1, ev_k_exp },
+	{ "", "Expand",           8,  K, EV_ANY,              0, 2, 2, 1, ev_k_expand },
+	{ "", "Flatten",          1,  K, EV_ANY,              0, 1, 1, 1, ev_k_flatten },
+	{ "", "Floor",            6,  K, EV_FLOATS,           0, 1, 1, 1, ev_k_floor },
+	{ "", "Gather",           1,  K, EV_ANY,              0, 2, 2, 1, ev_k_gather },
+	{ "", "Greater",          7,  K, EV_NUM,              0, 2, 2, 1, ev_k_greater },
+	{ "", "GreaterOrEqual",  12,  K, EV_NUM,              0, 2, 2, 1, ev_k_greater_equal },
+	{ "", "Identity",         1,  K, EV_ANY,              0, 1, 1, 1, ev_k_identity },
+	{ "", "IsInf",           10,  K, EV_FLOATS,           0, 1, 1, 1, ev_k_isinf },
+	{ "", "IsNaN",            9,  K, EV_FLOATS,           0, 1, 1, 1, ev_k_isnan },
+	{ "", "Less",             7,  K, EV_NUM,              0, 2, 2, 1, ev_k_less },
+	{ "", "LessOrEqual",     12,  K, EV_NUM,              0, 2, 2, 1, ev_k_less_equal },
+	{ "", "Log",              6,  K, EV_FLOATS,           0, 1, 1, 1, ev_k_log },
+	{ "", "Max",              8,  K, EV_NUM,              0, 1, V, 1, ev_k_max },
+	{ "", "Mean",             8,  K, EV_FLOATS,           0, 1, V, 1, ev_k_mean },
+	{ "", "Min",              8,  K, EV_NUM,              0, 1, V, 1, ev_k_min },
+	{ "", "Mod",             10,  K, EV_NUM,              0, 2, 2, 1, ev_k_mod },
+	{ "", "Mul",              7,  K, EV_NUM,              0, 2, 2, 1, ev_k_mul },
+	{ "", "Neg",              6,  K, EV_FLOATS | EV_SINTS, 0, 1, 1, 1, ev_k_neg },
+	{ "", "Not",              1,  K, BOOL_,               0, 1, 1, 1, ev_k_not },
+	{ "", "Or",               7,  K, BOOL_,               0, 2, 2, 1, ev_k_or },
+	{ "", "Pow",              7,  K, EV_FLOATS | EV_IDX,  0, 2, 2, 1, ev_k_pow },
+	{ "", "Range",           11,  K, EV_FLOATS | EV_SINTS, 0, 3, 3, 1, ev_k_range },
+	{ "", "Reciprocal",       6,  K, EV_FLOATS,           0, 1, 1, 1, ev_k_reciprocal },
+	{ "", "ReduceMax",        1, 17, EV_NUMB,             0, 1, 1, 1, ev_k_reduce_max1 },
+	{ "", "ReduceMax",       18,  K, EV_NUMB,             0, 1, 2, 1, ev_k_reduce_max },
+	{ "", "ReduceMean",       1, 17, EV_NUM,              0, 1, 1, 1, ev_k_reduce_mean1 },
+	{ "", "ReduceMean",      18,  K, EV_NUM,              0, 1, 2, 1, ev_k_reduce_mean },
+	{ "", "ReduceMin",        1, 17, EV_NUMB,             0, 1, 1, 1, ev_k_reduce_min1 },
+	{ "", "ReduceMin",       18,  K, EV_NUMB,             0, 1, 2, 1, ev_k_reduce_min },
+	{ "", "ReduceProd",       1, 17, EV_NUM,              0, 1, 1, 1, ev_k_reduce_prod1 },
+	{ "", "ReduceProd",      18,  K, EV_NUM,              0, 1, 2, 1, ev_k_reduce_prod },
+	{ "", "ReduceSum",        1, 12, EV_NUM,              0, 1, 1, 1, ev_k_reduce_sum1 },
+	{ "", "ReduceSum",       13,  K, EV_NUM,              0, 1, 2, 1, ev_k_reduce_sum },
+	{ "", "Relu",             6,  K, EV_FLOATS | EV_SINTS, 0, 1, 1, 1, ev_k_relu },
+	{ "", "Reshape",          1,  4, EV_ANY,              0, 1, 1, 1, ev_k_reshape1 },
+	{ "", "Reshape",          5,  K, EV_ANY,              0, 2, 2, 1, ev_k_reshape },
+	{ "", "Round",           11,  K, EV_FLOATS,           0, 1, 1, 1, ev_k_round },
+	{ "", "Shape",            1,  K, EV_ANY,              0, 1, 1, 1, ev_k_shape },
+	{ "", "Sigmoid",          6,  K, EV_FLOATS,           0, 1, 1, 1, ev_k_sigmoid },
+	{ "", "Sign",             9,  K, EV_NUM,              0, 1, 1, 1, ev_k_sign },
+	{ "", "Size",             1,  K, EV_ANY,              0, 1, 1, 1, ev_k_size },
+	{ "", "Slice",            1,  9, EV_ANY,              0, 1, 1, 1, ev_k_slice1 },
+	{ "", "Slice",           10,  K, EV_ANY,              0, 3, 5, 1, ev_k_slice },
+	{ "", "Softmax",          1, 12, EV_FLOATS,           0, 1, 1, 1, ev_k_softmax1 },
+	{ "", "Softmax",         13,  K, EV_FLOATS,           0, 1, 1, 1, ev_k_softmax },
+	{ "", "Sqrt",             6,  K, EV_FLOATS,           0, 1, 1, 1, ev_k_sqrt },
+	{ "", "Squeeze",          1, 12, EV_ANY,              0, 1, 1, 1, ev_k_squeeze1 },
+	{ "", "Squeeze",         13,  K, EV_ANY,              0, 1, 2, 1, ev_k_squeeze },
+	{ "", "Sub",              7,  K, EV_NUM,              0, 2, 2, 1, ev_k_sub },
+	{ "", "Sum",              8,  K, EV_NUM,              0, 1, V, 1, ev_k_sum },
+	{ "", "Tanh",             6,  K, EV_FLOATS,           0, 1, 1, 1, ev_k_tanh },
+	{ "", "Tile",             6,  K, EV_ANY,              0, 2, 2, 1, ev_k_tile },
+	{ "", "Transpose",        1,  K, EV_ANY,              0, 1, 1, 1, ev_k_transpose },
+	{ "", "Trilu",           14,  K, EV_FIXED,            0, 1, 2, 1, ev_k_trilu },
+	{ "", "Unsqueeze",        1, 12, EV_ANY,              0, 1, 1, 1, ev_k_unsqueeze1 },
+	{ "", "Unsqueeze",       13,  K, EV_ANY,              0, 2, 2, 1, ev_k_unsqueeze },
+	{ "", "Where",            9,  K, EV_ANY,              1, 3, 3, 1, ev_k_where },
+	{ "", "Xor",              7,  K, BOOL_,               0, 2, 2, 1, ev_k_xor },
+};
+#define N_TABLE (sizeof table / sizeof *table)
+
+struct key {
+	const char *domain, *op;
+	int64_t opset;
+};
+
+/* Orders by (domain, op), then finds the row whose opset range holds the key. */
+static int cmp_key(const void *kp, const void *ep)
+{
+	const struct key *k = kp;
+	const struct ev_entry *e = ep;
+	int c = strcmp(k->domain, e->domain);
+	if (!c)
+		c = strcmp(k->op, e->op);
+	if (c)
+		return c;
+	if (k->opset < e->since)
+		return -1;
+	return k->opset > e->until ? 1 : 0;
+}
+
+static const char *norm_domain(const char *d)
+{
+	return !d || !strcmp(d, "ai.onnx") ? "" : d;
+}
+
+static const struct ev_entry *lookup(const char *domain, const char *op, int64_t opset)
+{
+	struct key k = { norm_domain(domain), op ? op : "", opset };
+	return bsearch(&k, table, N_TABLE, sizeof *table, cmp_key);
+}
+
+/* Whether some row names the op at all (to tell "opset not covered" from "no kernel"). */
+static bool known_op(const char *domain, const char *op)
+{
+	for (size_t i = 0; i < N_TABLE; i++)
+		if (!strcmp(table[i].domain, norm_domain(domain)) && !strcmp(table[i].op, op))
+			return true;
+	return false;
+}
+
+bool od_eval_has_kernel(const char *domain, const char *op_type, int64_t opset)
+{
+	return op_type && lookup(domain, op_type, opset) != NULL;
+}
+
+void od_eval_each(void (*fn)(const char *domain, const char *op, int64_t since,
+                             int64_t until, uint32_t dtypes, void *priv), void *priv)
+{
+	for (size_t i = 0; i < N_TABLE; i++)
+		fn(table[i].domain, table[i].op, table[i].since, table[i].until, table[i].dtypes,
+		   priv);
+}
+
+/* Kernels share string bytes with their inputs; outputs must live wholly in the arena. */
+static int own_strings(struct ev *e, struct od_tensor *t)
+{
+	for (int64_t i = 0; i < t->numel; i++) {
+		struct od_bytes *b = &t->strings[i];
+		if (!b->len)
+			continue;
+		b->data = od_arena_memdup(e->a, b->data, b->len);
+		if (!b->data)
+			return ev_err(e, OD_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static int check_call(struct ev *e)
+{
+	const struct ev_entry *k = e->k;
+	if (k->max_in == V && e->nin < k->min_in)
+		return ev_bad(e, "%zu inputs given, at least %d expected", e->nin, k->min_in);
+	if (k->max_in != V && (e->nin < k->min_in || e->nin > k->max_in)) {
+		if (k->min_in == k->max_in)
+			return ev_bad(e, "%zu inputs given, %d expected", e->nin, k->min_in);
+		return ev_bad(e, "%zu inputs given, %d to %d expected", e->nin, k->min_in,
+		              k->max_in);
+	}
+	if (e->n->n_outputs < 1 || e->n->n_outputs > k->n_out)
+		return ev_unsup(e, "%zu outputs not supported", e->n->n_outputs);
+	for (size_t i = 0; i < e->nin; i++) {
+		if (!e->in[i]) {
+			if (i < k->min_in)
+				return ev_bad(e, "required input %zu is missing", i);
+			continue;
+		}
+		char what[32];
+		snprintf(what, sizeof what, "input %zu", i);
+		int rc = ev_check_tensor(e, e->in[i], what);
+		if (rc)
+			return rc;
+	}
+	if (k->typed >= 0 && (size_t)k->typed < e->nin && e->in[k->typed])
+		return ev_check_dtype(e, e->in[k->typed]->dtype);
+	return 0;
+}
+
+int od_eval_node(const struct od_node *n, int64_t opset, struct od_tensor *const *ins,
+                 struct od_tensor **outs, int64_t max_numel, struct od_arena *a,
+                 struct od_ctx *ctx)
+{
+	if (!n || !n->op_type || !outs || !a || (n->n_inputs && !ins))
+		return od_error(ctx, OD_EARG, "od_eval_node: missing argument");
+	for (size_t i = 0; i < n->n_outputs; i++)
+		outs[i] = NULL;
+	struct ev e = { .n = n, .opset = opset, .in = ins, .nin = n->n_inputs, .out = outs,
+	                .max_numel = max_numel, .a = a, .ctx = ctx };
+	e.k = lookup(n->domain, n->op_type, opset);
+	if (!e.k) {
+		const char *d = norm_domain(n->domain);
+		if (known_op(d, n->op_type))
+			return od_error(ctx, OD_EUNSUPPORTED, "%s: opset %lld not supported",
+			                n->op_type, (long long)opset);
+		return od_error(ctx, OD_EUNSUPPORTED, "%s%s%s: no kernel", d, *d ? "." : "",
+		                n->op_type);
+	}
+	int rc = check_call(&e);
+	if (!rc)
+		rc = e.k->fn(&e);
+	for (size_t i = 0; !rc && i < n->n_outputs; i++)
+		if (outs[i] && outs[i]->dtype == OD_STRING)
+			rc = own_strings(&e, outs[i]);
+	for (size_t i = 0; !rc && i < n->n_outputs; i++)
+		if (!outs[i])
+			rc = ev_unsup(&e, "output %zu not produced", i);
+	if (rc)
+		for (size_t i = 0; i < n->n_outputs; i++)
+			outs[i] = NULL;
+	return rc;
+}

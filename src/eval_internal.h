@@ -1,0 +1,179 @@
+/*
+ * eval_internal.h — what the kernel families (eval_*.c) share: the table entry, the call
+ * context handed to every kernel, element access by dtype, output allocation under the size
+ * limit, attribute and index-list readers, and numpy-style broadcasting.
+ */
+#ifndef OD_EVAL_INTERNAL_H
+#define OD_EVAL_INTERNAL_H
+
+#include <stdint.h>
+#include <string.h>
+#include "eval.h"
+#include "internal.h"
+
+/* The newest opset each entry was checked against: a model newer than this is not folded,
+ * since a new operator version may change what the op computes. */
+#define EV_OPSET_KNOWN 28
+
+/* Dtype masks for the table. */
+#define EV_FLOATS (OD_DT(OD_FLOAT) | OD_DT(OD_DOUBLE) | OD_DT(OD_FLOAT16))
+#define EV_SINTS (OD_DT(OD_INT8) | OD_DT(OD_INT16) | OD_DT(OD_INT32) | OD_DT(OD_INT64))
+#define EV_UINTS (OD_DT(OD_UINT8) | OD_DT(OD_UINT16) | OD_DT(OD_UINT32) | OD_DT(OD_UINT64))
+#define EV_INTS (EV_SINTS | EV_UINTS)
+#define EV_NUM (EV_FLOATS | EV_INTS)
+#define EV_NUMB (EV_NUM | OD_DT(OD_BOOL))
+/* Every fixed-size type: data movement copies bytes, so bfloat16 and float8 come free. */
+#define EV_FIXED (EV_NUMB | OD_DT(OD_BFLOAT16) | OD_DT(OD_FLOAT8E4M3FN) | \
+                  OD_DT(OD_FLOAT8E4M3FNUZ) | OD_DT(OD_FLOAT8E5M2) | OD_DT(OD_FLOAT8E5M2FNUZ) | \
+                  OD_DT(OD_COMPLEX64) | OD_DT(OD_COMPLEX128))
+#define EV_ANY (EV_FIXED | OD_DT(OD_STRING))
+#define EV_IDX (OD_DT(OD_INT32) | OD_DT(OD_INT64))
+
+struct ev;
+typedef int (*ev_fn)(struct ev *e);
+
+/* One row of the operator table (eval.c). */
+struct ev_entry {
+	const char *domain;     /* "" for ai.onnx */
+	const char *op;
+	int64_t since, until;   /* opset range, inclusive */
+	uint32_t dtypes;        /* OD_DT mask of what the kernel computes */
+	int8_t typed;           /* input whose dtype the mask constrains; -1: the kernel checks */
+	uint8_t min_in, max_in; /* input count bounds; EV_VARIADIC for no upper bound */
+	uint8_t n_out;          /* outputs the kernel produces (extra ones are refused) */
+	ev_fn fn;
+};
+#define EV_VARIADIC 255
+
+/* One kernel call: everything od_eval_node was given, plus the matching table entry. */
+struct ev {
+	const struct od_node *n;
+	const struct ev_entry *k;
+	int64_t opset;
+	struct od_tensor *const *in; /* n->n_inputs entries, NULL for omitted optionals */
+	size_t nin;
+	struct od_tensor **out;
+	int64_t max_numel;          /* 0: no limit */
+	struct od_arena *a;
+	struct od_ctx *ctx;
+};
+
+/* ---- errors ----------------------------------------------------------------------- */
+
+/* "Gather: index 7 out of range ...": the op name is prefixed. */
+int ev_err(struct ev *e, int code, const char *fmt, ...) OD_PRINTF(3, 4);
+#define ev_bad(e, ...) ev_err(e, OD_EVALUE, __VA_ARGS__)
+#define ev_unsup(e, ...) ev_err(e, OD_EUNSUPPORTED, __VA_ARGS__)
+/* OD_EUNSUPPORTED "Op: dtype X not supported" unless dtype is in the entry's mask. */
+int ev_check_dtype(struct ev *e, int dtype);
+
+/* ---- elements --------------------------------------------------------------------- */
+
+enum ev_class { EV_CF, EV_CS, EV_CU };   /* computed as double, int64_t, uint64_t */
+int ev_class(int dtype);                  /* bool counts as unsigned */
+
+double ev_getf(const struct od_tensor *t, int64_t i);
+int64_t ev_geti(const struct od_tensor *t, int64_t i);
+uint64_t ev_getu(const struct od_tensor *t, int64_t i);
+void ev_setf(struct od_tensor *t, int64_t i, double v);   /* to ints: truncate, saturate */
+void ev_seti(struct od_tensor *t, int64_t i, int64_t v);  /* to ints: wraps like C */
+void ev_setu(struct od_tensor *t, int64_t i, uint64_t v);
+uint16_t ev_f16_from(double v);           /* round to nearest even */
+double ev_f16_to(uint16_t h);
+uint16_t ev_bf16_from(double v);
+double ev_bf16_to(uint16_t h);
+
+/* The payload of a tensor this module allocated (outputs are writable). */
+static inline void *ev_mut(struct od_tensor *t) { return (void *)t->data; }
+/* Bytes of one element; 0 for strings. */
+size_t ev_esize(int dtype);
+/* Copies count elements from src[si..] to dst[di..] (strings by reference). */
+void ev_copy(struct od_tensor *dst, int64_t di, const struct od_tensor *src, int64_t si,
+             int64_t count);
+
+/* ---- outputs ---------------------------------------------------------------------- */
+
+/* Allocates output i (named after n->outputs[i]) after checking the size limit. */
+int ev_new(struct ev *e, int i, int dtype, int ndims, const int64_t *dims,
+           struct od_tensor **out);
+/* Output 0 as a copy of src's elements under another shape of the same size. */
+int ev_copy_as(struct ev *e, const struct od_tensor *src, int ndims, const int64_t *dims);
+/* Checks that t's shape, numel and payload agree (what names it in messages). */
+int ev_check_tensor(struct ev *e, const struct od_tensor *t, const char *what);
+/* Product of dims; -1 when negative or beyond OD_MAX_NUMEL (zeros counted as ones). */
+int64_t ev_numel(int ndims, const int64_t *dims);
+
+/* ---- attributes and index inputs ---------------------------------------------------- */
+
+const struct od_attr *ev_attr(struct ev *e, const char *name, int type); /* NULL if absent */
+int64_t ev_attr_i(struct ev *e, const char *name, int64_t dflt);
+float ev_attr_f(struct ev *e, const char *name, float dflt);
+/* Reads an ints attribute into v (at most max); *n = -1 when absent. */
+int ev_attr_ints(struct ev *e, const char *name, int64_t *v, int max, int *n);
+/* Reads an int32/int64 tensor of rank <= 1 with at most max entries into v. */
+int ev_read_ints(struct ev *e, int input, int64_t *v, int max, int *n);
+/* Makes axis in [-rank, rank) non-negative; OD_EVALUE otherwise. */
+int ev_axis(struct ev *e, int64_t *axis, int rank);
+/* Normalises a list of axes and refuses duplicates; marks them in mask (rank entries). */
+int ev_axes(struct ev *e, int64_t *axes, int n, int rank, bool *mask);
+/* The input, or an OD_EVALUE when it was omitted. */
+int ev_need(struct ev *e, size_t i, struct od_tensor **t);
+
+/* ---- broadcasting ------------------------------------------------------------------- */
+
+#define EV_BCAST_MAX 3
+struct ev_bcast {
+	int nd, nt;
+	int64_t dims[OD_MAX_RANK];              /* output shape */
+	int64_t numel;
+	int64_t st[EV_BCAST_MAX][OD_MAX_RANK];  /* element strides per input, 0 where broadcast */
+	int64_t idx[OD_MAX_RANK];               /* iterator position */
+	int64_t off[EV_BCAST_MAX];              /* element offset of each input at idx */
+};
+/* Multidirectional (numpy) broadcast of nt shapes; OD_EVALUE when they do not broadcast. */
+int ev_bcast_shapes(struct ev *e, struct ev_bcast *b, int nt, const int *ndims,
+                    const int64_t *const *dims);
+int ev_bcast_init(struct ev *e, struct ev_bcast *b, int nt, const struct od_tensor *const *ts);
+/* Steps the iterator to the next output element (offsets follow). */
+static inline void ev_bcast_next(struct ev_bcast *b)
+{
+	for (int d = b->nd - 1; d >= 0; d--) {
+		for (int k = 0; k < b->nt; k++)
+			b->off[k] += b->st[k][d];
+		if (++b->idx[d] < b->dims[d])
+			return;
+		for (int k = 0; k < b->nt; k++)
+			b->off[k] -= b->st[k][d] * b->dims[d];
+		b->idx[d] = 0;
+	}
+}
+/* Row-major strides of a shape, in elements. */
+void ev_strides(int nd, const int64_t *dims, int64_t *st);
+
+/* ---- kernels (one per table row; families in eval_*.c) ----------------------------- */
+
+#define EV_KERNELS(X) \
+	/* eval_data.c */ \
+	X(constant) X(identity) X(cast) X(castlike) X(shape) X(size) X(constantofshape) \
+	X(range) \
+	/* eval_shape.c */ \
+	X(reshape) X(reshape1) X(flatten) X(squeeze) X(squeeze1) X(unsqueeze) X(unsqueeze1) \
+	/* eval_index.c */ \
+	X(gather) X(slice) X(slice1) X(concat) X(transpose) X(tile) X(expand) X(trilu) \
+	/* eval_math.c */ \
+	X(add) X(sub) X(mul) X(div) X(pow) X(mod) X(min) X(max) X(sum) X(mean) \
+	X(equal) X(less) X(greater) X(less_equal) X(greater_equal) \
+	X(and) X(or) X(xor) X(where) X(clip) X(clip6) \
+	/* eval_unary.c */ \
+	X(not) X(neg) X(abs) X(sqrt) X(reciprocal) X(floor) X(ceil) X(round) X(sign) \
+	X(exp) X(log) X(erf) X(relu) X(sigmoid) X(tanh) X(isnan) X(isinf) \
+	/* eval_reduce.c */ \
+	X(reduce_sum) X(reduce_max) X(reduce_min) X(reduce_mean) X(reduce_prod) \
+	X(reduce_sum1) X(reduce_max1) X(reduce_min1) X(reduce_mean1) X(reduce_prod1) \
+	X(softmax) X(softmax1) X(cumsum) X(argmax) X(argmin)
+
+#define EV_DECLARE(name) int ev_k_##name(struct ev *e);
+EV_KERNELS(EV_DECLARE)
+#undef EV_DECLARE
+
+#endif

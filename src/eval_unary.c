@@ -1,0 +1,85 @@
+/*
+ * eval_unary.c — element-wise kernels of one input: Not, Neg, Abs, Sign, Relu, and the
+ * float-only Sqrt, Reciprocal, Floor, Ceil, Round, Exp, Log, Erf, Sigmoid, Tanh, IsNaN,
+ * IsInf. Floats compute in double and round once to their dtype.
+ */
+#include "config.h"
+#include <math.h>
+#include "eval_internal.h"
+
+struct unop {
+	double (*f)(double);
+	int64_t (*s)(int64_t);
+	uint64_t (*u)(uint64_t);
+};
+
+static int unary(struct ev *e, const struct unop *op, int out_dtype)
+{
+	const struct od_tensor *x = e->in[0];
+	struct od_tensor *t;
+	int cls = ev_class(x->dtype);
+	if ((cls == EV_CF && !op->f) || (cls == EV_CS && !op->s) || (cls == EV_CU && !op->u))
+		return ev_unsup(e, "dtype %s not supported", od_dtype_name(x->dtype));
+	int rc = ev_new(e, 0, out_dtype ? out_dtype : x->dtype, x->ndims, x->dims, &t);
+	for (int64_t i = 0; !rc && i < x->numel; i++) {
+		if (cls == EV_CF)
+			ev_setf(t, i, op->f(ev_getf(x, i)));
+		else if (cls == EV_CS)
+			ev_seti(t, i, op->s(ev_geti(x, i)));
+		else
+			ev_setu(t, i, op->u(ev_getu(x, i)));
+	}
+	return rc;
+}
+
+static uint64_t u_not(uint64_t a) { return !a; }
+static double f_neg(double a) { return -a; }
+static int64_t s_neg(int64_t a) { return (int64_t)(0 - (uint64_t)a); }
+static int64_t s_abs(int64_t a) { return a < 0 ? s_neg(a) : a; }
+static uint64_t u_same(uint64_t a) { return a; }
+static double f_sign(double a) { return a > 0 ? 1 : a < 0 ? -1 : a; } /* NaN and ±0 stay */
+static int64_t s_sign(int64_t a) { return (a > 0) - (a < 0); }
+static uint64_t u_sign(uint64_t a) { return a > 0; }
+static double f_relu(double a) { return a > 0 || isnan(a) ? a : 0; }
+static int64_t s_relu(int64_t a) { return a > 0 ? a : 0; }
+static double f_recip(double a) { return 1 / a; }
+static double f_sigmoid(double a) { return a >= 0 ? 1 / (1 + exp(-a)) : exp(a) / (1 + exp(a)); }
+static double f_isnan(double a) { return isnan(a); }
+
+#define UNARY(name, ...) \
+	int ev_k_##name(struct ev *e) { static const struct unop op = { __VA_ARGS__ }; \
+	                                 return unary(e, &op, 0); }
+UNARY(not, NULL, NULL, u_not)
+UNARY(neg, f_neg, s_neg, NULL)
+UNARY(abs, fabs, s_abs, u_same)
+UNARY(sign, f_sign, s_sign, u_sign)
+UNARY(relu, f_relu, s_relu, NULL)
+UNARY(sqrt, sqrt, NULL, NULL)
+UNARY(reciprocal, f_recip, NULL, NULL)
+UNARY(floor, floor, NULL, NULL)
+UNARY(ceil, ceil, NULL, NULL)
+UNARY(round, nearbyint, NULL, NULL)      /* halves to even, as the default rounding mode */
+UNARY(exp, exp, NULL, NULL)
+UNARY(log, log, NULL, NULL)
+UNARY(erf, erf, NULL, NULL)
+UNARY(sigmoid, f_sigmoid, NULL, NULL)
+UNARY(tanh, tanh, NULL, NULL)
+
+int ev_k_isnan(struct ev *e)
+{
+	static const struct unop op = { f_isnan, NULL, NULL };
+	return unary(e, &op, OD_BOOL);
+}
+
+int ev_k_isinf(struct ev *e)
+{
+	const struct od_tensor *x = e->in[0];
+	bool neg = ev_attr_i(e, "detect_negative", 1), pos = ev_attr_i(e, "detect_positive", 1);
+	struct od_tensor *t;
+	int rc = ev_new(e, 0, OD_BOOL, x->ndims, x->dims, &t);
+	for (int64_t i = 0; !rc && i < x->numel; i++) {
+		double v = ev_getf(x, i);
+		ev_setu(t, i, isinf(v) && (v > 0 ? pos : neg));
+	}
+	return rc;
+}

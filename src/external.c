@@ -1,0 +1,172 @@
+/*
+ * external.c — the model's lifetime and its external data: side files named by
+ * TensorProto.external_data are confined to the model's folder (no absolute paths, no
+ * "..", no symlink that leads out: ONNX itself had CVE-2022-25882 here) and mapped lazily.
+ */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "internal.h"
+#include "model_priv.h"
+
+char *od_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+int od_model_alloc(const char *name, const char *dir, struct od_model **out, struct od_ctx *ctx)
+{
+	struct od_arena *a = od_arena_new();
+	struct od_model *m = a ? od_arena_alloc(a, sizeof *m) : NULL;
+	struct model_priv *priv = m ? od_arena_alloc(a, sizeof *priv) : NULL;
+	if (!priv) {
+		od_arena_free(a);
+		return od_error(ctx, OD_ENOMEM, "out of memory");
+	}
+	m->arena = a;
+	m->priv = priv;
+	m->path = od_arena_strdup(a, name ? name : "");
+	priv->dir = dir ? od_arena_strdup(a, dir) : NULL;
+	if (!m->path || (dir && !priv->dir)) {
+		od_arena_free(a);
+		return od_error(ctx, OD_ENOMEM, "out of memory");
+	}
+	*out = m;
+	return 0;
+}
+
+void od_model_free(struct od_model *m)
+{
+	if (!m)
+		return;
+	struct model_priv *priv = m->priv;
+	for (struct ext_file *e = priv->ext; e; e = e->next)
+		if (e->map)
+			munmap(e->map, e->len);
+	if (priv->map)
+		munmap(priv->map, priv->map_len);
+	od_arena_free(m->arena);
+}
+
+/* A location is safe when it is relative, has no ".." part, and resolves inside dir. */
+static int check_location(const char *dir, const char *loc, char *resolved, struct od_ctx *ctx)
+{
+	char root[PATH_MAX], joined[PATH_MAX * 2];
+	if (!*loc)
+		return od_error(ctx, OD_EUNSAFE, "external data location is empty");
+	if (loc[0] == '/')
+		return od_error(ctx, OD_EUNSAFE, "external data location '%s' is absolute", loc);
+	for (const char *p = loc; *p; ) {
+		size_t n = strcspn(p, "/\\");
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return od_error(ctx, OD_EUNSAFE, "external data location '%s' leaves the model's folder", loc);
+		p += n;
+		p += *p != 0;
+	}
+	if (!realpath(dir, root))
+		return od_error(ctx, OD_EIO, "cannot resolve folder '%s': %s", dir, strerror(errno));
+	snprintf(joined, sizeof joined, "%s/%s", dir, loc);
+	if (!realpath(joined, resolved))
+		return od_error(ctx, OD_EIO, "cannot open external data '%s': %s", loc, strerror(errno));
+	size_t n = strlen(root);
+	if (strcmp(root, "/") && (strncmp(resolved, root, n) || resolved[n] != '/'))
+		return od_error(ctx, OD_EUNSAFE, "external data location '%s' leads out of the model's folder", loc);
+	return 0;
+}
+
+static int map_side_file(struct od_model *m, const char *loc, struct ext_file **out, struct od_ctx *ctx)
+{
+	struct model_priv *priv = m->priv;
+	char resolved[PATH_MAX];
+	for (struct ext_file *e = priv->ext; e; e = e->next)
+		if (!strcmp(e->location, loc)) {
+			*out = e;
+			return 0;
+		}
+	int rc = check_location(priv->dir, loc, resolved, ctx);
+	if (rc)
+		return rc;
+	int fd = open(resolved, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		int err = fd < 0 ? errno : EINVAL;
+		if (fd >= 0)
+			close(fd);
+		return od_error(ctx, OD_EIO, "cannot open external data '%s': %s", loc,
+		                err == EINVAL ? "not a regular file" : strerror(err));
+	}
+	struct ext_file *e = od_arena_alloc(m->arena, sizeof *e);
+	if (!e) {
+		close(fd);
+		return od_error(ctx, OD_ENOMEM, "out of memory");
+	}
+	e->location = od_arena_strdup(m->arena, loc);
+	e->len = (size_t)st.st_size;
+	e->map = e->len ? mmap(NULL, e->len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+	close(fd);
+	if (e->map == MAP_FAILED || !e->location)
+		return od_error(ctx, OD_EIO, "cannot map external data '%s'", loc);
+	e->next = priv->ext;
+	priv->ext = e;
+	*out = e;
+	return 0;
+}
+
+static int parse_i64(const char *s, int64_t *v)
+{
+	char *end;
+	errno = 0;
+	long long x = strtoll(s, &end, 10);
+	if (errno || end == s || *end || x < 0)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+int od_external_resolve(struct od_model *m, const Onnx__TensorProto *tp, struct od_tensor *t,
+                        bool no_external, struct od_ctx *ctx)
+{
+	struct model_priv *priv = m->priv;
+	struct od_external *x = od_arena_alloc(m->arena, sizeof *x);
+	if (!x)
+		return od_error(ctx, OD_ENOMEM, "out of memory");
+	x->length = -1;
+	for (size_t i = 0; i < tp->n_external_data; i++) {
+		const char *k = tp->external_data[i]->key ? tp->external_data[i]->key : "";
+		const char *v = tp->external_data[i]->value ? tp->external_data[i]->value : "";
+		if (!strcmp(k, "location"))
+			x->location = v;
+		else if ((!strcmp(k, "offset") && parse_i64(v, &x->offset)) ||
+		         (!strcmp(k, "length") && parse_i64(v, &x->length)))
+			return od_error(ctx, OD_EFORMAT, "tensor '%s': bad external data %s '%s'", t->name, k, v);
+	}
+	t->ext = x;
+	if (!x->location)
+		return od_error(ctx, OD_EFORMAT, "tensor '%s': external data without a location", t->name);
+	if (no_external)
+		return 0;
+	if (!priv->dir)
+		return od_error(ctx, OD_EUNSAFE, "tensor '%s': external data is not allowed here", t->name);
+	struct ext_file *e;
+	int rc = map_side_file(m, x->location, &e, ctx);
+	if (rc)
+		return rc;
+	int64_t len = x->length >= 0 ? x->length : (int64_t)e->len - x->offset;
+	if (x->offset > (int64_t)e->len || len < 0 || len > (int64_t)e->len - x->offset)
+		return od_error(ctx, OD_EFORMAT, "tensor '%s': external data at %lld+%lld is past the end of '%s' (%zu bytes)",
+		                t->name, (long long)x->offset, (long long)len, x->location, e->len);
+	t->data = len ? (const void *)((const uint8_t *)e->map + x->offset) : (const void *)"";
+	t->nbytes = (size_t)len;
+	return 0;
+}

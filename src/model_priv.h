@@ -1,0 +1,35 @@
+/*
+ * model_priv.h — what model.c, external.c and writer.c share about a loaded model: the
+ * mapping, the protobuf-c skeleton and the side files of external data.
+ */
+#ifndef OD_MODEL_PRIV_H
+#define OD_MODEL_PRIV_H
+
+#include "od.h"
+#include "onnx.pb-c.h"
+
+struct ext_file {
+	struct ext_file *next;
+	const char *location;   /* as written in the model, arena */
+	void *map;              /* whole side file, read-only; NULL when empty */
+	size_t len;
+};
+
+struct model_priv {
+	void *map;              /* the .onnx file, or NULL when loaded from a caller's buffer */
+	size_t map_len;
+	Onnx__ModelProto *pb;   /* skeleton unpacked into the model arena */
+	char *dir;              /* folder external data is confined to (arena), NULL: refused */
+	struct ext_file *ext;   /* mapped side files */
+};
+
+/* A new empty model with its arena and private part. */
+int od_model_alloc(const char *name, const char *dir, struct od_model **out, struct od_ctx *ctx);
+/* malloc'd folder part of path ("." when there is none). */
+char *od_dirname(const char *path);
+/* Resolves an EXTERNAL tensor: checks the location stays in the model's folder, maps the
+ * side file and points t->data at the payload. */
+int od_external_resolve(struct od_model *m, const Onnx__TensorProto *tp, struct od_tensor *t,
+                        bool no_external, struct od_ctx *ctx);
+
+#endif

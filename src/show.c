@@ -1,0 +1,339 @@
+/*
+ * show.c — the summary of one model that `onnxdiff show` prints: metadata, inputs,
+ * outputs, initializers with content hashes, an operator histogram, subgraphs, functions.
+ */
+#include "config.h"
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+int64_t od_model_opset(const struct od_model *m, const char *domain)
+{
+	bool onnx = !*domain || !strcmp(domain, "ai.onnx");
+	for (size_t i = 0; i < m->n_opsets; i++) {
+		const char *d = m->opsets[i].domain;
+		if (onnx ? (!*d || !strcmp(d, "ai.onnx")) : !strcmp(d, domain))
+			return m->opsets[i].version;
+	}
+	return 0;
+}
+
+struct op_count {
+	const char *name;       /* "Gemm", or "domain::Op" outside ai.onnx, arena or static */
+	size_t count;
+};
+
+struct histogram {
+	struct od_map index;
+	struct op_count *ops;   /* malloc'd */
+	size_t n, cap;
+	struct od_arena *a;
+};
+
+static int count_graph(struct histogram *h, const struct od_graph *g);
+
+static int count_node(struct histogram *h, const struct od_node *n)
+{
+	size_t i;
+	const char *name = n->op_type;
+	if (*n->domain && strcmp(n->domain, "ai.onnx") &&
+	    !(name = od_arena_printf(h->a, "%s::%s", n->domain, n->op_type)))
+		return OD_ENOMEM;
+	if (od_map_get(&h->index, name, &i)) {
+		h->ops[i].count++;
+	} else {
+		if (h->n == h->cap) {
+			size_t cap = h->cap ? h->cap * 2 : 32;
+			struct op_count *p = od_realloc(h->ops, cap * sizeof *p);
+			if (!p)
+				return OD_ENOMEM;
+			h->ops = p;
+			h->cap = cap;
+		}
+		if (od_map_put(&h->index, name, h->n) < 0)
+			return OD_ENOMEM;
+		h->ops[h->n++] = (struct op_count){name, 1};
+	}
+	for (size_t k = 0; k < n->n_attrs; k++) {
+		const struct od_attr *a = &n->attrs[k];
+		int rc = a->type == OD_ATTR_GRAPH && a->g ? count_graph(h, a->g) : 0;
+		for (size_t j = 0; !rc && a->type == OD_ATTR_GRAPHS && j < a->n; j++)
+			rc = count_graph(h, a->graphs[j]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int count_graph(struct histogram *h, const struct od_graph *g)
+{
+	for (size_t i = 0; i < g->n_nodes; i++) {
+		int rc = count_node(h, g->nodes[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int by_count(const void *x, const void *y)
+{
+	const struct op_count *a = x, *b = y;
+	if (a->count != b->count)
+		return a->count < b->count ? 1 : -1;
+	return strcmp(a->name, b->name);
+}
+
+static int histogram_build(struct histogram *h, struct od_model *m)
+{
+	memset(h, 0, sizeof *h);
+	h->a = m->arena;
+	if (od_map_init(&h->index, 64))
+		return OD_ENOMEM;
+	int rc = count_graph(h, m->graph);
+	if (!rc)
+		qsort(h->ops, h->n, sizeof *h->ops, by_count);
+	return rc;
+}
+
+static void histogram_done(struct histogram *h)
+{
+	od_map_done(&h->index);
+	od_free(h->ops);
+}
+
+/* ---- text ------------------------------------------------------------------------------------ */
+
+struct printer {
+	od_write_fn out;
+	void *priv;
+	int rc;
+};
+
+static void OD_PRINTF(2, 3) pr(struct printer *p, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+	if (p->rc)
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof buf) {
+		char *big = malloc((size_t)n + 1);
+		if (!big) {
+			p->rc = OD_ENOMEM;
+			return;
+		}
+		va_start(ap, fmt);
+		vsnprintf(big, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		p->rc = p->out(p->priv, big, (size_t)n);
+		free(big);
+		return;
+	}
+	p->rc = p->out(p->priv, buf, (size_t)n);
+}
+
+static const char *human(char *buf, size_t n, double bytes)
+{
+	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	int u = 0;
+	while (bytes >= 1024 && u < 4) {
+		bytes /= 1024;
+		u++;
+	}
+	snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", bytes, unit[u]);
+	return buf;
+}
+
+/* "float[batch,4]" for tensors, the canonical type text otherwise. */
+static const char *value_type(const struct od_value *v, char *buf, size_t n)
+{
+	if (v->kind != OD_TYPE_TENSOR)
+		return *v->type_str ? v->type_str : "(no type)";
+	size_t off = (size_t)snprintf(buf, n, "%s", od_dtype_name(v->dtype));
+	if (v->rank < 0)
+		return buf;
+	for (int i = 0; i < v->rank && off < n; i++)
+		off += (size_t)(v->dims[i].value >= 0 ?
+		       snprintf(buf + off, n - off, "%s%lld", i ? "," : "[", (long long)v->dims[i].value) :
+		       snprintf(buf + off, n - off, "%s%s", i ? "," : "[", v->dims[i].param ? v->dims[i].param : "?"));
+	if (off < n)
+		snprintf(buf + off, n - off, v->rank ? "]" : "[]");
+	return buf;
+}
+
+static int name_width(size_t w)
+{
+	return (int)(w < 4 ? 4 : w > 40 ? 40 : w);
+}
+
+static void show_values(struct printer *p, const char *title, struct od_value **v, size_t n)
+{
+	size_t w = 0;
+	char tb[256];
+	for (size_t i = 0; i < n; i++)
+		w = strlen(v[i]->name) > w ? strlen(v[i]->name) : w;
+	pr(p, "%s (%zu):\n", title, n);
+	for (size_t i = 0; i < n; i++)
+		pr(p, "  %-*s  %s\n", name_width(w), v[i]->name, value_type(v[i], tb, sizeof tb));
+}
+
+static void show_inits(struct printer *p, struct od_graph *g)
+{
+	size_t w = 0, tw = 0, bytes = 0;
+	int64_t params = 0;
+	char hb[32], sb[96];
+	for (size_t i = 0; i < g->n_inits; i++) {
+		struct od_tensor *t = g->inits[i];
+		w = strlen(t->name) > w ? strlen(t->name) : w;
+		od_shape_str(t, sb, sizeof sb);
+		tw = strlen(sb) + strlen(od_dtype_name(t->dtype)) > tw ? strlen(sb) + strlen(od_dtype_name(t->dtype)) : tw;
+		bytes += t->nbytes;
+		params += t->numel;
+	}
+	pr(p, "initializers (%zu, %lld parameters, %s):\n", g->n_inits, (long long)params, human(hb, sizeof hb, (double)bytes));
+	for (size_t i = 0; i < g->n_inits; i++) {
+		struct od_tensor *t = g->inits[i];
+		char type[128];
+		snprintf(type, sizeof type, "%s%s", od_dtype_name(t->dtype), od_shape_str(t, sb, sizeof sb));
+		pr(p, "  %-*s  %-*s  %9s  %016llx%s%s\n", name_width(w), t->name, (int)tw, type,
+		   human(hb, sizeof hb, (double)t->nbytes), (unsigned long long)od_tensor_hash(t),
+		   t->ext ? "  external" : "",
+		   od_graph_init_is_input(g, t) ? "  (also an input: overridable default)" : "");
+	}
+}
+
+int od_show_text(struct od_model *m, od_write_fn out, void *priv)
+{
+	struct printer p = {out, priv, 0};
+	struct histogram h;
+	char sb[32];
+	pr(&p, "model: %s (%s)\n", m->path, human(sb, sizeof sb, (double)m->file_size));
+	pr(&p, "ir_version: %lld\n", (long long)m->ir_version);
+	pr(&p, "producer: %s%s%s\n", *m->producer_name ? m->producer_name : "(none)",
+	   *m->producer_version ? " " : "", m->producer_version);
+	if (*m->domain || m->model_version)
+		pr(&p, "domain: %s  model_version: %lld\n", m->domain, (long long)m->model_version);
+	pr(&p, "opsets:");
+	for (size_t i = 0; i < m->n_opsets; i++)
+		pr(&p, " %s %lld%s", *m->opsets[i].domain ? m->opsets[i].domain : "ai.onnx",
+		   (long long)m->opsets[i].version, i + 1 < m->n_opsets ? "," : "");
+	pr(&p, "\n");
+	for (size_t i = 0; i < m->n_props; i++)
+		pr(&p, "metadata: %s = %s\n", m->props[i].key, m->props[i].value);
+	pr(&p, "\n");
+	show_values(&p, "inputs", m->graph->inputs, m->graph->n_inputs);
+	show_values(&p, "outputs", m->graph->outputs, m->graph->n_outputs);
+	show_inits(&p, m->graph);
+	if (histogram_build(&h, m)) {
+		histogram_done(&h);
+		return OD_ENOMEM;
+	}
+	pr(&p, "operators (%zu nodes, %zu types):\n", od_graph_count_nodes(m->graph), h.n);
+	for (size_t i = 0; i < h.n; i++)
+		pr(&p, "  %-24s %zu\n", h.ops[i].name, h.ops[i].count);
+	histogram_done(&h);
+	pr(&p, "subgraphs: %zu\n", od_graph_count_subgraphs(m->graph));
+	pr(&p, "functions: %zu", m->n_functions);
+	for (size_t i = 0; i < m->n_functions; i++)
+		pr(&p, "%s %s%s%s", i ? "," : "", m->functions[i]->domain,
+		   *m->functions[i]->domain ? "::" : "", m->functions[i]->name);
+	pr(&p, "\n");
+	return p.rc;
+}
+
+/* ---- JSON -------------------------------------------------------------------------------------- */
+
+static json_t *value_json(const struct od_value *v)
+{
+	json_t *o = json_pack("{s:s, s:s}", "name", v->name, "type", v->type_str);
+	if (v->kind == OD_TYPE_TENSOR || v->kind == OD_TYPE_SPARSE_TENSOR) {
+		json_object_set_new(o, "dtype", json_string(od_dtype_name(v->dtype)));
+		if (v->rank >= 0) {
+			json_t *shape = json_array();
+			for (int i = 0; i < v->rank; i++)
+				json_array_append_new(shape, v->dims[i].value >= 0 ? json_integer(v->dims[i].value) :
+				                      v->dims[i].param ? json_string(v->dims[i].param) : json_null());
+			json_object_set_new(o, "shape", shape);
+		}
+	}
+	return o;
+}
+
+static json_t *values_json(struct od_value **v, size_t n)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, value_json(v[i]));
+	return arr;
+}
+
+static json_t *inits_json(struct od_graph *g)
+{
+	json_t *arr = json_array();
+	char hash[20];
+	for (size_t i = 0; i < g->n_inits; i++) {
+		struct od_tensor *t = g->inits[i];
+		json_t *shape = json_array();
+		for (int d = 0; d < t->ndims; d++)
+			json_array_append_new(shape, json_integer(t->dims[d]));
+		snprintf(hash, sizeof hash, "%016llx", (unsigned long long)od_tensor_hash(t));
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:I, s:I, s:s, s:b, s:b}",
+		        "name", t->name, "dtype", od_dtype_name(t->dtype), "shape", shape,
+		        "elements", (json_int_t)t->numel, "bytes", (json_int_t)t->nbytes, "hash", hash,
+		        "external", t->ext != NULL, "also_input", od_graph_init_is_input(g, t)));
+	}
+	return arr;
+}
+
+static int json_out(const char *buf, size_t len, void *data)
+{
+	struct printer *p = data;
+	return p->rc = p->out(p->priv, buf, len);
+}
+
+int od_show_json(struct od_model *m, od_write_fn out, void *priv)
+{
+	struct printer p = {out, priv, 0};
+	struct histogram h;
+	json_t *opsets = json_array(), *meta = json_object(), *ops = json_object(), *funcs = json_array();
+	for (size_t i = 0; i < m->n_opsets; i++)
+		json_array_append_new(opsets, json_pack("{s:s, s:I}", "domain", *m->opsets[i].domain ?
+		                      m->opsets[i].domain : "ai.onnx", "version", (json_int_t)m->opsets[i].version));
+	for (size_t i = 0; i < m->n_props; i++)
+		json_object_set_new(meta, m->props[i].key, json_string(m->props[i].value));
+	if (histogram_build(&h, m)) {
+		histogram_done(&h);
+		return OD_ENOMEM;
+	}
+	for (size_t i = 0; i < h.n; i++)
+		json_object_set_new(ops, h.ops[i].name, json_integer((json_int_t)h.ops[i].count));
+	histogram_done(&h);
+	for (size_t i = 0; i < m->n_functions; i++)
+		json_array_append_new(funcs, json_pack("{s:s, s:s}", "domain", m->functions[i]->domain,
+		                      "name", m->functions[i]->name));
+	json_t *root = json_pack("{s:s, s:s, s:I, s:I, s:{s:s, s:s}, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:o}",
+	        "schema", "onnxdiff-show/1", "path", m->path, "file_size", (json_int_t)m->file_size,
+	        "ir_version", (json_int_t)m->ir_version,
+	        "producer", "name", m->producer_name, "version", m->producer_version,
+	        "domain", m->domain, "model_version", (json_int_t)m->model_version,
+	        "opsets", opsets, "metadata", meta,
+	        "inputs", values_json(m->graph->inputs, m->graph->n_inputs),
+	        "outputs", values_json(m->graph->outputs, m->graph->n_outputs),
+	        "initializers", inits_json(m->graph), "operators", ops,
+	        "nodes", (json_int_t)od_graph_count_nodes(m->graph),
+	        "subgraphs", (json_int_t)od_graph_count_subgraphs(m->graph), "functions", funcs);
+	if (!root)
+		return OD_ENOMEM;
+	int rc = json_dump_callback(root, json_out, &p, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (!rc)
+		pr(&p, "\n");
+	return p.rc ? p.rc : rc ? OD_ENOMEM : 0;
+}

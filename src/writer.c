@@ -1,0 +1,488 @@
+/*
+ * writer.c — turns a struct od_model back into protobuf messages and streams them out.
+ *
+ * Each item that still has its src message is a shallow copy of it with the parts
+ * onnxdiff models replaced, so fields it does not model (doc strings, annotations, fields
+ * of newer schemas kept as unknown fields) survive. Payloads are never gathered into one
+ * buffer: protobuf-c packs through a ProtobufCBuffer that writes to the file, and tensor
+ * views into the input's mapping are written from where they are.
+ */
+#include "config.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "internal.h"
+#include "model_priv.h"
+
+struct writer {
+	struct od_arena *a;     /* scratch for the messages built here */
+	const struct od_save_opts *opts;
+	FILE *ext;              /* side file for external payloads, NULL when none */
+	const char *ext_name;   /* its name as written in the model */
+	uint64_t ext_off;
+	int err;                /* errno of the first failed write */
+	bool oom;
+};
+
+#define W_NEW(w, p, init) do { \
+	(p) = od_arena_alloc((w)->a, sizeof *(p)); \
+	if (!(p)) { (w)->oom = true; return NULL; } \
+	*(p) = (__typeof__(*(p)))init; \
+} while (0)
+
+static void *w_array(struct writer *w, size_t n, size_t sz)
+{
+	void *p = od_arena_alloc(w->a, n && sz ? n * sz : 1);
+	if (!p)
+		w->oom = true;
+	return p;
+}
+
+static Onnx__GraphProto *build_graph(struct writer *w, const struct od_graph *g);
+
+/* An optional string field: "" stays unset when the original left it unset (proto2 keeps
+ * the difference, and so does a round trip). */
+static char *keep(const char *now, const char *orig, bool had_src)
+{
+	if (*now || (had_src && orig))
+		return (char *)now;
+	return NULL;
+}
+#define KEEP(now, srcp, type, field) \
+	keep(now, (srcp) ? ((const type *)(srcp))->field : NULL, (srcp) != NULL)
+
+static Onnx__StringStringEntryProto *entry(struct writer *w, const char *k, const char *v)
+{
+	Onnx__StringStringEntryProto *e;
+	W_NEW(w, e, ONNX__STRING_STRING_ENTRY_PROTO__INIT);
+	e->key = (char *)k;
+	e->value = (char *)v;
+	return e;
+}
+
+static bool goes_external(const struct writer *w, const struct od_tensor *t)
+{
+	size_t min = w->opts && w->opts->external_min ? w->opts->external_min : 1024;
+	if (t->dtype == OD_STRING || !t->data)
+		return false;
+	return t->ext || (w->opts && w->opts->external_data && t->nbytes >= min);
+}
+
+/* Appends the payload to the side file and points tp at it. */
+static void write_external(struct writer *w, const struct od_tensor *t, Onnx__TensorProto *tp)
+{
+	if (t->nbytes && od_fwrite(t->data, 1, t->nbytes, w->ext) != t->nbytes && !w->err)
+		w->err = errno ? errno : EIO;
+	tp->has_raw_data = 0;
+	tp->raw_data = (ProtobufCBinaryData){0, NULL};
+	tp->n_float_data = tp->n_int32_data = tp->n_int64_data = tp->n_double_data = tp->n_uint64_data = 0;
+	tp->has_data_location = 1;
+	tp->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+	tp->n_external_data = 3;
+	tp->external_data = w_array(w, 3, sizeof *tp->external_data);
+	if (!tp->external_data)
+		return;
+	tp->external_data[0] = entry(w, "location", w->ext_name);
+	tp->external_data[1] = entry(w, "offset", od_arena_printf(w->a, "%llu", (unsigned long long)w->ext_off));
+	tp->external_data[2] = entry(w, "length", od_arena_printf(w->a, "%zu", t->nbytes));
+	w->ext_off += t->nbytes;
+}
+
+static Onnx__TensorProto *build_tensor(struct writer *w, const struct od_tensor *t)
+{
+	Onnx__TensorProto *tp;
+	W_NEW(w, tp, ONNX__TENSOR_PROTO__INIT);
+	if (t->src && !t->data_dirty) {
+		*tp = *(const Onnx__TensorProto *)t->src;
+	} else {
+		tp->name = KEEP(t->name, t->src, Onnx__TensorProto, name);
+		tp->has_data_type = 1;
+		tp->data_type = t->dtype;
+		tp->n_dims = (size_t)t->ndims;
+		tp->dims = t->dims;
+		if (t->dtype == OD_STRING) {
+			tp->n_string_data = (size_t)t->numel;
+			tp->string_data = w_array(w, tp->n_string_data, sizeof *tp->string_data);
+			for (size_t i = 0; tp->string_data && i < tp->n_string_data; i++)
+				tp->string_data[i] = (ProtobufCBinaryData){t->strings[i].len, (uint8_t *)t->strings[i].data};
+		} else {
+			tp->has_raw_data = 1;
+			tp->raw_data = (ProtobufCBinaryData){t->nbytes, (uint8_t *)t->data};
+		}
+	}
+	if (w->ext && goes_external(w, t))
+		write_external(w, t, tp);
+	return tp;
+}
+
+static Onnx__TypeProto *build_type(struct writer *w, const struct od_value *v)
+{
+	Onnx__TypeProto *tp;
+	Onnx__TypeProto__Tensor *tt;
+	Onnx__TensorShapeProto *sh;
+	W_NEW(w, tp, ONNX__TYPE_PROTO__INIT);
+	W_NEW(w, tt, ONNX__TYPE_PROTO__TENSOR__INIT);
+	tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+	tp->tensor_type = tt;
+	tt->has_elem_type = 1;
+	tt->elem_type = v->dtype;
+	if (v->rank < 0)
+		return tp;
+	W_NEW(w, sh, ONNX__TENSOR_SHAPE_PROTO__INIT);
+	tt->shape = sh;
+	sh->n_dim = (size_t)v->rank;
+	sh->dim = w_array(w, sh->n_dim, sizeof *sh->dim);
+	for (size_t i = 0; sh->dim && i < sh->n_dim; i++) {
+		Onnx__TensorShapeProto__Dimension *d;
+		W_NEW(w, d, ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT);
+		if (v->dims[i].value >= 0) {
+			d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+			d->dim_value = v->dims[i].value;
+		} else if (v->dims[i].param) {
+			d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+			d->dim_param = (char *)v->dims[i].param;
+		}
+		sh->dim[i] = d;
+	}
+	return tp;
+}
+
+static Onnx__ValueInfoProto *build_value(struct writer *w, const struct od_value *v)
+{
+	Onnx__ValueInfoProto *vp;
+	if (v->src && !v->dirty)
+		return (Onnx__ValueInfoProto *)v->src;
+	W_NEW(w, vp, ONNX__VALUE_INFO_PROTO__INIT);
+	if (v->src)
+		*vp = *(const Onnx__ValueInfoProto *)v->src;
+	vp->name = KEEP(v->name, v->src, Onnx__ValueInfoProto, name);
+	vp->doc_string = (char *)v->doc_string;
+	if (!v->src || v->kind == OD_TYPE_TENSOR)
+		vp->type = v->kind == OD_TYPE_TENSOR ? build_type(w, v) : NULL;
+	return vp;
+}
+
+static Onnx__AttributeProto *build_attr(struct writer *w, const struct od_attr *a)
+{
+	Onnx__AttributeProto *ap;
+	W_NEW(w, ap, ONNX__ATTRIBUTE_PROTO__INIT);
+	if (a->src)
+		*ap = *(const Onnx__AttributeProto *)a->src;
+	ap->name = KEEP(a->name, a->src, Onnx__AttributeProto, name);
+	ap->has_type = 1;
+	ap->type = a->type;
+	ap->ref_attr_name = (char *)a->ref_attr_name;
+	if (!a->src || a->dirty) {
+		ap->has_f = a->type == OD_ATTR_FLOAT;
+		ap->f = a->f;
+		ap->has_i = a->type == OD_ATTR_INT;
+		ap->i = a->i;
+		ap->has_s = a->type == OD_ATTR_STRING;
+		ap->s = (ProtobufCBinaryData){a->s.len, (uint8_t *)a->s.data};
+		ap->n_floats = a->type == OD_ATTR_FLOATS ? a->n : 0;
+		ap->floats = a->floats;
+		ap->n_ints = a->type == OD_ATTR_INTS ? a->n : 0;
+		ap->ints = a->ints;
+		ap->n_strings = a->type == OD_ATTR_STRINGS ? a->n : 0;
+		ap->strings = w_array(w, ap->n_strings, sizeof *ap->strings);
+		for (size_t i = 0; ap->strings && i < ap->n_strings; i++)
+			ap->strings[i] = (ProtobufCBinaryData){a->strings[i].len, (uint8_t *)a->strings[i].data};
+	}
+	if (a->type == OD_ATTR_TENSOR && a->t)
+		ap->t = build_tensor(w, a->t);
+	if (a->type == OD_ATTR_GRAPH && a->g)
+		ap->g = build_graph(w, a->g);
+	if (a->type == OD_ATTR_TENSORS) {
+		ap->n_tensors = a->n;
+		ap->tensors = w_array(w, a->n, sizeof *ap->tensors);
+		for (size_t i = 0; ap->tensors && i < a->n; i++)
+			ap->tensors[i] = build_tensor(w, a->tensors[i]);
+	}
+	if (a->type == OD_ATTR_GRAPHS) {
+		ap->n_graphs = a->n;
+		ap->graphs = w_array(w, a->n, sizeof *ap->graphs);
+		for (size_t i = 0; ap->graphs && i < a->n; i++)
+			ap->graphs[i] = build_graph(w, a->graphs[i]);
+	}
+	return ap;
+}
+
+static Onnx__NodeProto *build_node(struct writer *w, const struct od_node *n)
+{
+	Onnx__NodeProto *np;
+	W_NEW(w, np, ONNX__NODE_PROTO__INIT);
+	if (n->src)
+		*np = *(const Onnx__NodeProto *)n->src;
+	np->op_type = (char *)n->op_type;
+	np->domain = KEEP(n->domain, n->src, Onnx__NodeProto, domain);
+	np->name = KEEP(n->name, n->src, Onnx__NodeProto, name);
+	np->n_input = n->n_inputs;
+	np->input = (char **)n->inputs;
+	np->n_output = n->n_outputs;
+	np->output = (char **)n->outputs;
+	np->n_attribute = n->n_attrs;
+	np->attribute = w_array(w, n->n_attrs, sizeof *np->attribute);
+	for (size_t i = 0; np->attribute && i < n->n_attrs; i++)
+		np->attribute[i] = build_attr(w, &n->attrs[i]);
+	return np;
+}
+
+#define BUILD_ARRAY(w, dst, ndst, src, nsrc, fn) do { \
+	(ndst) = (nsrc); \
+	(dst) = w_array(w, nsrc, sizeof *(dst)); \
+	for (size_t i_ = 0; (dst) && i_ < (nsrc); i_++) \
+		(dst)[i_] = fn(w, (src)[i_]); \
+} while (0)
+
+static Onnx__GraphProto *build_graph(struct writer *w, const struct od_graph *g)
+{
+	Onnx__GraphProto *gp;
+	W_NEW(w, gp, ONNX__GRAPH_PROTO__INIT);
+	if (g->src)
+		*gp = *(const Onnx__GraphProto *)g->src;
+	gp->name = KEEP(g->name, g->src, Onnx__GraphProto, name);
+	BUILD_ARRAY(w, gp->node, gp->n_node, g->nodes, g->n_nodes, build_node);
+	BUILD_ARRAY(w, gp->initializer, gp->n_initializer, g->inits, g->n_inits, build_tensor);
+	BUILD_ARRAY(w, gp->input, gp->n_input, g->inputs, g->n_inputs, build_value);
+	BUILD_ARRAY(w, gp->output, gp->n_output, g->outputs, g->n_outputs, build_value);
+	BUILD_ARRAY(w, gp->value_info, gp->n_value_info, g->value_info, g->n_value_info, build_value);
+	return gp;
+}
+
+static Onnx__OperatorSetIdProto **build_opsets(struct writer *w, const struct od_opset *ops, size_t n)
+{
+	Onnx__OperatorSetIdProto **arr = w_array(w, n, sizeof *arr);
+	for (size_t i = 0; arr && i < n; i++) {
+		const Onnx__OperatorSetIdProto *src = ops[i].src;
+		if (src && src->version == ops[i].version && !strcmp(src->domain ? src->domain : "", ops[i].domain)) {
+			arr[i] = (Onnx__OperatorSetIdProto *)src;
+			continue;
+		}
+		W_NEW(w, arr[i], ONNX__OPERATOR_SET_ID_PROTO__INIT);
+		arr[i]->domain = (char *)ops[i].domain;
+		arr[i]->has_version = 1;
+		arr[i]->version = ops[i].version;
+	}
+	return arr;
+}
+
+static char **value_names(struct writer *w, struct od_value **v, size_t n)
+{
+	char **names = w_array(w, n, sizeof *names);
+	for (size_t i = 0; names && i < n; i++)
+		names[i] = (char *)v[i]->name;
+	return names;
+}
+
+static Onnx__FunctionProto *build_function(struct writer *w, const struct od_function *f)
+{
+	Onnx__FunctionProto *fp;
+	W_NEW(w, fp, ONNX__FUNCTION_PROTO__INIT);
+	if (f->src)
+		*fp = *(const Onnx__FunctionProto *)f->src;
+	fp->name = KEEP(f->name, f->src, Onnx__FunctionProto, name);
+	fp->domain = KEEP(f->domain, f->src, Onnx__FunctionProto, domain);
+	fp->n_input = f->body->n_inputs;
+	fp->input = value_names(w, f->body->inputs, f->body->n_inputs);
+	fp->n_output = f->body->n_outputs;
+	fp->output = value_names(w, f->body->outputs, f->body->n_outputs);
+	fp->n_attribute = f->n_attr_names;
+	fp->attribute = (char **)f->attr_names;
+	fp->n_opset_import = f->n_opsets;
+	fp->opset_import = build_opsets(w, f->opsets, f->n_opsets);
+	BUILD_ARRAY(w, fp->node, fp->n_node, f->body->nodes, f->body->n_nodes, build_node);
+	return fp;
+}
+
+static Onnx__ModelProto *build_model(struct writer *w, const struct od_model *m)
+{
+	struct model_priv *priv = m->priv;
+	Onnx__ModelProto *mp;
+	W_NEW(w, mp, ONNX__MODEL_PROTO__INIT);
+	if (priv->pb)
+		*mp = *priv->pb;
+	mp->has_ir_version = 1;
+	mp->ir_version = m->ir_version;
+	mp->producer_name = KEEP(m->producer_name, priv->pb, Onnx__ModelProto, producer_name);
+	mp->producer_version = KEEP(m->producer_version, priv->pb, Onnx__ModelProto, producer_version);
+	mp->domain = KEEP(m->domain, priv->pb, Onnx__ModelProto, domain);
+	mp->doc_string = KEEP(m->doc_string, priv->pb, Onnx__ModelProto, doc_string);
+	if (priv->pb)
+		mp->has_model_version = priv->pb->has_model_version || m->model_version;
+	mp->model_version = m->model_version;
+	mp->n_opset_import = m->n_opsets;
+	mp->opset_import = build_opsets(w, m->opsets, m->n_opsets);
+	mp->n_metadata_props = m->n_props;
+	mp->metadata_props = w_array(w, m->n_props, sizeof *mp->metadata_props);
+	for (size_t i = 0; mp->metadata_props && i < m->n_props; i++) {
+		const Onnx__StringStringEntryProto *src = m->props[i].src;
+		mp->metadata_props[i] = src && !strcmp(src->key ? src->key : "", m->props[i].key) &&
+		        !strcmp(src->value ? src->value : "", m->props[i].value) ?
+		        (Onnx__StringStringEntryProto *)src : entry(w, m->props[i].key, m->props[i].value);
+	}
+	mp->graph = build_graph(w, m->graph);
+	BUILD_ARRAY(w, mp->functions, mp->n_functions, m->functions, m->n_functions, build_function);
+	return mp;
+}
+
+/* ---- output -------------------------------------------------------------------------------- */
+
+struct file_buffer {
+	ProtobufCBuffer base;
+	FILE *f;
+	int err;
+};
+
+static void file_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
+{
+	struct file_buffer *fb = (struct file_buffer *)b;
+	if (!fb->err && len && od_fwrite(data, 1, len, fb->f) != len)
+		fb->err = errno ? errno : EIO;
+}
+
+int od_model_serialize(struct od_model *m, void **buf, size_t *len, struct od_ctx *ctx)
+{
+	struct writer w = {od_arena_new(), NULL, NULL, NULL, 0, 0, false};
+	int rc = 0;
+	*buf = NULL;
+	Onnx__ModelProto *mp = w.a ? build_model(&w, m) : NULL;
+	if (!mp || w.oom) {
+		rc = od_error(ctx, OD_ENOMEM, "out of memory");
+		goto out;
+	}
+	*len = protobuf_c_message_get_packed_size(&mp->base);
+	*buf = od_malloc(*len);
+	if (!*buf) {
+		rc = od_error(ctx, OD_ENOMEM, "out of memory");
+		goto out;
+	}
+	protobuf_c_message_pack(&mp->base, *buf);
+out:
+	od_arena_free(w.a);
+	return rc;
+}
+
+/* Opens a temporary file beside path; *tmp receives its malloc'd name. */
+static FILE *open_temp(const char *path, char **tmp, struct od_ctx *ctx)
+{
+	char *dir = od_dirname(path);
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	*tmp = NULL;
+	if (!dir || asprintf(tmp, "%s/.%s.tmpXXXXXX", dir, base) < 0) {
+		free(dir);
+		*tmp = NULL;
+		od_error(ctx, OD_ENOMEM, "out of memory");
+		return NULL;
+	}
+	free(dir);
+	int fd = mkstemp(*tmp);
+	if (fd < 0) {
+		od_error(ctx, OD_EIO, "cannot write '%s': %s", path, strerror(errno));
+		free(*tmp);
+		*tmp = NULL;
+		return NULL;
+	}
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	FILE *f = fdopen(fd, "wb");
+	if (!f) {
+		close(fd);
+		unlink(*tmp);
+		free(*tmp);
+		*tmp = NULL;
+		od_error(ctx, OD_EIO, "cannot write '%s': %s", path, strerror(errno));
+	}
+	return f;
+}
+
+/* Flushes, syncs and closes f; returns 0 or an errno. */
+static int finish(FILE *f, int err)
+{
+	if (!err && fflush(f))
+		err = errno;
+	if (!err && fsync(fileno(f)))
+		err = errno;
+	if (fclose(f) && !err)
+		err = errno;
+	return err;
+}
+
+static bool model_has_external(const struct od_graph *g)
+{
+	for (size_t i = 0; i < g->n_inits; i++)
+		if (g->inits[i]->ext)
+			return true;
+	return false;
+}
+
+int od_model_save(struct od_model *m, const char *path, const struct od_save_opts *opts,
+                  struct od_ctx *ctx)
+{
+	struct writer w = {od_arena_new(), opts, NULL, NULL, 0, 0, false};
+	char *tmp = NULL, *ext_tmp = NULL, *ext_path = NULL;
+	int rc = 0;
+	FILE *f = NULL;
+	if (!w.a)
+		return od_error(ctx, OD_ENOMEM, "out of memory");
+	if ((opts && opts->external_data) || model_has_external(m->graph)) {
+		const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+		w.ext_name = opts && opts->external_name ? opts->external_name : od_arena_printf(w.a, "%s.data", base);
+		char *dir = od_dirname(path);
+		if (!w.ext_name || !dir || asprintf(&ext_path, "%s/%s", dir, w.ext_name) < 0) {
+			free(dir);
+			ext_path = NULL;
+			rc = od_error(ctx, OD_ENOMEM, "out of memory");
+			goto out;
+		}
+		free(dir);
+		if (!(w.ext = open_temp(ext_path, &ext_tmp, ctx))) {
+			rc = ctx ? ctx->code : OD_EIO;
+			goto out;
+		}
+	}
+	if (!(f = open_temp(path, &tmp, ctx))) {
+		rc = ctx ? ctx->code : OD_EIO;
+		goto out;
+	}
+	Onnx__ModelProto *mp = build_model(&w, m);
+	if (!mp || w.oom) {
+		rc = od_error(ctx, OD_ENOMEM, "out of memory");
+		goto out;
+	}
+	struct file_buffer fb = {{file_append}, f, 0};
+	protobuf_c_message_pack_to_buffer(&mp->base, &fb.base);
+	int err = finish(f, fb.err);
+	f = NULL;
+	if (!err && w.ext) {
+		err = finish(w.ext, w.err);
+		w.ext = NULL;
+	}
+	if (err) {
+		rc = od_error(ctx, OD_EIO, "cannot write '%s': %s", path, strerror(err));
+		goto out;
+	}
+	if ((ext_tmp && rename(ext_tmp, ext_path)) || rename(tmp, path)) {
+		rc = od_error(ctx, OD_EIO, "cannot write '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	free(tmp);
+	free(ext_tmp);
+	tmp = ext_tmp = NULL;
+out:
+	if (f)
+		fclose(f);
+	if (w.ext)
+		fclose(w.ext);
+	if (tmp)
+		unlink(tmp);
+	if (ext_tmp)
+		unlink(ext_tmp);
+	free(tmp);
+	free(ext_tmp);
+	free(ext_path);
+	od_arena_free(w.a);
+	return rc;
+}
