@@ -512,6 +512,8 @@ static int convert_model(struct loader *L, Onnx__ModelProto *mp)
 		return od_error(L->ctx, OD_EFORMAT, "not an ONNX model: no graph");
 	if (!mp->has_ir_version)
 		return od_error(L->ctx, OD_EFORMAT, "not an ONNX model: no ir_version");
+	if (mp->ir_version >= 3 && !mp->n_opset_import)
+		return od_error(L->ctx, OD_EFORMAT, "not an ONNX model: no opset_import");
 	m->ir_version = mp->ir_version;
 	m->producer_name = str(mp->producer_name);
 	m->producer_version = str(mp->producer_version);

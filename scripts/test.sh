@@ -1,0 +1,41 @@
+#!/bin/sh
+# test.sh — what CI runs: install what is missing, build, run `make check` in a normal
+# tree and again in a tree built with AddressSanitizer + UndefinedBehaviorSanitizer.
+# Prints one summary line per tree: "tests: N passed, N failed, N skipped".
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+"$top/scripts/setup.sh" || exit 2
+
+summary() { # build dir, label
+	log="$1/test-suite.log"
+	[ -f "$log" ] || { echo "$2: no test-suite.log"; return; }
+	total=$(sed -n 's/^# TOTAL: *//p' "$log"); pass=$(sed -n 's/^# PASS: *//p' "$log")
+	skip=$(sed -n 's/^# SKIP: *//p' "$log"); fail=$(sed -n 's/^# FAIL: *//p' "$log")
+	xpass=$(sed -n 's/^# XPASS: *//p' "$log"); err=$(sed -n 's/^# ERROR: *//p' "$log")
+	echo "$2: ${pass:-0} passed, $(( ${fail:-0} + ${xpass:-0} + ${err:-0} )) failed, ${skip:-0} skipped (of ${total:-0})"
+}
+
+run_tree() { # dir, label, configure args...
+	dir=$1 label=$2
+	shift 2
+	echo "== $label: building in $dir"
+	"$top/scripts/build.sh" "$dir" "$@" || { echo "$label: build failed"; return 1; }
+	echo "== $label: make check"
+	rc=0
+	make -s -C "$dir" -j"$(nproc)" check >"$dir/check.out" 2>&1 || rc=$?
+	grep -E '^(PASS|FAIL|SKIP|ERROR|XPASS|XFAIL):' "$dir/check.out" | grep -v '^PASS' || true
+	if [ $rc -ne 0 ]; then
+		for f in $(grep -lE '^(FAIL|ERROR)' $(find "$dir" -name '*.log' ! -name 'test-suite.log' ! -name config.log) 2>/dev/null); do
+			echo "--- $f"; tail -n 40 "$f"
+		done
+	fi
+	summary "$dir" "$label"
+	return $rc
+}
+
+status=0
+run_tree "$top/build" tests || status=1
+if [ "${ONNXDIFF_NO_SANITIZERS:-}" = "" ]; then
+	run_tree "$top/build-san" sanitizers --enable-sanitizers || status=1
+fi
+exit $status

@@ -1,0 +1,50 @@
+#!/bin/sh
+# basic.sh — show and check on the committed fixtures; bad input gets one line and exit 2.
+. "$top_srcdir/tests/cli/lib.sh"
+
+expect 0 "show seed model" -- od show "$FIX/seed/with_mask.onnx"
+grep_ok "$T/out" '^  mask +float\[1,4\]$' "show lists the mask input with dtype and shape"
+grep_ok "$T/out" '^  x +float\[batch,4\]$' "show keeps the symbolic batch dim"
+grep_ok "$T/out" '^  linear.weight +float\[4,4\] +64 B +[0-9a-f]{16}$' "show lists initializers with bytes and hash"
+grep_ok "$T/out" '^  Gemm +1$' "show has an operator histogram"
+expect 0 "show --json" -- od show --json "$FIX/seed/wrapper.onnx"
+if /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["schema"]=="onnxdiff-show/1"; assert [i["name"] for i in d["inputs"]]==["x"]; assert d["initializers"][0]["name"]=="mask"; assert d["operators"]=={"Gemm":1,"Mul":1}' "$T/out" 2>"$T/py"; then
+	ok "show --json is valid JSON with inputs, initializers, operators"
+else not_ok "show --json is valid JSON with inputs, initializers, operators" "$(cat "$T/py")"; fi
+expect 0 "show counts If subgraphs" -- od show "$FIX/if/model.onnx"
+grep_ok "$T/out" '^subgraphs: 2$' "the If model has two subgraphs"
+
+# check: the CI assertion
+expect 0 "check --inputs x on the wrapper export" -- od check --inputs x --absent mask "$FIX/seed/wrapper.onnx"
+expect 1 "check --absent mask fails on the export with mask" -- od check --absent mask "$FIX/seed/with_mask.onnx"
+grep_ok "$T/out" "^absent: input 'mask' is still present$" "the failed assertion is one line"
+expect 1 "check --inputs x reports the unexpected input" -- od check --inputs x "$FIX/seed/with_mask.onnx"
+grep_ok "$T/out" "^inputs: unexpected 'mask'$" "unexpected input named"
+expect 1 "check --no-op If" -- od check --no-op If "$FIX/if/model.onnx"
+grep_ok "$T/out" "^no-op: 1 'If' node present" "If node reported"
+expect 0 "check --outputs y" -- od check --outputs y --inputs mask,x "$FIX/seed/with_mask.onnx"
+expect 2 "check without assertions is a usage error" -- od check "$FIX/seed/with_mask.onnx"
+
+# bad input: one line, exit 2, nothing on stdout
+bad() {
+	expect 2 "$1" -- od show "$2"
+	lines=$(wc -l <"$T/err")
+	if [ "$lines" = 1 ] && grep -qE "^error: .*$3" "$T/err" && [ ! -s "$T/out" ]; then ok "$1: one line: $(cat "$T/err")"
+	else not_ok "$1: one error line matching /$3/" "$(cat "$T/err")"; fi
+}
+bad "missing file" "$T/nope.onnx" "cannot open '.*nope.onnx': No such file or directory"
+bad "a directory" "$FIX" "cannot read '.*fixtures': Is a directory"
+bad "empty file" "$FIX/bad/empty.onnx" "cannot load '.*empty.onnx': empty file"
+bad "random bytes" "$FIX/bad/random.onnx" "cannot load '.*random.onnx': "
+bad "truncated model" "$FIX/bad/truncated.onnx" "cannot load '.*truncated.onnx': truncated"
+bad "a protobuf that is not a model" "$FIX/bad/not-a-model.onnx" "cannot load '.*not-a-model.onnx': "
+bad "a model without a graph" "$FIX/bad/no-graph.onnx" "cannot load '.*': not an ONNX model: no graph"
+bad "dangling reference" "$FIX/bad/dangling.onnx" "node 'add' \(Add\) reads undefined value 'ghost'"
+bad "graph cycle" "$FIX/bad/cycle.onnx" "graph has a cycle"
+bad "duplicate value names" "$FIX/bad/duplicate.onnx" "duplicate value name 'y'"
+bad "payload size not matching dims" "$FIX/bad/bad-dims.onnx" "initializer 'w': 8 bytes of data for shape \[2,3\] float \(24 bytes\)"
+
+expect 2 "unknown command" -- od frobnicate
+expect 0 "--version" -- od --version
+grep_ok "$T/out" '^onnxdiff [0-9]' "--version prints the version"
+done_testing

@@ -1,0 +1,38 @@
+# lib.sh — TAP helpers for the CLI tests (sourced). Env: ONNXDIFF (binary), top_srcdir,
+# ONNXDIFF_WRAP (e.g. valgrind) optional.
+set -u
+FIX="$top_srcdir/fixtures"
+SHARED="$top_srcdir/../shared/onnx-backend-tests"
+T=$(mktemp -d "${TMPDIR:-/tmp}/onnxdiff-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+n=0 failed=0
+
+od() { ${ONNXDIFF_WRAP:-} "$ONNXDIFF" "$@"; }
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+
+# expect STATUS DESCRIPTION -- command...: runs it, checks the exit status; output in $T/out, $T/err
+expect() {
+	want=$1 desc=$2
+	shift 3
+	"$@" >"$T/out" 2>"$T/err"
+	got=$?
+	if [ "$got" = "$want" ]; then ok "$desc"; else
+		not_ok "$desc" "exit $got, wanted $want" "stderr: $(head -c 400 "$T/err")"; fi
+}
+
+# same OUTFILE DESCRIPTION EXPECTEDFILE: compares a file with a golden one
+same() {
+	if diff -u "$3" "$1" >"$T/d" 2>&1; then ok "$2"; else not_ok "$2" "$(head -40 "$T/d")"; fi
+}
+
+# grep_ok FILE PATTERN DESCRIPTION
+grep_ok() {
+	if grep -qE -- "$2" "$1"; then ok "$3"; else not_ok "$3" "no match for /$2/ in:" "$(head -c 600 "$1")"; fi
+}
+
+done_testing() { echo "1..$n"; [ "$failed" = 0 ]; }
+
+# skip_all REASON: exit 77 (automake's "skipped") with a TAP plan that says why
+skip_all() { echo "1..0 # SKIP $1"; exit 77; }
