@@ -309,8 +309,9 @@ int ev_new(struct ev *e, int i, int dtype, int ndims, const int64_t *dims,
 		              (long long)n, (long long)e->max_numel);
 	if (dtype != OD_STRING && !ev_esize(dtype))
 		return ev_unsup(e, "dtype %s not supported", od_dtype_name(dtype));
+	static const int64_t scalar[1] = { 1 };
 	const char *name = e->n->outputs && e->n->outputs[i] ? e->n->outputs[i] : "";
-	struct od_tensor *t = od_tensor_new(e->a, name, dtype, ndims, dims);
+	struct od_tensor *t = od_tensor_new(e->a, name, dtype, ndims, ndims ? dims : scalar);
 	if (!t)
 		return ev_err(e, OD_ENOMEM, "out of memory for an output of %lld elements",
 		              (long long)n);

@@ -1,0 +1,423 @@
+/*
+ * test_eval.c — the kernel table and a handful of cases per kernel family: broadcasting,
+ * negative axes, Slice with negative steps and clamping, Reshape 0/-1, Cast rounding,
+ * integer division, reductions, the size limit and the messages of refused inputs.
+ */
+#include "config.h"
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "od.h"
+#include "eval.h"
+
+static struct od_arena *A;
+static struct od_ctx ctx;
+
+static void setup(void)
+{
+	A = od_arena_new();
+	memset(&ctx, 0, sizeof ctx);
+}
+
+static void teardown(void)
+{
+	od_arena_free(A);
+}
+
+TestSuite(eval, .init = setup, .fini = teardown);
+
+/* ---- building nodes and tensors ------------------------------------------------------- */
+
+static struct od_tensor *ten(int dtype, int nd, const int64_t *dims, int64_t n,
+                             const double *v)
+{
+	struct od_tensor *t = od_tensor_new(A, "", dtype, nd, dims);
+	cr_assert(t);
+	cr_assert_eq(t->numel, n);
+	for (int64_t i = 0; i < n; i++)
+		od_tensor_set_f64(t, i, v[i]);
+	return t;
+}
+
+#define DIMS(...) (const int64_t[]){ __VA_ARGS__ }
+#define VALS(...) (const double[]){ __VA_ARGS__ }
+#define NV(...) (int64_t)(sizeof (const double[]){ __VA_ARGS__ } / sizeof(double)), VALS(__VA_ARGS__)
+/* A 1-D tensor of the given values. */
+#define VEC(dtype, ...) ten(dtype, 1, DIMS((int64_t)(sizeof VALS(__VA_ARGS__) / sizeof(double))), NV(__VA_ARGS__))
+#define SCALAR(dtype, v) ten(dtype, 0, NULL, 1, VALS(v))
+
+static struct od_node *node(const char *op, size_t nin)
+{
+	static const char *names[] = { "a", "b", "c", "d", "e", "f" };
+	struct od_node *n = od_node_new(A, op, "", "n");
+	cr_assert(n);
+	n->n_inputs = nin;
+	n->inputs = names;
+	n->n_outputs = 1;
+	n->outputs = od_arena_alloc(A, sizeof *n->outputs);
+	n->outputs[0] = "y";
+	n->attrs = od_arena_alloc(A, 8 * sizeof *n->attrs);
+	return n;
+}
+
+static void attr_i(struct od_node *n, const char *name, int64_t v)
+{
+	struct od_attr *at = &n->attrs[n->n_attrs++];
+	at->name = name;
+	at->type = OD_ATTR_INT;
+	at->i = v;
+}
+
+static void attr_ints(struct od_node *n, const char *name, size_t k, const int64_t *v)
+{
+	struct od_attr *at = &n->attrs[n->n_attrs++];
+	at->name = name;
+	at->type = OD_ATTR_INTS;
+	at->n = k;
+	at->ints = (int64_t *)v;
+}
+
+static int eval(const struct od_node *n, int64_t opset, struct od_tensor **out, ...)
+{
+	struct od_tensor *ins[6] = { 0 };
+	va_list ap;
+	va_start(ap, out);
+	for (size_t i = 0; i < n->n_inputs; i++)
+		ins[i] = va_arg(ap, struct od_tensor *);
+	va_end(ap);
+	return od_eval_node(n, opset, ins, out, 0, A, &ctx);
+}
+
+static void expect(const struct od_tensor *t, int dtype, int nd, const int64_t *dims,
+                   int64_t n, const double *v)
+{
+	cr_assert(t);
+	cr_assert_eq(t->dtype, dtype, "dtype %s", od_dtype_name(t->dtype));
+	cr_assert_eq(t->ndims, nd, "rank %d, expected %d", t->ndims, nd);
+	for (int d = 0; d < nd; d++)
+		cr_assert_eq(t->dims[d], dims[d], "dim %d is %lld", d, (long long)t->dims[d]);
+	cr_assert_eq(t->numel, n);
+	for (int64_t i = 0; i < n; i++)
+		cr_assert(od_tensor_get_f64(t, i) == v[i] ||
+		          (isnan(v[i]) && isnan(od_tensor_get_f64(t, i))),
+		          "element %lld is %g, expected %g", (long long)i,
+		          od_tensor_get_f64(t, i), v[i]);
+	cr_assert_str_eq(t->name, "y");
+}
+
+/* ---- the table -------------------------------------------------------------------------- */
+
+struct walk {
+	char last[128];
+	int64_t last_until;
+	int rows;
+};
+
+static void check_row(const char *domain, const char *op, int64_t since, int64_t until,
+                      uint32_t dtypes, void *priv)
+{
+	struct walk *w = priv;
+	char key[128];
+	snprintf(key, sizeof key, "%s\x01%s", domain, op);
+	int c = strcmp(w->last, key);
+	cr_assert(c < 0 || (c == 0 && since > w->last_until), "table out of order at %s %lld",
+	          op, (long long)since);
+	cr_assert(since <= until && dtypes, "bad row %s", op);
+	snprintf(w->last, sizeof w->last, "%s", key);
+	w->last_until = until;
+	w->rows++;
+}
+
+Test(eval, table_sorted_and_ranges_disjoint)
+{
+	struct walk w = { "", 0, 0 };
+	od_eval_each(check_row, &w);
+	cr_assert_gt(w.rows, 50);
+}
+
+Test(eval, has_kernel_follows_opset_ranges)
+{
+	cr_assert(od_eval_has_kernel("", "Slice", 9));
+	cr_assert(od_eval_has_kernel("ai.onnx", "Slice", 13));
+	cr_assert(!od_eval_has_kernel("", "Where", 8));
+	cr_assert(!od_eval_has_kernel("", "MatMul", 13));
+	cr_assert(!od_eval_has_kernel("com.microsoft", "Add", 13));
+	cr_assert(!od_eval_has_kernel("", "Add", 1000), "a future opset may change any op");
+}
+
+/* ---- element-wise --------------------------------------------------------------------------- */
+
+Test(eval, add_broadcasts_both_ways)
+{
+	struct od_tensor *y;
+	struct od_node *n = node("Add", 2);
+	struct od_tensor *a = ten(OD_FLOAT, 2, DIMS(2, 1), NV(1, 2));
+	struct od_tensor *b = ten(OD_FLOAT, 2, DIMS(1, 3), NV(10, 20, 30));
+	cr_assert_eq(eval(n, 17, &y, a, b), 0, "%s", ctx.msg);
+	expect(y, OD_FLOAT, 2, DIMS(2, 3), NV(11, 21, 31, 12, 22, 32));
+	cr_assert_eq(eval(n, 17, &y, ten(OD_FLOAT, 2, DIMS(2, 3), NV(1, 2, 3, 4, 5, 6)),
+	                  SCALAR(OD_FLOAT, 1)), 0);
+	expect(y, OD_FLOAT, 2, DIMS(2, 3), NV(2, 3, 4, 5, 6, 7));
+}
+
+Test(eval, shapes_that_do_not_broadcast_are_refused)
+{
+	struct od_tensor *y;
+	struct od_node *n = node("Mul", 2);
+	int rc = eval(n, 14, &y, ten(OD_FLOAT, 2, DIMS(2, 3), NV(1, 2, 3, 4, 5, 6)),
+	              VEC(OD_FLOAT, 1, 2));
+	cr_assert_eq(rc, OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "Mul: shapes [2,3], [2] do not broadcast");
+}
+
+Test(eval, integer_division_truncates_and_refuses_zero)
+{
+	struct od_tensor *y;
+	struct od_node *n = node("Div", 2);
+	cr_assert_eq(eval(n, 14, &y, VEC(OD_INT32, -7, 7, -8), VEC(OD_INT32, 2, -2, 4)), 0);
+	expect(y, OD_INT32, 1, DIMS(3), NV(-3, -3, -2));
+	cr_assert_eq(eval(n, 14, &y, VEC(OD_INT64, 1, 2), VEC(OD_INT64, 1, 0)), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "Div: integer division by zero");
+}
+
+Test(eval, int_pow_and_mod_follow_the_spec)
+{
+	struct od_tensor *y;
+	cr_assert_eq(eval(node("Pow", 2), 15, &y, VEC(OD_INT64, 3, -2, 2), VEC(OD_INT64, 3, 3, 0)), 0);
+	expect(y, OD_INT64, 1, DIMS(3), NV(27, -8, 1));
+	struct od_node *n = node("Mod", 2);
+	cr_assert_eq(eval(n, 13, &y, VEC(OD_INT32, -7, 7), VEC(OD_INT32, 3, -3)), 0);
+	expect(y, OD_INT32, 1, DIMS(2), NV(2, -2));
+	attr_i(n, "fmod", 1);
+	cr_assert_eq(eval(n, 13, &y, VEC(OD_INT32, -7, 7), VEC(OD_INT32, 3, -3)), 0);
+	expect(y, OD_INT32, 1, DIMS(2), NV(-1, 1));
+}
+
+Test(eval, comparisons_give_bool_and_where_selects)
+{
+	struct od_tensor *c, *y;
+	cr_assert_eq(eval(node("Less", 2), 13, &c, VEC(OD_INT64, 1, 5, 3), SCALAR(OD_INT64, 3)), 0);
+	expect(c, OD_BOOL, 1, DIMS(3), NV(1, 0, 0));
+	cr_assert_eq(eval(node("Where", 3), 16, &y, c, VEC(OD_FLOAT, 1, 2, 3),
+	                  SCALAR(OD_FLOAT, -INFINITY)), 0);
+	expect(y, OD_FLOAT, 1, DIMS(3), NV(1, -INFINITY, -INFINITY));
+}
+
+Test(eval, variadic_max_broadcasts_every_input)
+{
+	struct od_tensor *y;
+	cr_assert_eq(eval(node("Max", 3), 13, &y, VEC(OD_FLOAT, 1, 5), SCALAR(OD_FLOAT, 3),
+	                  ten(OD_FLOAT, 2, DIMS(2, 1), NV(0, 4))), 0);
+	expect(y, OD_FLOAT, 2, DIMS(2, 2), NV(3, 5, 4, 5));
+}
+
+/* ---- Cast ------------------------------------------------------------------------------ */
+
+Test(eval, cast_float_to_int64_rounds_toward_zero)
+{
+	struct od_tensor *y;
+	struct od_node *n = node("Cast", 1);
+	attr_i(n, "to", OD_INT64);
+	cr_assert_eq(eval(n, 19, &y, VEC(OD_FLOAT, -1.7, 1.7, 2.5, -0.5)), 0);
+	expect(y, OD_INT64, 1, DIMS(4), NV(-1, 1, 2, 0));
+}
+
+Test(eval, cast_to_float16_rounds_to_nearest_even)
+{
+	struct od_tensor *y;
+	struct od_node *n = node("Cast", 1);
+	attr_i(n, "to", OD_FLOAT16);
+	/* 2049 lies halfway between float16's 2048 and 2050: ties go to the even 2048. */
+	cr_assert_eq(eval(n, 13, &y, VEC(OD_FLOAT, 2049, 2051, 1e6, 1e-8)), 0);
+	expect(y, OD_FLOAT16, 1, DIMS(4), NV(2048, 2052, INFINITY, 0));
+}
+
+Test(eval, cast_to_an_unclaimed_dtype_is_unsupported)
+{
+	struct od_tensor *y;
+	struct od_node *n = node("Cast", 1);
+	attr_i(n, "to", OD_FLOAT8E4M3FN);
+	cr_assert_eq(eval(n, 19, &y, VEC(OD_FLOAT, 1)), OD_EUNSUPPORTED);
+	cr_assert(strstr(ctx.msg, "dtype"), "%s", ctx.msg);
+}
+
+/* ---- shapes and indexing ---------------------------------------------------------------- */
+
+Test(eval, reshape_zero_copies_and_minus_one_infers)
+{
+	struct od_tensor *y, *x = ten(OD_INT32, 3, DIMS(2, 3, 4), 24, (double[24]){ 0 });
+	struct od_node *n = node("Reshape", 2);
+	cr_assert_eq(eval(n, 14, &y, x, VEC(OD_INT64, 0, -1)), 0, "%s", ctx.msg);
+	cr_assert_eq(y->ndims, 2);
+	cr_assert(y->dims[0] == 2 && y->dims[1] == 12);
+	cr_assert_eq(eval(n, 14, &y, x, VEC(OD_INT64, -1, -1)), OD_EVALUE);
+	cr_assert_eq(eval(n, 14, &y, x, VEC(OD_INT64, 5, -1)), OD_EVALUE);
+	attr_i(n, "allowzero", 1);
+	cr_assert_eq(eval(n, 14, &y, x, VEC(OD_INT64, 0, 24)), OD_EVALUE,
+	             "allowzero keeps 0 as a size");
+}
+
+Test(eval, slice_negative_steps_and_clamping)
+{
+	struct od_tensor *y, *x = VEC(OD_INT64, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+	struct od_node *n = node("Slice", 5);
+	cr_assert_eq(eval(n, 13, &y, x, VEC(OD_INT64, -1), VEC(OD_INT64, (double)INT64_MIN),
+	                  VEC(OD_INT64, 0), VEC(OD_INT64, -3)), 0, "%s", ctx.msg);
+	expect(y, OD_INT64, 1, DIMS(4), NV(9, 6, 3, 0));
+	cr_assert_eq(eval(n, 13, &y, x, VEC(OD_INT64, 7), VEC(OD_INT64, 1000),
+	                  VEC(OD_INT64, -1), VEC(OD_INT64, 1)), 0);
+	expect(y, OD_INT64, 1, DIMS(3), NV(7, 8, 9));
+	cr_assert_eq(eval(n, 13, &y, x, VEC(OD_INT64, 1), VEC(OD_INT64, 5),
+	                  VEC(OD_INT64, 0), VEC(OD_INT64, 0)), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "Slice: step 0 is zero");
+}
+
+Test(eval, slice_attribute_form_before_opset_10)
+{
+	struct od_tensor *y;
+	struct od_node *n = node("Slice", 1);
+	attr_ints(n, "starts", 1, DIMS(1));
+	attr_ints(n, "ends", 1, DIMS(-1));
+	attr_ints(n, "axes", 1, DIMS(-1));
+	cr_assert_eq(eval(n, 9, &y, ten(OD_FLOAT, 2, DIMS(2, 3), NV(1, 2, 3, 4, 5, 6))), 0,
+	             "%s", ctx.msg);
+	expect(y, OD_FLOAT, 2, DIMS(2, 1), NV(2, 5));
+}
+
+Test(eval, gather_negative_and_out_of_range_indices)
+{
+	struct od_tensor *y, *x = ten(OD_FLOAT, 2, DIMS(4, 2), NV(0, 1, 2, 3, 4, 5, 6, 7));
+	struct od_node *n = node("Gather", 2);
+	cr_assert_eq(eval(n, 13, &y, x, VEC(OD_INT64, -1, 0)), 0);
+	expect(y, OD_FLOAT, 2, DIMS(2, 2), NV(6, 7, 0, 1));
+	cr_assert_eq(eval(n, 13, &y, x, VEC(OD_INT32, 1, 7)), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "Gather: index 7 out of range for axis 0 of size 4");
+	attr_i(n, "axis", -1);
+	cr_assert_eq(eval(n, 13, &y, x, SCALAR(OD_INT64, 1)), 0);
+	expect(y, OD_FLOAT, 1, DIMS(4), NV(1, 3, 5, 7));
+}
+
+Test(eval, unsqueeze_and_squeeze_with_negative_axes)
+{
+	struct od_tensor *y, *z;
+	cr_assert_eq(eval(node("Unsqueeze", 2), 13, &y, VEC(OD_FLOAT, 1, 2, 3),
+	                  VEC(OD_INT64, -1, 0)), 0, "%s", ctx.msg);
+	expect(y, OD_FLOAT, 3, DIMS(1, 3, 1), NV(1, 2, 3));
+	cr_assert_eq(eval(node("Squeeze", 2), 13, &z, y, VEC(OD_INT64, -3)), 0);
+	expect(z, OD_FLOAT, 2, DIMS(3, 1), NV(1, 2, 3));
+	cr_assert_eq(eval(node("Squeeze", 2), 13, &z, y, VEC(OD_INT64, 1)), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "Squeeze: cannot squeeze axis 1 of size 3");
+	struct od_node *old = node("Unsqueeze", 1);
+	attr_ints(old, "axes", 1, DIMS(0));
+	cr_assert_eq(eval(old, 11, &y, SCALAR(OD_INT64, 5)), 0);
+	expect(y, OD_INT64, 1, DIMS(1), NV(5));
+}
+
+Test(eval, concat_transpose_tile_expand)
+{
+	struct od_tensor *y, *m = ten(OD_INT64, 2, DIMS(2, 2), NV(1, 2, 3, 4));
+	struct od_node *n = node("Concat", 2);
+	attr_i(n, "axis", -1);
+	cr_assert_eq(eval(n, 13, &y, m, m), 0);
+	expect(y, OD_INT64, 2, DIMS(2, 4), NV(1, 2, 1, 2, 3, 4, 3, 4));
+	cr_assert_eq(eval(node("Transpose", 1), 13, &y, m), 0);
+	expect(y, OD_INT64, 2, DIMS(2, 2), NV(1, 3, 2, 4));
+	cr_assert_eq(eval(node("Tile", 2), 13, &y, m, VEC(OD_INT64, 1, 2)), 0);
+	expect(y, OD_INT64, 2, DIMS(2, 4), NV(1, 2, 1, 2, 3, 4, 3, 4));
+	cr_assert_eq(eval(node("Expand", 2), 13, &y, VEC(OD_BOOL, 1, 0), VEC(OD_INT64, 2, 1)), 0);
+	expect(y, OD_BOOL, 2, DIMS(2, 2), NV(1, 0, 1, 0));
+}
+
+Test(eval, shape_start_end_and_constant_of_shape)
+{
+	struct od_tensor *y, *z, *x = ten(OD_FLOAT, 3, DIMS(2, 3, 4), 24, (double[24]){ 0 });
+	struct od_node *n = node("Shape", 1);
+	attr_i(n, "start", -2);
+	cr_assert_eq(eval(n, 15, &y, x), 0);
+	expect(y, OD_INT64, 1, DIMS(2), NV(3, 4));
+	cr_assert_eq(eval(n, 13, &y, x), 0, "start/end only exist from opset 15");
+	expect(y, OD_INT64, 1, DIMS(3), NV(2, 3, 4));
+	cr_assert_eq(eval(node("ConstantOfShape", 1), 13, &z, y), 0);
+	expect(z, OD_FLOAT, 3, DIMS(2, 3, 4), 24, (double[24]){ 0 });
+}
+
+Test(eval, range_counts_like_arange)
+{
+	struct od_tensor *y;
+	struct od_node *n = node("Range", 3);
+	cr_assert_eq(eval(n, 11, &y, SCALAR(OD_INT32, 10), SCALAR(OD_INT32, 1),
+	                  SCALAR(OD_INT32, -3)), 0);
+	expect(y, OD_INT32, 1, DIMS(3), NV(10, 7, 4));
+	cr_assert_eq(eval(n, 11, &y, SCALAR(OD_FLOAT, 0), SCALAR(OD_FLOAT, 1),
+	                  SCALAR(OD_FLOAT, 0.25)), 0);
+	expect(y, OD_FLOAT, 1, DIMS(4), NV(0, 0.25, 0.5, 0.75));
+}
+
+/* ---- reductions ---------------------------------------------------------------------------- */
+
+Test(eval, reduce_sum_axes_input_keepdims_and_noop)
+{
+	struct od_tensor *y, *x = ten(OD_FLOAT, 2, DIMS(2, 3), NV(1, 2, 3, 4, 5, 6));
+	struct od_node *n = node("ReduceSum", 2);
+	cr_assert_eq(eval(n, 13, &y, x, VEC(OD_INT64, -1)), 0);
+	expect(y, OD_FLOAT, 2, DIMS(2, 1), NV(6, 15));
+	attr_i(n, "keepdims", 0);
+	cr_assert_eq(eval(n, 13, &y, x, ten(OD_INT64, 1, DIMS(0), 0, NULL)), 0);
+	expect(y, OD_FLOAT, 0, NULL, NV(21));
+	attr_i(n, "noop_with_empty_axes", 1);
+	cr_assert_eq(eval(n, 13, &y, x, ten(OD_INT64, 1, DIMS(0), 0, NULL)), 0);
+	expect(y, OD_FLOAT, 2, DIMS(2, 3), NV(1, 2, 3, 4, 5, 6));
+}
+
+Test(eval, reduce_max_attribute_form_and_empty_set)
+{
+	struct od_tensor *y;
+	struct od_node *n = node("ReduceMax", 1);
+	attr_ints(n, "axes", 1, DIMS(0));
+	cr_assert_eq(eval(n, 13, &y, ten(OD_INT32, 2, DIMS(2, 2), NV(1, 7, 3, 4))), 0);
+	expect(y, OD_INT32, 2, DIMS(1, 2), NV(3, 7));
+	cr_assert_eq(eval(n, 13, &y, ten(OD_FLOAT, 2, DIMS(0, 2), 0, NULL)), 0);
+	expect(y, OD_FLOAT, 2, DIMS(1, 2), NV(-INFINITY, -INFINITY));
+	cr_assert_eq(eval(node("ReduceMax", 1), 18, &y, ten(OD_INT32, 1, DIMS(0), 0, NULL)), 0);
+	expect(y, OD_INT32, 1, DIMS(1), NV(INT32_MIN));
+}
+
+/* ---- refusals ---------------------------------------------------------------------------- */
+
+Test(eval, refuses_wrong_input_counts_and_unknown_ops)
+{
+	struct od_tensor *y;
+	cr_assert_eq(eval(node("Add", 1), 13, &y, SCALAR(OD_FLOAT, 1)), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "Add: 1 inputs given, 2 expected");
+	cr_assert_eq(eval(node("MatMul", 2), 13, &y, SCALAR(OD_FLOAT, 1), SCALAR(OD_FLOAT, 1)),
+	             OD_EUNSUPPORTED);
+	cr_assert_str_eq(ctx.msg, "MatMul: no kernel");
+	cr_assert_eq(eval(node("Where", 3), 8, &y, NULL, NULL, NULL), OD_EUNSUPPORTED);
+	cr_assert_str_eq(ctx.msg, "Where: opset 8 not supported");
+}
+
+Test(eval, refuses_truncated_payloads_and_bad_axes)
+{
+	struct od_tensor *y, *x = VEC(OD_FLOAT, 1, 2, 3);
+	x->nbytes = 8;
+	cr_assert_eq(eval(node("Neg", 1), 13, &y, x), OD_EVALUE);
+	x->nbytes = 12;
+	struct od_node *n = node("Softmax", 1);
+	attr_i(n, "axis", 3);
+	cr_assert_eq(eval(n, 13, &y, x), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "Softmax: axis 3 out of range for rank 1");
+	cr_assert_eq(eval(node("Abs", 1), 13, &y, VEC(OD_BOOL, 1)), OD_EUNSUPPORTED);
+	cr_assert_str_eq(ctx.msg, "Abs: dtype bool not supported");
+}
+
+Test(eval, output_size_limit)
+{
+	struct od_tensor *ins[1] = { VEC(OD_INT64, 1000, 1000) }, *y;
+	struct od_node *n = node("ConstantOfShape", 1);
+	cr_assert_eq(od_eval_node(n, 13, ins, &y, 1000, A, &ctx), OD_ELIMIT);
+	cr_assert_str_eq(ctx.msg,
+	                 "ConstantOfShape: output of 1000000 elements exceeds the limit of 1000");
+	cr_assert_null(y);
+}
