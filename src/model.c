@@ -625,3 +625,50 @@ int od_model_load(const char *path, const struct od_load_opts *opts, struct od_m
 	priv->map_len = len;
 	return 0;
 }
+
+/* ---- a lone TensorProto (test data, `--set name=@file.pb`) -------------------------------- */
+
+int od_tensor_load_pb_buffer(struct od_arena *a, const void *buf, size_t len,
+                             struct od_tensor **out, struct od_ctx *ctx)
+{
+	struct model_priv priv = {0};
+	struct od_model m = {.arena = a, .priv = &priv};
+	struct loader L = {&m, &priv, ctx, OD_MAX_DEPTH_DEFAULT, false};
+	ProtobufCAllocator alloc = {pb_alloc, pb_free, a};
+	*out = NULL;
+	Onnx__TensorProto *tp = onnx__tensor_proto__unpack(&alloc, len, buf);
+	if (!tp)
+		return od_error(ctx, OD_EFORMAT, "not a serialized TensorProto");
+	return convert_tensor(&L, tp, "tensor", out);
+}
+
+int od_tensor_load_pb(struct od_arena *a, const char *path, struct od_tensor **out,
+                      struct od_ctx *ctx)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	*out = NULL;
+	if (!f)
+		return od_error(ctx, OD_EIO, "cannot open '%s': %s", path, strerror(errno));
+	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+		fclose(f);
+		return od_error(ctx, OD_EIO, "cannot read '%s': not a regular file", path);
+	}
+	size_t len = (size_t)st.st_size;
+	void *buf = od_malloc(len ? len : 1);
+	if (!buf) {
+		fclose(f);
+		return od_error(ctx, OD_ENOMEM, "out of memory");
+	}
+	size_t got = fread(buf, 1, len, f);
+	fclose(f);
+	int rc = got != len ? od_error(ctx, OD_EIO, "cannot read '%s'", path) :
+	         od_tensor_load_pb_buffer(a, buf, len, out, ctx);
+	od_free(buf);
+	if (rc && strncmp(ctx->msg, "cannot ", 7)) {
+		char detail[sizeof ctx->msg];
+		snprintf(detail, sizeof detail, "%s", ctx->msg);
+		od_error(ctx, rc, "cannot load '%s': %s", path, detail);
+	}
+	return rc;
+}
