@@ -79,6 +79,21 @@ int ev_k_identity(struct ev *e)
 	return ev_copy_as(e, e->in[0], e->in[0]->ndims, e->in[0]->dims);
 }
 
+/* Inference only: the data passes, the optional mask is all true. Training draws random
+ * numbers, which no fold can do. */
+int ev_k_dropout(struct ev *e)
+{
+	struct od_tensor *m;
+	const struct od_tensor *x = e->in[0], *train = e->nin > 2 ? e->in[2] : NULL;
+	if (train && (train->numel != 1 || ev_getu(train, 0)))
+		return ev_unsup(e, "training mode not supported");
+	int rc = ev_copy_as(e, x, x->ndims, x->dims);
+	if (!rc && e->n->n_outputs > 1 && *e->n->outputs[1] &&
+	    !(rc = ev_new(e, 1, OD_BOOL, x->ndims, x->dims, &m)))
+		memset(ev_mut(m), 1, (size_t)m->numel);
+	return rc;
+}
+
 /* Converts element by element through the class of the source: floats through double,
  * integers exactly, so int64 -> int32 wraps and float -> int truncates toward zero. */
 static int cast_to(struct ev *e, int to)
@@ -111,7 +126,7 @@ int ev_k_cast(struct ev *e)
 	const struct od_attr *to = ev_attr(e, "to", OD_ATTR_INT);
 	if (!to)
 		return ev_bad(e, "attribute 'to' missing");
-	if (to->i < 0 || to->i > OD_DTYPE_MAX)
+	if (to->i <= 0 || to->i > INT32_MAX)
 		return ev_bad(e, "attribute 'to' names no dtype (%lld)", (long long)to->i);
 	return cast_to(e, (int)to->i);
 }

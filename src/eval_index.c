@@ -1,6 +1,6 @@
 /*
- * eval_index.c — kernels that move elements to new places: Gather, Slice, Concat,
- * Transpose, Tile, Expand and Trilu. They copy bytes, so they serve every fixed-size dtype
+ * eval_index.c — kernels that move elements to new places: Slice, Concat, Transpose,
+ * Tile, Expand and Trilu. They copy bytes, so they serve every fixed-size dtype
  * (and strings, by reference until eval.c copies them into the arena).
  */
 #include "config.h"
@@ -34,53 +34,6 @@ static void strided_copy(struct od_tensor *out, const struct od_tensor *src, int
 			idx[d] = 0;
 		}
 	}
-}
-
-/* ---- Gather -------------------------------------------------------------------------- */
-
-static int gather_index(struct ev *e, const struct od_tensor *ix, int64_t j, int64_t size,
-                        int64_t axis, int64_t *v)
-{
-	int64_t i = ev_geti(ix, j);
-	*v = i < 0 ? i + size : i;
-	if (*v < 0 || *v >= size)
-		return ev_bad(e, "index %lld out of range for axis %lld of size %lld",
-		              (long long)i, (long long)axis, (long long)size);
-	return 0;
-}
-
-int ev_k_gather(struct ev *e)
-{
-	const struct od_tensor *x = e->in[0], *ix = e->in[1];
-	int64_t axis = ev_attr_i(e, "axis", 0), dims[OD_MAX_RANK], v;
-	struct od_tensor *t;
-	int rc, nd = 0;
-	if (ix->dtype != OD_INT32 && ix->dtype != OD_INT64)
-		return ev_bad(e, "indices must be int32 or int64, not %s", od_dtype_name(ix->dtype));
-	if ((rc = ev_axis(e, &axis, x->ndims)))
-		return rc;
-	if (x->ndims + ix->ndims - 1 > OD_MAX_RANK)
-		return ev_bad(e, "output rank exceeds %d", OD_MAX_RANK);
-	for (int64_t j = 0; j < ix->numel; j++)
-		if ((rc = gather_index(e, ix, j, x->dims[axis], axis, &v)))
-			return rc;
-	for (int d = 0; d < x->ndims; d++) {
-		if (d != axis)
-			dims[nd++] = x->dims[d];
-		else
-			for (int q = 0; q < ix->ndims; q++)
-				dims[nd++] = ix->dims[q];
-	}
-	if ((rc = ev_new(e, 0, x->dtype, nd, dims, &t)))
-		return rc;
-	int64_t outer = ev_numel((int)axis, x->dims), inner = ev_numel(x->ndims - (int)axis - 1,
-	                x->dims + axis + 1), size = x->dims[axis];
-	for (int64_t o = 0; o < outer; o++)
-		for (int64_t j = 0; j < ix->numel; j++) {
-			gather_index(e, ix, j, size, axis, &v);
-			ev_copy(t, (o * ix->numel + j) * inner, x, (o * size + v) * inner, inner);
-		}
-	return 0;
 }
 
 /* ---- Slice --------------------------------------------------------------------------- */

@@ -158,19 +158,31 @@ void ev_strides(int nd, const int64_t *dims, int64_t *st);
 	X(range) \
 	/* eval_shape.c */ \
 	X(reshape) X(reshape1) X(flatten) X(squeeze) X(squeeze1) X(unsqueeze) X(unsqueeze1) \
+	X(dropout) \
 	/* eval_index.c */ \
-	X(gather) X(slice) X(slice1) X(concat) X(transpose) X(tile) X(expand) X(trilu) \
+	X(slice) X(slice1) X(concat) X(transpose) X(tile) X(expand) X(trilu) \
+	/* eval_gather.c */ \
+	X(gather) X(gatherelements) X(scatterelements) X(scatternd) X(nonzero) \
+	/* eval_split.c */ \
+	X(split) X(split2) X(pad) X(pad2) \
 	/* eval_math.c */ \
 	X(add) X(sub) X(mul) X(div) X(pow) X(mod) X(min) X(max) X(sum) X(mean) \
 	X(equal) X(less) X(greater) X(less_equal) X(greater_equal) \
 	X(and) X(or) X(xor) X(where) X(clip) X(clip6) \
+	X(bitwise_and) X(bitwise_or) X(bitwise_xor) \
 	/* eval_unary.c */ \
 	X(not) X(neg) X(abs) X(sqrt) X(reciprocal) X(floor) X(ceil) X(round) X(sign) \
 	X(exp) X(log) X(erf) X(relu) X(sigmoid) X(tanh) X(isnan) X(isinf) \
+	X(sin) X(cos) X(tan) X(asin) X(acos) X(atan) X(sinh) X(cosh) X(asinh) X(acosh) \
+	X(atanh) X(bitwise_not) \
 	/* eval_reduce.c */ \
 	X(reduce_sum) X(reduce_max) X(reduce_min) X(reduce_mean) X(reduce_prod) \
 	X(reduce_sum1) X(reduce_max1) X(reduce_min1) X(reduce_mean1) X(reduce_prod1) \
-	X(softmax) X(softmax1) X(cumsum) X(argmax) X(argmin)
+	X(reduce_l1) X(reduce_l2) X(reduce_sum_square) X(reduce_log_sum) X(reduce_log_sum_exp) \
+	X(reduce_l11) X(reduce_l21) X(reduce_sum_square1) X(reduce_log_sum1) \
+	X(reduce_log_sum_exp1) \
+	X(softmax) X(softmax1) X(logsoftmax) X(logsoftmax1) X(cumsum) X(cumprod) X(argmax) \
+	X(argmin)
 
 #define EV_DECLARE(name) int ev_k_##name(struct ev *e);
 EV_KERNELS(EV_DECLARE)

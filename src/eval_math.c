@@ -1,7 +1,7 @@
 /*
  * eval_math.c — element-wise kernels of two or more inputs with numpy broadcasting:
  * arithmetic (Add, Sub, Mul, Div, Mod, Pow), variadic Min/Max/Sum/Mean, comparisons,
- * logical And/Or/Xor, Where and Clip. Floats compute in double and round once to their
+ * logical And/Or/Xor, bitwise And/Or/Xor, Where and Clip. Floats compute in double and round once to their
  * dtype; integers compute in 64 bits and wrap to theirs, dividing toward zero as C does.
  */
 #include "config.h"
@@ -56,6 +56,12 @@ CMP(gt, >)
 CMP(le, <=)
 CMP(ge, >=)
 static uint64_t u_and(uint64_t a, uint64_t b) { return a && b; }
+static int64_t s_band(int64_t a, int64_t b) { return a & b; }
+static uint64_t u_band(uint64_t a, uint64_t b) { return a & b; }
+static int64_t s_bor(int64_t a, int64_t b) { return a | b; }
+static uint64_t u_bor(uint64_t a, uint64_t b) { return a | b; }
+static int64_t s_bxor(int64_t a, int64_t b) { return a ^ b; }
+static uint64_t u_bxor(uint64_t a, uint64_t b) { return a ^ b; }
 static uint64_t u_or(uint64_t a, uint64_t b) { return a || b; }
 static uint64_t u_xor(uint64_t a, uint64_t b) { return !a != !b; }
 
@@ -75,7 +81,10 @@ static const struct binop
 	op_ge = { f_ge, s_ge, u_ge, true, false },
 	op_and = { NULL, NULL, u_and, true, false },
 	op_or = { NULL, NULL, u_or, true, false },
-	op_xor = { NULL, NULL, u_xor, true, false };
+	op_xor = { NULL, NULL, u_xor, true, false },
+	op_band = { NULL, s_band, u_band, false, false },
+	op_bor = { NULL, s_bor, u_bor, false, false },
+	op_bxor = { NULL, s_bxor, u_bxor, false, false };
 
 /* out = op(x, y), where out already has the broadcast shape (and may be x itself). */
 static int apply(struct ev *e, const struct binop *op, struct od_tensor *out,
@@ -133,7 +142,32 @@ BINARY(add, op_add)
 BINARY(sub, op_sub)
 BINARY(mul, op_mul)
 BINARY(div, op_div)
-BINARY(equal, op_eq)
+BINARY(bitwise_and, op_band)
+BINARY(bitwise_or, op_bor)
+BINARY(bitwise_xor, op_bxor)
+
+static int equal_strings(struct ev *e)
+{
+	const struct od_tensor *x = e->in[0], *y = e->in[1];
+	struct ev_bcast b;
+	struct od_tensor *t;
+	int rc;
+	if (y->dtype != OD_STRING)
+		return ev_bad(e, "input 1 is %s, input 0 is string", od_dtype_name(y->dtype));
+	if ((rc = ev_bcast_init(e, &b, 2, (const struct od_tensor *const *)e->in)) ||
+	    (rc = ev_new(e, 0, OD_BOOL, b.nd, b.dims, &t)))
+		return rc;
+	for (int64_t i = 0; i < b.numel; i++, ev_bcast_next(&b)) {
+		const struct od_bytes *p = &x->strings[b.off[0]], *q = &y->strings[b.off[1]];
+		ev_setu(t, i, p->len == q->len && (!p->len || !memcmp(p->data, q->data, p->len)));
+	}
+	return 0;
+}
+
+int ev_k_equal(struct ev *e)
+{
+	return e->in[0]->dtype == OD_STRING ? equal_strings(e) : binary(e, &op_eq);
+}
 BINARY(less, op_lt)
 BINARY(greater, op_gt)
 BINARY(less_equal, op_le)

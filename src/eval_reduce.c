@@ -1,13 +1,20 @@
 /*
  * eval_reduce.c — kernels that combine elements along axes: ReduceSum/Max/Min/Mean/Prod
- * (axes as an attribute in old opsets, as an input in new ones), Softmax, CumSum, ArgMax
- * and ArgMin. Floats accumulate in double, integers in 64 bits.
+ * and the float-only ReduceL1/L2/SumSquare/LogSum/LogSumExp (axes as an attribute in old
+ * opsets, as an input in new ones), Softmax, LogSoftmax, CumSum, CumProd, ArgMax and
+ * ArgMin. Floats accumulate in double, integers in 64 bits.
  */
 #include "config.h"
 #include <math.h>
 #include "eval_internal.h"
 
-enum red { R_SUM, R_MAX, R_MIN, R_MEAN, R_PROD };
+enum red { R_SUM, R_MAX, R_MIN, R_MEAN, R_PROD, R_L1, R_L2, R_SSQ, R_LOGSUM, R_LSE };
+
+/* The float-only kinds: a sum of transformed elements, transformed again at the end. */
+static bool float_sum(int kind)
+{
+	return kind >= R_L1;
+}
 
 union acc {
 	double f;
@@ -30,7 +37,9 @@ static void acc_add(union acc *a, int kind, int cls, const struct od_tensor *x, 
 {
 	if (cls == EV_CF) {
 		double v = ev_getf(x, i);
-		if (kind == R_SUM || kind == R_MEAN)
+		if (float_sum(kind))
+			a->f += kind == R_L1 ? fabs(v) : kind == R_LOGSUM ? v : kind == R_LSE ? exp(v) : v * v;
+		else if (kind == R_SUM || kind == R_MEAN)
 			a->f += v;
 		else if (kind == R_PROD)
 			a->f *= v;
@@ -66,7 +75,14 @@ static void acc_store(struct od_tensor *t, int64_t i, union acc *a, int kind, in
 		else
 			ev_setf(t, i, kind == R_MAX ? -INFINITY : INFINITY);
 	} else if (cls == EV_CF) {
-		ev_setf(t, i, kind == R_MEAN ? a->f / (double)cnt : a->f);
+		double v = a->f;
+		if (kind == R_MEAN)
+			v /= (double)cnt;
+		else if (kind == R_L2)
+			v = sqrt(v);
+		else if (kind == R_LOGSUM || kind == R_LSE)
+			v = log(v);
+		ev_setf(t, i, v);
 	} else if (cls == EV_CS) {
 		ev_seti(t, i, kind == R_MEAN ? (cnt ? a->s / cnt : 0) : a->s);
 	} else {
@@ -147,11 +163,17 @@ REDUCE(max, R_MAX)
 REDUCE(min, R_MIN)
 REDUCE(mean, R_MEAN)
 REDUCE(prod, R_PROD)
+REDUCE(l1, R_L1)
+REDUCE(l2, R_L2)
+REDUCE(sum_square, R_SSQ)
+REDUCE(log_sum, R_LOGSUM)
+REDUCE(log_sum_exp, R_LSE)
 
 /* ---- Softmax --------------------------------------------------------------------------- */
 
-/* x viewed as [outer, n, inner]: softmax along the middle, max subtracted first. */
-static int softmax_run(struct ev *e, int64_t outer, int64_t n, int64_t inner)
+/* x viewed as [outer, n, inner]: softmax (or its log) along the middle, max subtracted
+ * first. */
+static int softmax_run(struct ev *e, int64_t outer, int64_t n, int64_t inner, bool lg)
 {
 	const struct od_tensor *x = e->in[0];
 	struct od_tensor *t;
@@ -164,13 +186,15 @@ static int softmax_run(struct ev *e, int64_t outer, int64_t n, int64_t inner)
 				max = fmax(max, ev_getf(x, base + k * inner));
 			for (int64_t k = 0; k < n; k++)
 				sum += exp(ev_getf(x, base + k * inner) - max);
-			for (int64_t k = 0; k < n; k++)
-				ev_setf(t, base + k * inner, exp(ev_getf(x, base + k * inner) - max) / sum);
+			for (int64_t k = 0; k < n; k++) {
+				double v = ev_getf(x, base + k * inner) - max;
+				ev_setf(t, base + k * inner, lg ? v - log(sum) : exp(v) / sum);
+			}
 		}
 	return rc;
 }
 
-int ev_k_softmax(struct ev *e)
+static int softmax13(struct ev *e, bool lg)
 {
 	const struct od_tensor *x = e->in[0];
 	int64_t axis = ev_attr_i(e, "axis", -1);
@@ -178,11 +202,11 @@ int ev_k_softmax(struct ev *e)
 	if (rc)
 		return rc;
 	return softmax_run(e, ev_numel((int)axis, x->dims), x->dims[axis],
-	                   ev_numel(x->ndims - (int)axis - 1, x->dims + axis + 1));
+	                   ev_numel(x->ndims - (int)axis - 1, x->dims + axis + 1), lg);
 }
 
 /* Before opset 13 the input is seen as 2-D [prod(dims[:axis]), prod(dims[axis:])]. */
-int ev_k_softmax1(struct ev *e)
+static int softmax1(struct ev *e, bool lg)
 {
 	const struct od_tensor *x = e->in[0];
 	int64_t axis = ev_attr_i(e, "axis", 1);
@@ -191,12 +215,17 @@ int ev_k_softmax1(struct ev *e)
 	if (axis < 0)
 		axis += x->ndims;
 	return softmax_run(e, ev_numel((int)axis, x->dims),
-	                   ev_numel(x->ndims - (int)axis, x->dims + axis), 1);
+	                   ev_numel(x->ndims - (int)axis, x->dims + axis), 1, lg);
 }
+
+int ev_k_softmax(struct ev *e) { return softmax13(e, false); }
+int ev_k_softmax1(struct ev *e) { return softmax1(e, false); }
+int ev_k_logsoftmax(struct ev *e) { return softmax13(e, true); }
+int ev_k_logsoftmax1(struct ev *e) { return softmax1(e, true); }
 
 /* ---- CumSum ---------------------------------------------------------------------------- */
 
-int ev_k_cumsum(struct ev *e)
+static int cumulate(struct ev *e, int kind)
 {
 	const struct od_tensor *x = e->in[0];
 	bool excl = ev_attr_i(e, "exclusive", 0), rev = ev_attr_i(e, "reverse", 0);
@@ -212,18 +241,21 @@ int ev_k_cumsum(struct ev *e)
 	for (int64_t o = 0; o < outer; o++)
 		for (int64_t in = 0; in < inner; in++) {
 			union acc a;
-			acc_init(&a, R_SUM, cls);
+			acc_init(&a, kind, cls);
 			for (int64_t k = 0; k < n; k++) {
 				int64_t i = o * n * inner + (rev ? n - 1 - k : k) * inner + in;
 				if (!excl)
-					acc_add(&a, R_SUM, cls, x, i);
-				acc_store(t, i, &a, R_SUM, cls, 1);
+					acc_add(&a, kind, cls, x, i);
+				acc_store(t, i, &a, kind, cls, 1);
 				if (excl)
-					acc_add(&a, R_SUM, cls, x, i);
+					acc_add(&a, kind, cls, x, i);
 			}
 		}
 	return 0;
 }
+
+int ev_k_cumsum(struct ev *e) { return cumulate(e, R_SUM); }
+int ev_k_cumprod(struct ev *e) { return cumulate(e, R_PROD); }
 
 /* ---- ArgMax, ArgMin -------------------------------------------------------------------- */
 

@@ -1,7 +1,8 @@
 /*
- * eval_unary.c — element-wise kernels of one input: Not, Neg, Abs, Sign, Relu, and the
- * float-only Sqrt, Reciprocal, Floor, Ceil, Round, Exp, Log, Erf, Sigmoid, Tanh, IsNaN,
- * IsInf. Floats compute in double and round once to their dtype.
+ * eval_unary.c — element-wise kernels of one input: Not, BitwiseNot, Neg, Abs, Sign, Relu,
+ * and the float-only Sqrt, Reciprocal, Floor, Ceil, Round, Exp, Log, Erf, Sigmoid, the
+ * trigonometric and hyperbolic functions, IsNaN and IsInf. Floats compute in double and
+ * round once to their dtype.
  */
 #include "config.h"
 #include <math.h>
@@ -45,6 +46,8 @@ static int64_t s_relu(int64_t a) { return a > 0 ? a : 0; }
 static double f_recip(double a) { return 1 / a; }
 static double f_sigmoid(double a) { return a >= 0 ? 1 / (1 + exp(-a)) : exp(a) / (1 + exp(a)); }
 static double f_isnan(double a) { return isnan(a); }
+static int64_t s_bnot(int64_t a) { return ~a; }
+static uint64_t u_bnot(uint64_t a) { return ~a; }
 
 #define UNARY(name, ...) \
 	int ev_k_##name(struct ev *e) { static const struct unop op = { __VA_ARGS__ }; \
@@ -64,6 +67,18 @@ UNARY(log, log, NULL, NULL)
 UNARY(erf, erf, NULL, NULL)
 UNARY(sigmoid, f_sigmoid, NULL, NULL)
 UNARY(tanh, tanh, NULL, NULL)
+UNARY(sin, sin, NULL, NULL)
+UNARY(cos, cos, NULL, NULL)
+UNARY(tan, tan, NULL, NULL)
+UNARY(asin, asin, NULL, NULL)
+UNARY(acos, acos, NULL, NULL)
+UNARY(atan, atan, NULL, NULL)
+UNARY(sinh, sinh, NULL, NULL)
+UNARY(cosh, cosh, NULL, NULL)
+UNARY(asinh, asinh, NULL, NULL)
+UNARY(acosh, acosh, NULL, NULL)
+UNARY(atanh, atanh, NULL, NULL)
+UNARY(bitwise_not, NULL, s_bnot, u_bnot)
 
 int ev_k_isnan(struct ev *e)
 {

@@ -80,7 +80,10 @@ static struct od_tensor *env_get(const struct env *v, const char *name)
 
 static bool close_enough(double got, double want, int dtype)
 {
-	double rtol = 1e-6, atol = 1e-7;
+	/* Relative 1e-6, plus an absolute 1e-6 for results near zero: the reference computes
+	 * float chains (expanded tests) in float32, and a float32 cancellation such as
+	 * exp(x) - 1 leaves errors of a few float32 ulps of the operands, not of the result. */
+	double rtol = 1e-6, atol = dtype == OD_DOUBLE ? 1e-12 : 1e-6;
 	if (dtype == OD_FLOAT16)
 		rtol = atol = 1e-3;
 	else if (dtype == OD_BFLOAT16)
@@ -363,7 +366,8 @@ int main(int argc, char **argv)
 			n_skip += res == SKIPPED;
 			if (res == FAILED)
 				printf("FAIL %s: %s\n", tests[i], why);
-			else if (res == SKIPPED && (verbose || !strstr(why, "dtype")))
+			else if (res == SKIPPED && (verbose || !strstr(why, "data type")) &&
+			         (verbose || !strstr(why, "dtype")))
 				printf("skip %s: %s\n", tests[i], why);
 			else if (verbose)
 				printf("pass %s\n", tests[i]);
