@@ -15,6 +15,8 @@ enum { CLI_SAME = 0, CLI_DIFFERENT = 1, CLI_TROUBLE = 2 };
 #define CLI_COMMANDS(X) \
 	X(show,     "list what a model contains") \
 	X(check,    "assert a model's inputs, outputs and operators (for CI)") \
+	X(diff,     "compare two models node by node (also: onnxdiff A B)") \
+	X(textconv, "print a canonical text dump of a model (git textconv driver)") \
 
 #define CLI_DECLARE(name, summary) int cmd_##name(int argc, char **argv);
 CLI_COMMANDS(CLI_DECLARE)

@@ -171,9 +171,10 @@ struct od_diff {
 	const struct od_model *a, *b;
 	struct od_diff_opts opts;
 	size_t n_changes;
-	struct od_change *changes;        /* in reading order: model, then per graph: inputs,
-	                                     outputs, initializers, nodes (merged topological
-	                                     order), subgraphs after their node, functions last */
+	struct od_change *changes;        /* in reading order, each path contiguous: model,
+	                                     then per graph pair: inputs, outputs, initializers,
+	                                     nodes (merged topological order); subgraph pairs
+	                                     after the graph holding them; functions last */
 	size_t n_graphs;
 	struct od_diff_graph *graphs;     /* [0] is the main graph pair */
 	struct od_diff_stat stat;
@@ -190,9 +191,8 @@ void od_diff_free(struct od_diff *d);
 bool od_diff_is_same(const struct od_diff *d);
 
 /* ---- emitters ----------------------------------------------------------------------- */
-
-/* Receives output; a nonzero return stops the emitter, which returns that value. */
-typedef int (*od_emit_fn)(void *priv, const char *buf, size_t len);
+/* They write through od_write_fn (od.h); a nonzero return of the callback stops them and
+ * is returned. */
 
 struct od_emit_opts {
 	bool color;             /* ANSI colour roles (added, removed, changed, renamed, meta);
@@ -203,18 +203,18 @@ struct od_emit_opts {
 };
 
 /* git-like text: "--- a/A" / "+++ b/B", "@@ path @@" sections, lines signed -, +, ~, =. */
-int od_diff_emit_text(const struct od_diff *d, const struct od_emit_opts *o, od_emit_fn out,
+int od_diff_emit_text(const struct od_diff *d, const struct od_emit_opts *o, od_write_fn out,
                       void *priv);
 /* JSON document, schema "onnxdiff-diff/1" (documented in onnxdiff.1). */
-int od_diff_emit_json(const struct od_diff *d, const struct od_emit_opts *o, od_emit_fn out,
+int od_diff_emit_json(const struct od_diff *d, const struct od_emit_opts *o, od_write_fn out,
                       void *priv);
 /* Operator histogram deltas, node, parameter and byte counts, change counts. */
-int od_diff_emit_stat(const struct od_diff *d, const struct od_emit_opts *o, od_emit_fn out,
+int od_diff_emit_stat(const struct od_diff *d, const struct od_emit_opts *o, od_write_fn out,
                       void *priv);
 
 /* A stable canonical text dump of m for git's textconv: names kept, one node per line in a
  * stable topological order, initializers as name, dtype, shape and content hash. */
-int od_diff_textconv(struct od_model *m, od_emit_fn out, void *priv, struct od_ctx *ctx);
+int od_diff_textconv(struct od_model *m, od_write_fn out, void *priv, struct od_ctx *ctx);
 
 #ifdef __cplusplus
 }

@@ -155,26 +155,25 @@ int diff_side_positional(struct dstate *st, struct dside *s);
 /* ---- matching (diff_match.c) ----------------------------------------------------------- */
 
 int diff_match(struct dstate *st, struct dside *a, struct dside *b);
-/* True when va (in A) and vb (in B) are the same value for the purpose of a port. */
-bool diff_val_equiv(const struct dval *va, const struct dval *vb, const uint32_t *init_pair_a);
 
 /* ---- change list (diff_change.c) ------------------------------------------------------ */
 
 /* One pair of graphs being compared. */
 struct dpair {
 	struct dside *a, *b;
+	struct dpair *parent;                /* pair of the enclosing graphs, NULL at the top */
 	const char *path;
 	int depth;
 	uint32_t *in_pair_a, *in_pair_b;     /* real inputs: partner index in real_in, NONE32 */
 	uint32_t *out_pair_a, *out_pair_b;   /* graph outputs */
 	uint32_t *init_pair_a, *init_pair_b; /* initializers */
-	size_t graph_index;                  /* in d->graphs */
 };
 
 int diff_pair_interface(struct dstate *st, struct dpair *p, bool by_name);
 int diff_pair_inits(struct dstate *st, struct dpair *p);
-int diff_pair_changes(struct dstate *st, struct dpair *p);
-int diff_model_changes(struct dstate *st);
+/* Appends the changes of p; subgraph pairs of matched nodes go onto the queue. */
+int diff_pair_changes(struct dstate *st, struct dpair *p, struct dpair ***queue,
+                      size_t *n_queue, size_t *cap_queue);
 struct od_change *diff_add(struct dstate *st, int kind, int what, const char *path);
 
 /* ---- text (diff_util.c) ----------------------------------------------------------------- */

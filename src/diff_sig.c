@@ -261,14 +261,6 @@ static int topo_order(struct dstate *st, struct dside *s)
 	return 0;
 }
 
-static int64_t onnx_version(const struct od_opset *o, size_t n, int64_t fallback)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!*o[i].domain || !strcmp(o[i].domain, "ai.onnx"))
-			return o[i].version;
-	return fallback;
-}
-
 int diff_side_build(struct dstate *st, const struct od_graph *g, struct dside *parent,
                     int64_t onnx_opset, int depth, struct dside **out)
 {

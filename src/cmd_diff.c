@@ -1,0 +1,272 @@
+/*
+ * cmd_diff.c — `onnxdiff A B` / `onnxdiff diff A B` and `onnxdiff textconv MODEL`: argv to
+ * od_diff() and a renderer writing to stdout, exit status as diff(1). Also git's calling
+ * forms: GIT_EXTERNAL_DIFF with 7 (or 9, for renames) operands, and 1 for an unmerged path.
+ */
+#include "config.h"
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "diff.h"
+
+static const char diff_usage[] =
+	"[diff] [options] A.onnx B.onnx\n"
+	"\n"
+	"  --color[=WHEN]    colour the output: auto (default), always, never; NO_COLOR is honoured\n"
+	"  --stat            operator histogram, node, parameter and byte deltas instead of the diff\n"
+	"  --json            the change list as JSON (schema onnxdiff-diff/1)\n"
+	"  -q, --quiet       print nothing; the exit status tells\n"
+	"  --atol=X          values equal when |a-b| <= atol + rtol*|b| (default 0: bit-exact)\n"
+	"  --rtol=X\n"
+	"  --ignore=LIST     leave out categories (comma-separated):\n"
+	"%s"
+	"  --strict-names    renames alone make the models different\n"
+	"  --renames         list every renamed node instead of counting them\n"
+	"\n"
+	"exit status: 0 same (renames alone do not count), 1 different, 2 trouble";
+
+struct usage_buf {
+	char text[2048];
+	size_t len;
+};
+
+static void add_category(const char *word, const char *desc, void *priv)
+{
+	struct usage_buf *u = priv;
+	if (u->len < sizeof u->text)
+		u->len += (size_t)snprintf(u->text + u->len, sizeof u->text - u->len,
+		                           "                      %-11s %s\n", word, desc);
+}
+
+static int print_usage(FILE *f)
+{
+	struct usage_buf u = {.len = 0};
+	u.text[0] = 0;
+	od_diff_ignore_each(add_category, &u);
+	fprintf(f, "usage: onnxdiff ");
+	fprintf(f, diff_usage, u.text);
+	fputc('\n', f);
+	return f == stdout ? CLI_SAME : CLI_TROUBLE;
+}
+
+enum { OPT_COLOR = 256, OPT_STAT, OPT_JSON, OPT_ATOL, OPT_RTOL, OPT_IGNORE, OPT_STRICT,
+       OPT_RENAMES };
+
+static const struct option long_opts[] = {
+	{"color", optional_argument, NULL, OPT_COLOR},
+	{"colour", optional_argument, NULL, OPT_COLOR},
+	{"stat", no_argument, NULL, OPT_STAT},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"quiet", no_argument, NULL, 'q'},
+	{"atol", required_argument, NULL, OPT_ATOL},
+	{"rtol", required_argument, NULL, OPT_RTOL},
+	{"ignore", required_argument, NULL, OPT_IGNORE},
+	{"strict-names", no_argument, NULL, OPT_STRICT},
+	{"renames", no_argument, NULL, OPT_RENAMES},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+struct diff_args {
+	const char *color;
+	bool stat, json, quiet;
+	struct od_diff_opts opts;
+	struct od_emit_opts emit;
+};
+
+static int parse_tol(const char *opt, const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0) || isinf(v))
+		return cli_error("bad value for %s: '%s' (a number >= 0)", opt, s);
+	*out = v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct diff_args *a)
+{
+	struct od_ctx ctx = {0};
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+qh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_COLOR:
+			a->color = optarg ? optarg : "always";
+			if (strcmp(a->color, "auto") && strcmp(a->color, "always") && strcmp(a->color, "never"))
+				return cli_error("bad value for --color: '%s' (auto, always or never)", a->color);
+			break;
+		case OPT_STAT: a->stat = true; break;
+		case OPT_JSON: a->json = true; break;
+		case 'q': a->quiet = true; break;
+		case OPT_ATOL:
+			if (parse_tol("--atol", optarg, &a->opts.atol))
+				return CLI_TROUBLE;
+			break;
+		case OPT_RTOL:
+			if (parse_tol("--rtol", optarg, &a->opts.rtol))
+				return CLI_TROUBLE;
+			break;
+		case OPT_IGNORE:
+			if (od_diff_ignore_parse(optarg, &a->opts.ignore, &ctx))
+				return cli_error("%s", ctx.msg);
+			break;
+		case OPT_STRICT: a->opts.strict_names = true; break;
+		case OPT_RENAMES: a->emit.list_renames = true; break;
+		case 'h': return -1;
+		default:
+			if (optopt)
+				return cli_error("unknown option '-%c' (see 'onnxdiff diff --help')", optopt);
+			return cli_error("unknown option '%s' (see 'onnxdiff diff --help')", argv[optind - 1]);
+		}
+	}
+	return 0;
+}
+
+static int render(const struct od_diff *d, const struct diff_args *a)
+{
+	int rc = 0;
+	if (a->quiet)
+		return 0;
+	if (a->json)
+		rc = od_diff_emit_json(d, &a->emit, cli_write_file, stdout);
+	else if (a->stat)
+		rc = od_diff_emit_stat(d, &a->emit, cli_write_file, stdout);
+	else
+		rc = od_diff_emit_text(d, &a->emit, cli_write_file, stdout);
+	if (!rc && fflush(stdout))
+		rc = OD_EIO;
+	if (rc)
+		return cli_error("cannot write the diff: %s", od_strerror(rc));
+	return 0;
+}
+
+static int run_diff(const char *pa, const char *pb, struct diff_args *a)
+{
+	struct od_model *ma = NULL, *mb = NULL;
+	struct od_diff *d = NULL;
+	struct od_ctx ctx = {0};
+	int rc = cli_load(pa, &ma);
+	if (!rc)
+		rc = cli_load(pb, &mb);
+	if (!rc && od_diff(ma, mb, &a->opts, &d, &ctx))
+		rc = cli_error("%s", ctx.msg);
+	if (!rc)
+		rc = render(d, a);
+	if (!rc)
+		rc = od_diff_is_same(d) ? CLI_SAME : CLI_DIFFERENT;
+	od_diff_free(d);
+	od_model_free(mb);
+	od_model_free(ma);
+	return rc;
+}
+
+/* git's view of an added or deleted model: its canonical dump, every line signed. */
+struct signer {
+	char sign;
+	bool bol;
+};
+
+static int signed_write(void *priv, const char *buf, size_t len)
+{
+	struct signer *s = priv;
+	for (size_t i = 0; i < len; i++) {
+		if (s->bol && (putchar(s->sign) == EOF || putchar(' ') == EOF))
+			return OD_EIO;
+		if (putchar(buf[i]) == EOF)
+			return OD_EIO;
+		s->bol = buf[i] == '\n';
+	}
+	return 0;
+}
+
+static int one_sided(const char *path, const char *file, bool added)
+{
+	struct od_model *m = NULL;
+	struct od_ctx ctx = {0};
+	struct signer s = {added ? '+' : '-', true};
+	int rc = cli_load(file, &m);
+	if (rc)
+		return rc;
+	printf("--- %s%s\n+++ %s%s\n", added ? "" : "a/", added ? "/dev/null" : path,
+	       added ? "b/" : "", added ? path : "/dev/null");
+	if (od_diff_textconv(m, signed_write, &s, &ctx))
+		rc = cli_error("%s", ctx.msg);
+	od_model_free(m);
+	return rc;
+}
+
+/* GIT_EXTERNAL_DIFF: path old-file old-hex old-mode new-file new-hex new-mode [new-path
+ * xfrm-msg]. git stops at a non-zero status, so differences exit 0 here. */
+static int git_external(char **op, int n, struct diff_args *a)
+{
+	char la[4096], lb[4096];
+	const char *new_path = n == 9 ? op[7] : op[0];
+	if (!strcmp(op[1], "/dev/null"))
+		return one_sided(new_path, op[4], true);
+	if (!strcmp(op[4], "/dev/null"))
+		return one_sided(op[0], op[1], false);
+	snprintf(la, sizeof la, "a/%s", op[0]);
+	snprintf(lb, sizeof lb, "b/%s", new_path);
+	a->emit.a_label = la;
+	a->emit.b_label = lb;
+	int rc = run_diff(op[1], op[4], a);
+	return rc == CLI_DIFFERENT ? CLI_SAME : rc;
+}
+
+int cmd_diff(int argc, char **argv)
+{
+	struct diff_args a = {0};
+	char la[4096], lb[4096];
+	int rc = parse_args(argc, argv, &a);
+	if (rc < 0)
+		return print_usage(stdout);
+	if (rc)
+		return rc;
+	char **op = argv + optind;
+	int n = argc - optind;
+	a.emit.color = a.json ? false : cli_color(a.color, stdout);
+	if (n == 7 || n == 9)
+		return git_external(op, n, &a);
+	if (n == 1 && getenv("GIT_DIFF_PATH_COUNTER")) {
+		printf("* Unmerged path %s\n", op[0]);
+		return CLI_SAME;
+	}
+	if (n != 2)
+		return print_usage(stderr);
+	snprintf(la, sizeof la, "a/%s", op[0]);
+	snprintf(lb, sizeof lb, "b/%s", op[1]);
+	a.emit.a_label = la;
+	a.emit.b_label = lb;
+	return run_diff(op[0], op[1], &a);
+}
+
+int cmd_textconv(int argc, char **argv)
+{
+	struct od_model *m = NULL;
+	struct od_ctx ctx = {0};
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: onnxdiff textconv MODEL\n\n"
+		       "Prints a canonical text dump of MODEL for git's textconv driver:\n"
+		       "  git config diff.onnx.textconv 'onnxdiff textconv'\n"
+		       "  echo '*.onnx diff=onnx' >> .gitattributes\n");
+		return CLI_SAME;
+	}
+	if (argc != 2)
+		return cli_usage("textconv MODEL");
+	int rc = cli_load(argv[1], &m);
+	if (rc)
+		return rc;
+	if (od_diff_textconv(m, cli_write_file, stdout, &ctx))
+		rc = cli_error("%s", ctx.msg);
+	else if (fflush(stdout))
+		rc = cli_error("cannot write the dump: %s", strerror(errno));
+	od_model_free(m);
+	return rc;
+}

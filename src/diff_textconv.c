@@ -1,0 +1,259 @@
+/*
+ * diff_textconv.c — a canonical text dump of a model for git's textconv driver: names
+ * kept, one node per line, nodes in a topological order that does not depend on the order
+ * of the file (ready nodes are taken by name), initializers sorted by name with dtype,
+ * shape and content hash, attributes sorted by name, subgraphs indented under their node.
+ */
+#include "config.h"
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "diff_impl.h"
+
+struct dumper {
+	od_write_fn out;
+	void *priv;
+	int rc;
+	struct od_arena *tmp;
+};
+
+static void OD_PRINTF(2, 3) put(struct dumper *d, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+	if (d->rc)
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof buf) {
+		char *big = od_malloc((size_t)n + 1);
+		if (!big) {
+			d->rc = OD_ENOMEM;
+			return;
+		}
+		va_start(ap, fmt);
+		vsnprintf(big, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		d->rc = d->out(d->priv, big, (size_t)n);
+		od_free(big);
+		return;
+	}
+	d->rc = d->out(d->priv, buf, (size_t)n);
+}
+
+/* The key a node is ordered by among ready nodes: its name, else its first output. */
+static const char *node_key(const struct od_node *n)
+{
+	if (n->name && *n->name)
+		return n->name;
+	return n->n_outputs ? n->outputs[0] : "";
+}
+
+struct heap {
+	uint32_t *v;
+	size_t n;
+	const struct od_graph *g;
+};
+
+static bool before(const struct heap *h, uint32_t a, uint32_t b)
+{
+	int c = strcmp(node_key(h->g->nodes[a]), node_key(h->g->nodes[b]));
+	return c ? c < 0 : a < b;
+}
+
+static void heap_push(struct heap *h, uint32_t x)
+{
+	size_t i = h->n++;
+	h->v[i] = x;
+	while (i && before(h, h->v[i], h->v[(i - 1) / 2])) {
+		uint32_t t = h->v[i];
+		h->v[i] = h->v[(i - 1) / 2];
+		h->v[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+static uint32_t heap_pop(struct heap *h)
+{
+	uint32_t top = h->v[0];
+	h->v[0] = h->v[--h->n];
+	for (size_t i = 0;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < h->n && before(h, h->v[l], h->v[m]))
+			m = l;
+		if (r < h->n && before(h, h->v[r], h->v[m]))
+			m = r;
+		if (m == i)
+			break;
+		uint32_t t = h->v[i];
+		h->v[i] = h->v[m];
+		h->v[m] = t;
+		i = m;
+	}
+	return top;
+}
+
+/* Kahn's algorithm taking the smallest key first; nodes on a cycle go last in file order. */
+static uint32_t *stable_order(struct dumper *d, const struct dside *s)
+{
+	size_t nn = s->g->n_nodes, k = 0;
+	uint32_t *indeg = od_arena_alloc(d->tmp, (nn + 1) * sizeof *indeg);
+	uint32_t *order = od_arena_alloc(d->tmp, (nn + 1) * sizeof *order);
+	struct heap h = {od_arena_alloc(d->tmp, (nn + 1) * sizeof *h.v), 0, s->g};
+	if (!indeg || !order || !h.v)
+		return NULL;
+	for (size_t i = 0; i < s->n_vals; i++)
+		if (s->vals[i].kind == V_NODE)
+			for (uint32_t c = s->vals[i].cons; c < s->vals[i].cons + s->vals[i].n_cons; c++)
+				indeg[s->cons[c].node]++;
+	for (uint32_t i = 0; i < nn; i++)
+		if (!indeg[i])
+			heap_push(&h, i);
+	while (h.n) {
+		uint32_t x = heap_pop(&h);
+		order[k++] = x;
+		for (uint32_t o = s->out_start[x]; o < s->out_start[x + 1]; o++)
+			for (uint32_t c = s->vals[o].cons; c < s->vals[o].cons + s->vals[o].n_cons; c++)
+				if (--indeg[s->cons[c].node] == 0)
+					heap_push(&h, s->cons[c].node);
+	}
+	for (uint32_t i = 0; i < nn && k < nn; i++)
+		if (indeg[i])
+			order[k++] = i;
+	return order;
+}
+
+static int cmp_init(const void *x, const void *y)
+{
+	const struct od_tensor *a = *(struct od_tensor *const *)x, *b = *(struct od_tensor *const *)y;
+	return strcmp(a->name, b->name);
+}
+
+static int cmp_attr(const void *x, const void *y)
+{
+	const struct od_attr *a = *(const struct od_attr *const *)x;
+	const struct od_attr *b = *(const struct od_attr *const *)y;
+	return strcmp(a->name, b->name);
+}
+
+static void dump_graph(struct dumper *d, const struct dside *s, int indent);
+
+static void dump_tensor(struct dumper *d, int indent, const char *what, struct od_tensor *t)
+{
+	put(d, "%*s%s %s %s xxh3:%016" PRIx64 "\n", indent, "", what, t->name,
+	    diff_tensor_type(d->tmp, t), od_tensor_hash(t));
+}
+
+static void dump_node(struct dumper *d, const struct dside *s, uint32_t k, int indent)
+{
+	const struct od_node *n = s->g->nodes[k];
+	const struct od_attr **attrs = od_arena_alloc(d->tmp, (n->n_attrs + 1) * sizeof *attrs);
+	if (!attrs) {
+		d->rc = OD_ENOMEM;
+		return;
+	}
+	put(d, "%*snode %s: ", indent, "", *n->name ? n->name : "-");
+	for (size_t i = 0; i < n->n_outputs; i++)
+		put(d, "%s%s", i ? ", " : "", n->outputs[i]);
+	put(d, " = %s%s%s(", *n->domain ? n->domain : "", *n->domain ? "." : "", n->op_type);
+	for (size_t i = 0; i < n->n_inputs; i++)
+		put(d, "%s%s", i ? ", " : "", n->inputs[i]);
+	put(d, ")");
+	for (size_t i = 0; i < n->n_attrs; i++)
+		attrs[i] = &n->attrs[i];
+	qsort(attrs, n->n_attrs, sizeof *attrs, cmp_attr);
+	for (size_t i = 0; i < n->n_attrs; i++)
+		if (attrs[i]->type != OD_ATTR_GRAPH && attrs[i]->type != OD_ATTR_GRAPHS)
+			put(d, " %s=%s", attrs[i]->name, diff_attr_text(d->tmp, attrs[i]));
+	put(d, "\n");
+	for (size_t i = 0; i < n->n_attrs; i++)
+		for (uint32_t c = s->child_start[k]; c < s->child_start[k + 1]; c++)
+			if (!strcmp(s->child_attr[c], attrs[i]->name)) {
+				put(d, "%*s  %s:\n", indent, "", attrs[i]->name);
+				dump_graph(d, s->child[c], indent + 4);
+			}
+}
+
+static void dump_values(struct dumper *d, int indent, const char *what,
+                        struct od_value *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		put(d, "%*s%s %s %s\n", indent, "", what, v[i]->name, diff_value_type(d->tmp, v[i]));
+}
+
+static void dump_graph(struct dumper *d, const struct dside *s, int indent)
+{
+	const struct od_graph *g = s->g;
+	struct od_tensor **inits = od_arena_alloc(d->tmp, (g->n_inits + 1) * sizeof *inits);
+	uint32_t *order = stable_order(d, s);
+	if (!inits || !order) {
+		d->rc = OD_ENOMEM;
+		return;
+	}
+	put(d, "%*sgraph %s\n", indent, "", g->name ? g->name : "");
+	dump_values(d, indent, "input", g->inputs, g->n_inputs);
+	dump_values(d, indent, "output", g->outputs, g->n_outputs);
+	memcpy(inits, g->inits, g->n_inits * sizeof *inits);
+	qsort(inits, g->n_inits, sizeof *inits, cmp_init);
+	for (size_t i = 0; i < g->n_inits; i++)
+		dump_tensor(d, indent, "initializer", inits[i]);
+	for (size_t i = 0; i < g->n_nodes && !d->rc; i++)
+		dump_node(d, s, order[i], indent);
+}
+
+static void dump_model(struct dumper *d, struct dstate *st, const struct od_model *m)
+{
+	struct dside *s;
+	put(d, "onnxdiff-textconv 1\nir_version %" PRId64 "\n", m->ir_version);
+	put(d, "producer %s %s\n", m->producer_name ? m->producer_name : "",
+	    m->producer_version ? m->producer_version : "");
+	if (m->domain && *m->domain)
+		put(d, "domain %s\n", m->domain);
+	if (m->model_version)
+		put(d, "model_version %" PRId64 "\n", m->model_version);
+	for (size_t i = 0; i < m->n_opsets; i++)
+		put(d, "opset %s %" PRId64 "\n", *m->opsets[i].domain ? m->opsets[i].domain : "ai.onnx",
+		    m->opsets[i].version);
+	for (size_t i = 0; i < m->n_props; i++)
+		put(d, "metadata %s=%s\n", m->props[i].key, m->props[i].value);
+	if ((d->rc = d->rc ? d->rc : diff_side_build(st, m->graph, NULL, 0, 0, &s)))
+		return;
+	dump_graph(d, s, 0);
+	for (size_t i = 0; i < m->n_functions && !d->rc; i++) {
+		const struct od_function *f = m->functions[i];
+		put(d, "function %s%s%s(", *f->domain ? f->domain : "", *f->domain ? "." : "", f->name);
+		for (size_t j = 0; j < f->n_attr_names; j++)
+			put(d, "%s%s", j ? ", " : "", f->attr_names[j]);
+		put(d, ")\n");
+		for (size_t j = 0; j < f->n_opsets; j++)
+			put(d, "  opset %s %" PRId64 "\n", *f->opsets[j].domain ? f->opsets[j].domain : "ai.onnx",
+			    f->opsets[j].version);
+		if (!d->rc && !(d->rc = diff_side_build(st, f->body, NULL, 0, 0, &s)))
+			dump_graph(d, s, 2);
+	}
+}
+
+int od_diff_textconv(struct od_model *m, od_write_fn out, void *priv, struct od_ctx *ctx)
+{
+	struct dstate st = {.ctx = ctx};
+	struct dumper d = {out, priv, 0, NULL};
+	st.opts.max_depth = OD_MAX_DEPTH_DEFAULT;
+	if (!m || !m->graph)
+		return od_error(ctx, OD_EARG, "cannot dump: the model has no graph");
+	if (!(st.tmp = d.tmp = od_arena_new()))
+		return od_error(ctx, OD_ENOMEM, "cannot dump: out of memory");
+	dump_model(&d, &st, m);
+	for (struct dside *s = st.all; s; s = s->next_all)
+		od_map_done(&s->names);
+	od_arena_free(st.tmp);
+	if (d.rc == OD_ENOMEM)
+		return od_error(ctx, OD_ENOMEM, "cannot dump: out of memory");
+	if (d.rc)
+		return od_error(ctx, d.rc < 0 ? d.rc : OD_EIO, "cannot write the dump");
+	return 0;
+}
