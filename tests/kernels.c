@@ -213,7 +213,7 @@ static enum outcome run_set(const struct od_model *m, const char *dir, char *why
 		}
 		compare(got, want, why, n);
 		if (*why) {
-			char msg[512];
+			char msg[1200];
 			snprintf(msg, sizeof msg, "output '%s': %s", g->outputs[k]->name, why);
 			snprintf(why, n, "%s", msg);
 			res = FAILED;

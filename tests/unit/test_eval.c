@@ -421,3 +421,68 @@ Test(eval, output_size_limit)
 	                 "ConstantOfShape: output of 1000000 elements exceeds the limit of 1000");
 	cr_assert_null(y);
 }
+
+/* ---- pieces, borders, scatter, strings -------------------------------------------------- */
+
+Test(eval, split_num_outputs_makes_the_last_part_smaller)
+{
+	struct od_tensor *outs[3];
+	static const char *names[] = { "y", "y", "y" };
+	struct od_node *n = node("Split", 1);
+	struct od_tensor *ins[1] = { VEC(OD_INT64, 1, 2, 3, 4, 5) };
+	n->n_outputs = 3;
+	n->outputs = names;
+	attr_i(n, "num_outputs", 3);
+	cr_assert_eq(od_eval_node(n, 18, ins, outs, 0, A, &ctx), 0, "%s", ctx.msg);
+	expect(outs[0], OD_INT64, 1, DIMS(2), NV(1, 2));
+	expect(outs[2], OD_INT64, 1, DIMS(1), NV(5));
+	n->n_attrs = 0;
+	cr_assert_eq(od_eval_node(n, 18, ins, outs, 0, A, &ctx), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "Split: axis of size 5 does not split into 3 equal parts");
+}
+
+Test(eval, pad_reflect_and_negative_pads)
+{
+	struct od_tensor *y;
+	struct od_node *n = node("Pad", 2);
+	n->attrs[n->n_attrs++] = (struct od_attr){ .name = "mode", .type = OD_ATTR_STRING,
+	                                           .s = { 7, (const uint8_t *)"reflect" } };
+	cr_assert_eq(eval(n, 18, &y, VEC(OD_FLOAT, 1, 2, 3), VEC(OD_INT64, 2, -1)), 0, "%s",
+	             ctx.msg);
+	expect(y, OD_FLOAT, 1, DIMS(4), NV(3, 2, 1, 2));
+}
+
+Test(eval, scatternd_writes_slices_and_checks_indices)
+{
+	struct od_tensor *y, *x = ten(OD_FLOAT, 2, DIMS(2, 2), NV(1, 2, 3, 4));
+	struct od_node *n = node("ScatterND", 3);
+	cr_assert_eq(eval(n, 16, &y, x, ten(OD_INT64, 2, DIMS(1, 1), NV(-1)),
+	                  ten(OD_FLOAT, 2, DIMS(1, 2), NV(7, 8))), 0, "%s", ctx.msg);
+	expect(y, OD_FLOAT, 2, DIMS(2, 2), NV(1, 2, 7, 8));
+	cr_assert_eq(eval(n, 16, &y, x, ten(OD_INT64, 2, DIMS(1, 1), NV(2)),
+	                  ten(OD_FLOAT, 2, DIMS(1, 2), NV(7, 8))), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "ScatterND: index 2 out of range for axis 0 of size 2");
+}
+
+Test(eval, nonzero_lists_coordinates)
+{
+	struct od_tensor *y;
+	cr_assert_eq(eval(node("NonZero", 1), 13, &y, ten(OD_BOOL, 2, DIMS(2, 2), NV(1, 0, 0, 1))),
+	             0);
+	expect(y, OD_INT64, 2, DIMS(2, 2), NV(0, 1, 0, 1));
+}
+
+Test(eval, string_outputs_own_their_bytes)
+{
+	struct od_tensor *y, *x = od_tensor_new(A, "", OD_STRING, 1, DIMS(2));
+	char buf[] = "ab";
+	x->strings[0] = (struct od_bytes){ 2, (const uint8_t *)buf };
+	x->strings[1] = (struct od_bytes){ 0, NULL };
+	struct od_node *n = node("Concat", 2);
+	attr_i(n, "axis", 0);
+	cr_assert_eq(eval(n, 13, &y, x, x), 0, "%s", ctx.msg);
+	cr_assert_eq(y->numel, 4);
+	buf[0] = 'z';
+	cr_assert(y->strings[2].len == 2 && !memcmp(y->strings[2].data, "ab", 2),
+	          "the output must not point into its input");
+}
