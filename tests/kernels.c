@@ -211,11 +211,10 @@ static enum outcome run_set(const struct od_model *m, const char *dir, char *why
 			res = FAILED;
 			goto out;
 		}
-		compare(got, want, why, n);
-		if (*why) {
-			char msg[1200];
-			snprintf(msg, sizeof msg, "output '%s': %s", g->outputs[k]->name, why);
-			snprintf(why, n, "%s", msg);
+		char diff[512];
+		compare(got, want, diff, sizeof diff);
+		if (*diff) {
+			snprintf(why, n, "output '%.100s': %s", g->outputs[k]->name, diff);
 			res = FAILED;
 			goto out;
 		}
