@@ -147,6 +147,7 @@ static int each_subgraph_ref(const struct od_node *n, int (*fn)(const char *, vo
 struct topo {
 	const struct od_map *producers;
 	size_t self;
+	bool direct;            /* a node's own input: reading its own output is a cycle */
 	size_t *edges;          /* pairs (from, to), malloc'd */
 	size_t n_edges, cap_edges;
 };
@@ -155,7 +156,7 @@ static int add_edge(const char *name, void *priv)
 {
 	struct topo *t = priv;
 	size_t from;
-	if (!od_map_get(t->producers, name, &from) || from == t->self)
+	if (!od_map_get(t->producers, name, &from) || (from == t->self && !t->direct))
 		return 0;
 	if (t->n_edges == t->cap_edges) {
 		size_t cap = t->cap_edges ? t->cap_edges * 2 : 256;
@@ -205,9 +206,11 @@ static int collect_edges(const struct od_graph *g, struct topo *t)
 	for (size_t i = 0; i < g->n_nodes; i++) {
 		const struct od_node *n = g->nodes[i];
 		t->self = i;
+		t->direct = true;
 		for (size_t p = 0; p < n->n_inputs; p++)
 			if (*n->inputs[p] && add_edge(n->inputs[p], t))
 				return OD_ENOMEM;
+		t->direct = false;
 		if (each_subgraph_ref(n, add_edge, t))
 			return OD_ENOMEM;
 	}
@@ -223,7 +226,7 @@ static int cmp_edge(const void *a, const void *b)
 int od_graph_topo_order(const struct od_graph *g, size_t **order, struct od_ctx *ctx)
 {
 	struct od_map producers = {0};
-	struct topo t = {&producers, 0, NULL, 0, 0};
+	struct topo t = {&producers, 0, false, NULL, 0, 0};
 	size_t n = g->n_nodes, *indeg = NULL, *start = NULL, *heap = NULL, *out = NULL, nh = 0, k = 0;
 	int rc = OD_ENOMEM;
 	*order = NULL;
@@ -235,7 +238,9 @@ int od_graph_topo_order(const struct od_graph *g, size_t **order, struct od_ctx 
 				goto out;
 	if (collect_edges(g, &t))
 		goto out;
-	qsort(t.edges, t.n_edges, 2 * sizeof *t.edges, cmp_edge);
+	if (t.n_edges)          /* qsort(NULL, 0, ...) is undefined */
+		if (t.n_edges)
+		qsort(t.edges, t.n_edges, 2 * sizeof *t.edges, cmp_edge);
 	indeg = od_calloc(n + 1, sizeof *indeg);
 	start = od_calloc(n + 2, sizeof *start);
 	heap = od_malloc((n + 1) * sizeof *heap);
@@ -301,7 +306,7 @@ static int define(struct scope *s, const char *name, const char *what, struct od
 {
 	if (!*name)
 		return 0;
-	int r = od_map_put(&s->names, name, 0);
+	int r = od_map_put(&s->names, name, (size_t)(uintptr_t)what);
 	if (r < 0)
 		return od_error(ctx, OD_ENOMEM, "out of memory");
 	if (r)
@@ -330,17 +335,20 @@ static int validate_node(const struct od_node *n, const struct scope *s, struct 
 	return 0;
 }
 
+static const char graph_input[] = "graph input";
+
 static int validate_graph(const struct od_graph *g, const struct scope *outer, struct od_ctx *ctx)
 {
 	struct scope s = {outer, {0}};
+	size_t what;
 	size_t *order = NULL;
 	int rc = od_map_init(&s.names, g->n_inputs + g->n_inits + g->n_nodes * 2);
 	if (rc)
 		return od_error(ctx, rc, "out of memory");
 	for (size_t i = 0; !rc && i < g->n_inputs; i++)
-		rc = define(&s, g->inputs[i]->name, "graph input", ctx);
-	for (size_t i = 0; !rc && i < g->n_inits; i++)
-		if (!od_graph_find_input(g, g->inits[i]->name))  /* an overridable default */
+		rc = define(&s, g->inputs[i]->name, graph_input, ctx);
+	for (size_t i = 0; !rc && i < g->n_inits; i++)  /* one also an input: an overridable default */
+		if (!od_map_get(&s.names, g->inits[i]->name, &what) || what != (size_t)(uintptr_t)graph_input)
 			rc = define(&s, g->inits[i]->name, "initializer", ctx);
 	for (size_t i = 0; !rc && i < g->n_sparse; i++)
 		rc = define(&s, g->sparse_names[i], "sparse initializer", ctx);
