@@ -97,7 +97,7 @@ static int map_side_file(struct od_model *m, const char *loc, struct ext_file **
 	int rc = check_location(priv->dir, loc, resolved, ctx);
 	if (rc)
 		return rc;
-	int fd = open(resolved, O_RDONLY | O_CLOEXEC);
+	int fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NONBLOCK);  /* a fifo must not hang us */
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		int err = fd < 0 ? errno : EINVAL;
@@ -112,11 +112,15 @@ static int map_side_file(struct od_model *m, const char *loc, struct ext_file **
 		return od_error(ctx, OD_ENOMEM, "out of memory");
 	}
 	e->location = od_arena_strdup(m->arena, loc);
+	if (!e->location) {
+		close(fd);
+		return od_error(ctx, OD_ENOMEM, "out of memory");
+	}
 	e->len = (size_t)st.st_size;
 	e->map = e->len ? mmap(NULL, e->len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
 	close(fd);
-	if (e->map == MAP_FAILED || !e->location)
-		return od_error(ctx, OD_EIO, "cannot map external data '%s'", loc);
+	if (e->map == MAP_FAILED)
+		return od_error(ctx, OD_EIO, "cannot map external data '%s': %s", loc, strerror(errno));
 	e->next = priv->ext;
 	priv->ext = e;
 	*out = e;

@@ -239,7 +239,6 @@ int od_graph_topo_order(const struct od_graph *g, size_t **order, struct od_ctx 
 	if (collect_edges(g, &t))
 		goto out;
 	if (t.n_edges)          /* qsort(NULL, 0, ...) is undefined */
-		if (t.n_edges)
 		qsort(t.edges, t.n_edges, 2 * sizeof *t.edges, cmp_edge);
 	indeg = od_calloc(n + 1, sizeof *indeg);
 	start = od_calloc(n + 2, sizeof *start);

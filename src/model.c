@@ -29,9 +29,19 @@ struct loader {
 	bool no_external;
 };
 
+/* protobuf-c's allocator: the model arena, remembering a failure (unpack returns NULL both
+ * for bad input and for out of memory). */
+struct pb_arena {
+	struct od_arena *a;
+	bool oom;
+};
+
 static void *pb_alloc(void *data, size_t size)
 {
-	return od_arena_alloc(data, size);
+	struct pb_arena *pa = data;
+	void *p = od_arena_alloc(pa->a, size);
+	pa->oom |= !p;
+	return p;
 }
 
 static void pb_free(void *data, void *p)
@@ -101,6 +111,9 @@ static int typed_payload(struct loader *L, const Onnx__TensorProto *tp, struct o
 	case OD_FLOAT8E5M2: case OD_FLOAT8E5M2FNUZ:
 		t->data = narrow(L, tp->int32_data, 4, tp->n_int32_data, esz);
 		t->nbytes = tp->n_int32_data * esz; break;
+	case OD_UINT4: case OD_INT4:    /* two elements per byte, one byte per int32 */
+		t->data = narrow(L, tp->int32_data, 4, tp->n_int32_data, 1);
+		t->nbytes = tp->n_int32_data; break;
 	case OD_STRING:
 		NEW_N(L, t->strings, tp->n_string_data);
 		if (!t->strings)
@@ -150,8 +163,9 @@ static int convert_tensor(struct loader *L, Onnx__TensorProto *tp, const char *w
 		return rc;
 	if (t->dtype < 1 || t->dtype > OD_DTYPE_MAX)
 		return od_error(L->ctx, OD_EFORMAT, "%s: unknown data type %d", label, t->dtype);
-	if (t->dtype != OD_STRING && od_dtype_size(t->dtype) && (t->data || !t->ext) &&
-	    t->nbytes != expected_bytes(t))
+	if (t->dtype == OD_STRING && !t->strings)   /* numel would be unbounded by the file */
+		return od_error(L->ctx, OD_EFORMAT, "%s: string tensor stored as raw bytes", label);
+	if (t->dtype != OD_STRING && (t->data || !t->ext) && t->nbytes != expected_bytes(t))
 		return od_error(L->ctx, OD_EFORMAT, "%s: %zu bytes of data for shape %s %s (%zu bytes)",
 		                label, t->nbytes, od_shape_str(t, (char[64]){0}, 64),
 		                od_dtype_name(t->dtype), expected_bytes(t));
@@ -560,11 +574,13 @@ int od_model_load_buffer(const void *buf, size_t len, const char *name, const ch
 	rc = od_wire_strip(buf, len, &onnx__model_proto__descriptor, STRIP_THRESHOLD, &sk, ctx);
 	if (rc)
 		goto out;
-	ProtobufCAllocator alloc = {pb_alloc, pb_free, m->arena};
+	struct pb_arena pa = {m->arena, false};
+	ProtobufCAllocator alloc = {pb_alloc, pb_free, &pa};
 	priv->pb = (Onnx__ModelProto *)protobuf_c_message_unpack(&onnx__model_proto__descriptor,
 	                                                          &alloc, sk.len, sk.buf);
 	if (!priv->pb) {
-		rc = od_error(ctx, OD_EFORMAT, "malformed protobuf (a field has the wrong type)");
+		rc = pa.oom ? od_error(ctx, OD_ENOMEM, "out of memory") :
+		     od_error(ctx, OD_EFORMAT, "malformed protobuf");
 	} else if (od_wire_reattach(&priv->pb->base, buf, &sk)) {
 		rc = od_error(ctx, OD_EFORMAT, "malformed protobuf (bad payload marker)");
 	} else {
@@ -577,7 +593,7 @@ out:
 	if (rc) {
 		char detail[sizeof ctx->msg];
 		snprintf(detail, sizeof detail, "%s", ctx ? ctx->msg : "");
-		if (strncmp(detail, "cannot ", 7))
+		if (strncmp(detail, "cannot load ", 12))  /* external data messages say "cannot open" */
 			od_error(ctx, rc, "cannot load '%s': %s", name, detail);
 		od_model_free(m);
 		return rc;
@@ -634,11 +650,13 @@ int od_tensor_load_pb_buffer(struct od_arena *a, const void *buf, size_t len,
 	struct model_priv priv = {0};
 	struct od_model m = {.arena = a, .priv = &priv};
 	struct loader L = {&m, &priv, ctx, OD_MAX_DEPTH_DEFAULT, false};
-	ProtobufCAllocator alloc = {pb_alloc, pb_free, a};
+	struct pb_arena pa = {a, false};
+	ProtobufCAllocator alloc = {pb_alloc, pb_free, &pa};
 	*out = NULL;
 	Onnx__TensorProto *tp = onnx__tensor_proto__unpack(&alloc, len, buf);
 	if (!tp)
-		return od_error(ctx, OD_EFORMAT, "not a serialized TensorProto");
+		return pa.oom ? od_error(ctx, OD_ENOMEM, "out of memory") :
+		       od_error(ctx, OD_EFORMAT, "not a serialized TensorProto");
 	return convert_tensor(&L, tp, "tensor", out);
 }
 
@@ -665,7 +683,7 @@ int od_tensor_load_pb(struct od_arena *a, const char *path, struct od_tensor **o
 	int rc = got != len ? od_error(ctx, OD_EIO, "cannot read '%s'", path) :
 	         od_tensor_load_pb_buffer(a, buf, len, out, ctx);
 	od_free(buf);
-	if (rc && strncmp(ctx->msg, "cannot ", 7)) {
+	if (rc && ctx && strncmp(ctx->msg, "cannot ", 7)) {
 		char detail[sizeof ctx->msg];
 		snprintf(detail, sizeof detail, "%s", ctx->msg);
 		od_error(ctx, rc, "cannot load '%s': %s", path, detail);

@@ -12,6 +12,10 @@
 
 #define MAX_NESTING 512         /* protobuf message nesting; subgraph depth is checked later */
 #define LEN_RESERVE 5           /* a length prefix is always written as 5 varint bytes */
+#define MAX_FIELDS 64           /* fields per message whose repeats are counted */
+#define MAX_MERGES 16           /* occurrences of one singular message field: protobuf-c
+                                   merges them, copying the repeated fields each time, so
+                                   thousands of them cost memory quadratic in the file size */
 
 struct walk {
 	const uint8_t *base;
@@ -137,9 +141,56 @@ static int walk_bytes(struct walk *w, const ProtobufCMessageDescriptor *d, uint3
 	return put(w->s, start, (size_t)(p - start) + len) ? od_error(w->ctx, OD_ENOMEM, "out of memory") : 0;
 }
 
+/* The wire type a field must have; repeated numeric fields may also come packed (2). */
+static unsigned wire_type_of(const ProtobufCFieldDescriptor *fd)
+{
+	switch (fd->type) {
+	case PROTOBUF_C_TYPE_SFIXED32: case PROTOBUF_C_TYPE_FIXED32: case PROTOBUF_C_TYPE_FLOAT:
+		return 5;
+	case PROTOBUF_C_TYPE_SFIXED64: case PROTOBUF_C_TYPE_FIXED64: case PROTOBUF_C_TYPE_DOUBLE:
+		return 1;
+	case PROTOBUF_C_TYPE_STRING: case PROTOBUF_C_TYPE_BYTES: case PROTOBUF_C_TYPE_MESSAGE:
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+/* A known field must come with its wire type (protobuf-c would refuse the whole file without
+ * saying where), and a singular message field may not repeat without bound. */
+static int check_field(struct walk *w, const ProtobufCMessageDescriptor *d,
+                       const ProtobufCFieldDescriptor *fd, unsigned wt, const uint8_t *at,
+                       uint8_t *seen)
+{
+	unsigned want = wire_type_of(fd);
+	size_t i = (size_t)(fd - d->fields);
+	if (wt != want && !(wt == 2 && fd->label == PROTOBUF_C_LABEL_REPEATED))
+		return od_error(w->ctx, OD_EFORMAT, "wrong wire type %u for field '%s' (%u) of %s at byte %zu",
+		                wt, fd->name, fd->id, d->name, (size_t)(at - w->base));
+	if (fd->type == PROTOBUF_C_TYPE_MESSAGE && fd->label != PROTOBUF_C_LABEL_REPEATED &&
+	    i < MAX_FIELDS && ++seen[i] > MAX_MERGES)
+		return od_error(w->ctx, OD_ELIMIT, "field '%s' (%u) of %s repeated more than %d times at byte %zu",
+		                fd->name, fd->id, d->name, MAX_MERGES, (size_t)(at - w->base));
+	return 0;
+}
+
+/* The payload of a packed repeated numeric field must hold whole elements. */
+static bool packed_ok(const ProtobufCFieldDescriptor *fd, const uint8_t *p, size_t len)
+{
+	unsigned want = wire_type_of(fd);
+	uint64_t v;
+	if (want != 0)
+		return len % (want == 5 ? 4 : 8) == 0;
+	for (const uint8_t *q = p; q < p + len; )
+		if (varint_get(&q, p + len, &v))
+			return false;
+	return true;
+}
+
 static int walk_message(struct walk *w, const ProtobufCMessageDescriptor *d,
                         const uint8_t *p, const uint8_t *end, int depth)
 {
+	uint8_t seen[MAX_FIELDS] = {0};
 	if (depth > MAX_NESTING)
 		return od_error(w->ctx, OD_ELIMIT, "protobuf nested deeper than %d at byte %zu",
 		                MAX_NESTING, (size_t)(p - w->base));
@@ -154,6 +205,12 @@ static int walk_message(struct walk *w, const ProtobufCMessageDescriptor *d,
 			return od_error(w->ctx, OD_EFORMAT, "invalid field number at byte %zu", (size_t)(start - w->base));
 		if (field == OD_WIRE_MARKER_FIELD)
 			return od_error(w->ctx, OD_EFORMAT, "reserved field number at byte %zu", (size_t)(start - w->base));
+		const ProtobufCFieldDescriptor *fd = protobuf_c_message_descriptor_get_field(d, field);
+		if (fd && (key & 7) <= 5) {
+			int rc = check_field(w, d, fd, (unsigned)(key & 7), start, seen);
+			if (rc)
+				return rc;
+		}
 		switch (key & 7) {
 		case 0:
 			if (varint_get(&p, end, &v))
@@ -169,6 +226,8 @@ static int walk_message(struct walk *w, const ProtobufCMessageDescriptor *d,
 		}
 		case 2: {
 			if (varint_get(&p, end, &len) || len > (uint64_t)(end - p))
+				return truncated(w, start);
+			if (fd && wire_type_of(fd) != 2 && !packed_ok(fd, p, (size_t)len))
 				return truncated(w, start);
 			int rc = walk_bytes(w, d, field, start, key_end, p, (size_t)len, depth);
 			if (rc)
