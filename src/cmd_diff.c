@@ -12,6 +12,7 @@
 #include <string.h>
 #include "cli.h"
 #include "diff.h"
+#include "freeze.h"
 
 static const char diff_usage[] =
 	"[diff] [options] A.onnx B.onnx\n"
@@ -26,6 +27,7 @@ static const char diff_usage[] =
 	"%s"
 	"  --strict-names    renames alone make the models different\n"
 	"  --renames         list every renamed node instead of counting them\n"
+	"  --fold            fold constants on both sides first (the folder of freeze)\n"
 	"\n"
 	"exit status: 0 same (renames alone do not count), 1 different, 2 trouble";
 
@@ -54,7 +56,7 @@ static int print_usage(FILE *f)
 }
 
 enum { OPT_COLOR = 256, OPT_STAT, OPT_JSON, OPT_ATOL, OPT_RTOL, OPT_IGNORE, OPT_STRICT,
-       OPT_RENAMES };
+       OPT_RENAMES, OPT_FOLD };
 
 static const struct option long_opts[] = {
 	{"color", optional_argument, NULL, OPT_COLOR},
@@ -67,13 +69,14 @@ static const struct option long_opts[] = {
 	{"ignore", required_argument, NULL, OPT_IGNORE},
 	{"strict-names", no_argument, NULL, OPT_STRICT},
 	{"renames", no_argument, NULL, OPT_RENAMES},
+	{"fold", no_argument, NULL, OPT_FOLD},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 
 struct diff_args {
 	const char *color;
-	bool stat, json, quiet;
+	bool stat, json, quiet, fold;
 	struct od_diff_opts opts;
 	struct od_emit_opts emit;
 };
@@ -119,6 +122,7 @@ static int parse_args(int argc, char **argv, struct diff_args *a)
 			break;
 		case OPT_STRICT: a->opts.strict_names = true; break;
 		case OPT_RENAMES: a->emit.list_renames = true; break;
+		case OPT_FOLD: a->fold = true; break;
 		case 'h': return -1;
 		default:
 			if (optopt)
@@ -155,6 +159,8 @@ static int run_diff(const char *pa, const char *pb, struct diff_args *a)
 	int rc = cli_load(pa, &ma);
 	if (!rc)
 		rc = cli_load(pb, &mb);
+	if (!rc && a->fold && (od_fold_model(ma, NULL, NULL, &ctx) || od_fold_model(mb, NULL, NULL, &ctx)))
+		rc = cli_error("%s", ctx.msg);
 	if (!rc && od_diff(ma, mb, &a->opts, &d, &ctx))
 		rc = cli_error("%s", ctx.msg);
 	if (!rc)
