@@ -15,6 +15,7 @@ enum { CLI_SAME = 0, CLI_DIFFERENT = 1, CLI_TROUBLE = 2 };
 #define CLI_COMMANDS(X) \
 	X(show,     "list what a model contains") \
 	X(check,    "assert a model's inputs, outputs and operators (for CI)") \
+	X(freeze,   "freeze graph inputs into constants and fold what they feed") \
 	X(diff,     "compare two models node by node (also: onnxdiff A B)") \
 	X(textconv, "print a canonical text dump of a model (git textconv driver)") \
 

@@ -1,0 +1,447 @@
+/*
+ * fold.c — the constant folder shared by freeze and `diff --fold`.
+ *
+ * One pass per graph, in topological order: a node whose inputs are all constant
+ * (initializers, Constant outputs, values folded before it, constants of enclosing graphs;
+ * an omitted optional input "" counts as constant) is evaluated with the eval/ kernels and
+ * its values recorded; an If with a constant condition is replaced by its chosen branch
+ * (fold_if.c). Freeze replaces only nodes that depend on a frozen value, so the rest of the
+ * model stays as exported; od_fold_model replaces every evaluated node. Constant nodes are
+ * sources, not folded: they stay where something still reads them.
+ *
+ * Then the graph is settled: values that something remaining still reads (a node, a
+ * subgraph, a graph output) become initializers, or Constant nodes when they are graph
+ * outputs (the output keeps its name and a producer). When the new constants would exceed
+ * the growth budget, the producer of the largest is kept as a node instead (its inputs are
+ * then what must be stored), until the rest fits. Last, what reaches no output is pruned.
+ */
+#include "config.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "eval.h"
+#include "freeze_impl.h"
+
+/* ---- notes and scopes --------------------------------------------------------------------- */
+
+int fz_note(struct fz *f, const struct fz_scope *s, const struct od_node *n, const char *fmt, ...)
+{
+	struct od_freeze_report *r = f->rep;
+	struct od_arena *ra = r->arena;
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	void *p = od_arena_grow(ra, r->notes, r->n_notes, sizeof *r->notes, &f->cap_notes, r->n_notes + 1);
+	if (!p)
+		return od_error(f->ctx, OD_ENOMEM, "out of memory");
+	r->notes = p;
+	struct od_freeze_note *note = &r->notes[r->n_notes];
+	note->path = s->path;
+	note->node = od_arena_strdup(ra, n->name);
+	note->op_type = od_arena_strdup(ra, n->op_type);
+	note->reason = od_arena_strdup(ra, buf);
+	if (!note->node || !note->op_type || !note->reason)
+		return od_error(f->ctx, OD_ENOMEM, "out of memory");
+	r->n_notes++;
+	return 0;
+}
+
+bool fz_has_subgraph(const struct od_node *n)
+{
+	for (size_t k = 0; k < n->n_attrs; k++)
+		if ((n->attrs[k].type == OD_ATTR_GRAPH && n->attrs[k].g) ||
+		    (n->attrs[k].type == OD_ATTR_GRAPHS && n->attrs[k].n))
+			return true;
+	return false;
+}
+
+struct fz_val *fz_lookup(const struct fz_scope *s, const char *name)
+{
+	size_t i;
+	for (; s; s = s->outer)
+		if (od_map_get(&s->idx, name, &i))
+			return &s->vals[i];
+	return NULL;
+}
+
+int fz_define(struct fz *f, struct fz_scope *s, const char *name, struct od_tensor *t,
+              bool tainted, long prod)
+{
+	size_t i;
+	if (!*name)
+		return 0;
+	if (!od_map_get(&s->idx, name, &i)) {
+		if (s->n_vals == s->cap_vals) {
+			size_t cap = s->cap_vals ? s->cap_vals * 2 : 64;
+			struct fz_val *v = od_realloc(s->vals, cap * sizeof *v);
+			if (!v)
+				return od_error(f->ctx, OD_ENOMEM, "out of memory");
+			s->vals = v;
+			s->cap_vals = cap;
+		}
+		i = s->n_vals++;
+		if (od_map_put(&s->idx, name, i) < 0)
+			return od_error(f->ctx, OD_ENOMEM, "out of memory");
+	}
+	s->vals[i] = (struct fz_val){t, tainted, false, prod};
+	return 0;
+}
+
+static bool is_frozen(const struct fz *f, const char *name)
+{
+	for (size_t i = 0; i < f->n_frozen; i++)
+		if (!strcmp(f->frozen[i], name))
+			return true;
+	return false;
+}
+
+/* Graph inputs are dynamic (also those with an initializer: an overridable default). */
+static int scope_init(struct fz *f, struct fz_scope *s)
+{
+	struct od_graph *g = s->g;
+	int rc = od_map_init(&s->idx, g->n_inputs + g->n_inits + g->n_nodes * 2);
+	if (rc)
+		return od_error(f->ctx, rc, "out of memory");
+	for (size_t i = 0; !rc && i < g->n_inputs; i++)
+		rc = fz_define(f, s, g->inputs[i]->name, NULL, false, -1);
+	for (size_t i = 0; !rc && i < g->n_inits; i++)
+		if (!od_graph_find_input(g, g->inits[i]->name))
+			rc = fz_define(f, s, g->inits[i]->name, g->inits[i],
+			               !s->outer && is_frozen(f, g->inits[i]->name), -1);
+	for (size_t i = 0; !rc && i < g->n_sparse; i++)
+		rc = fz_define(f, s, g->sparse_names[i], NULL, false, -1);
+	return rc;
+}
+
+static void scope_done(struct fz_scope *s)
+{
+	od_map_done(&s->idx);
+	od_free(s->vals);
+	od_free(s->nodes);
+}
+
+/* ---- evaluating one node ------------------------------------------------------------------- */
+
+static int push_node(struct fz *f, struct fz_scope *s, struct od_node *n, bool tainted)
+{
+	if (s->n_nodes == s->cap_nodes) {
+		size_t cap = s->cap_nodes ? s->cap_nodes * 2 : 64;
+		struct fz_node *v = od_realloc(s->nodes, cap * sizeof *v);
+		if (!v)
+			return od_error(f->ctx, OD_ENOMEM, "out of memory");
+		s->nodes = v;
+		s->cap_nodes = cap;
+	}
+	s->nodes[s->n_nodes++] = (struct fz_node){n, false, tainted};
+	return 0;
+}
+
+static int define_outputs(struct fz *f, struct fz_scope *s, const struct od_node *n,
+                          struct od_tensor **outs, bool tainted, long prod)
+{
+	int rc = 0;
+	for (size_t o = 0; !rc && o < n->n_outputs; o++)
+		rc = fz_define(f, s, n->outputs[o], outs ? outs[o] : NULL, tainted, prod);
+	return rc;
+}
+
+/* A view of t under another name: Identity folds without copying its payload. */
+static struct od_tensor *alias(struct fz *f, const struct od_tensor *t, const char *name)
+{
+	struct od_tensor *c = od_arena_alloc(f->a, sizeof *c);
+	if (!c)
+		return NULL;
+	*c = *t;
+	c->name = name;
+	c->src = NULL;
+	c->data_dirty = true;
+	return c;
+}
+
+static bool is_op(const struct od_node *n, const char *op)
+{
+	return !strcmp(n->op_type, op) && (!*n->domain || !strcmp(n->domain, "ai.onnx"));
+}
+
+/* Evaluates n (all inputs constant) into outs; a failure becomes a note, not an error. */
+static int evaluate(struct fz *f, struct fz_scope *s, struct od_node *n, bool tainted,
+                    struct od_tensor **outs, bool *ok)
+{
+	struct od_ctx ectx = {0};
+	int rc = 0;
+	*ok = false;
+	if (is_op(n, "Identity") && n->n_inputs == 1 && n->n_outputs == 1 && *n->inputs[0]) {
+		outs[0] = alias(f, fz_lookup(s, n->inputs[0])->t, n->outputs[0]);
+		if (!outs[0])
+			return od_error(f->ctx, OD_ENOMEM, "out of memory");
+		*ok = true;
+		return 0;
+	}
+	struct od_tensor **ins = od_calloc(n->n_inputs + 1, sizeof *ins);
+	if (!ins)
+		return od_error(f->ctx, OD_ENOMEM, "out of memory");
+	for (size_t p = 0; p < n->n_inputs; p++)
+		ins[p] = *n->inputs[p] ? fz_lookup(s, n->inputs[p])->t : NULL;
+	rc = od_eval_node(n, od_model_opset(f->m, n->domain), ins, outs, f->max_numel, f->a, &ectx);
+	od_free(ins);
+	if (rc == OD_ENOMEM)
+		return od_error(f->ctx, rc, "out of memory");
+	if (!rc) {
+		*ok = true;
+		return 0;
+	}
+	if (!tainted && !f->fold_all)
+		return 0;
+	/* the kernels say "Op: why"; the note names the op already */
+	const char *why = ectx.msg;
+	size_t ol = strlen(n->op_type);
+	if (!strncmp(why, n->op_type, ol) && why[ol] == ':' && why[ol + 1] == ' ')
+		why += ol + 2;
+	return fz_note(f, s, n, "%s%s", rc == OD_ELIMIT ? "size limit: " : "", why);
+}
+
+int fz_process(struct fz *f, struct fz_scope *s, struct od_node *n)
+{
+	bool all_const = true, tainted = f->force_taint > 0;
+	for (size_t p = 0; p < n->n_inputs; p++) {
+		if (!*n->inputs[p])
+			continue;
+		struct fz_val *v = fz_lookup(s, n->inputs[p]);
+		all_const &= v && v->t;
+		tainted |= v && v->tainted;
+	}
+	if (!f->no_eval && all_const && (tainted || f->fold_all) && is_op(n, "If") &&
+	    n->n_inputs == 1 && *n->inputs[0]) {
+		const struct od_tensor *cond = fz_lookup(s, n->inputs[0])->t;
+		if (cond->numel == 1 && cond->data)
+			return fz_inline_if(f, s, n, cond);
+	}
+	long k = (long)s->n_nodes;
+	int rc = push_node(f, s, n, tainted);
+	if (rc)
+		return rc;
+	if (f->no_eval || !all_const)
+		return define_outputs(f, s, n, NULL, tainted, k);
+	struct od_tensor **outs = od_calloc(n->n_outputs + 1, sizeof *outs);
+	bool ok;
+	if (!outs)
+		return od_error(f->ctx, OD_ENOMEM, "out of memory");
+	rc = evaluate(f, s, n, tainted, outs, &ok);
+	if (!rc)
+		rc = define_outputs(f, s, n, ok ? outs : NULL, tainted, k);
+	od_free(outs);
+	s->nodes[k].fold = !rc && ok && !is_op(n, "Constant") && (tainted || f->fold_all);
+	return rc;
+}
+
+/* ---- settling: what stays constant, within the budget ---------------------------------------- */
+
+static int need_local(const char *name, void *priv)
+{
+	struct fz_scope *s = priv;
+	size_t i;
+	if (*name && od_map_get(&s->idx, name, &i))
+		s->vals[i].need = true;
+	return 0;
+}
+
+static void mark_node_needs(struct fz_scope *s, const struct od_node *n)
+{
+	for (size_t p = 0; p < n->n_inputs; p++)
+		need_local(n->inputs[p], s);
+	fz_each_subgraph_ref(n, need_local, s);
+}
+
+/* Bytes of the values that must be stored: needed, and produced by a folded node. */
+static uint64_t stored_bytes(const struct fz_scope *s, size_t *largest)
+{
+	uint64_t sum = 0, max = 0;
+	*largest = SIZE_MAX;
+	for (size_t i = 0; i < s->n_vals; i++) {
+		const struct fz_val *v = &s->vals[i];
+		if (!v->need || v->prod < 0 || !s->nodes[v->prod].fold)
+			continue;
+		uint64_t b = v->t->dtype == OD_STRING ? (uint64_t)v->t->numel * 16 : v->t->nbytes;
+		sum += b;
+		if (*largest == SIZE_MAX || b > max) {
+			max = b;
+			*largest = i;
+		}
+	}
+	return sum;
+}
+
+static void size_text(char *buf, size_t n, uint64_t bytes)
+{
+	static const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)bytes;
+	int u = 0;
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+static int settle(struct fz *f, struct fz_scope *s)
+{
+	struct od_graph *g = s->g;
+	size_t largest;
+	for (size_t i = 0; i < s->n_vals; i++)
+		s->vals[i].need = false;
+	for (size_t i = 0; i < g->n_outputs; i++)
+		need_local(g->outputs[i]->name, s);
+	for (size_t k = 0; k < s->n_nodes; k++)
+		if (!s->nodes[k].fold)
+			mark_node_needs(s, s->nodes[k].n);
+	uint64_t sum = stored_bytes(s, &largest);
+	while (f->budget != UINT64_MAX && f->added + sum > f->budget && largest != SIZE_MAX) {
+		struct fz_node *p = &s->nodes[s->vals[largest].prod];
+		char have[32], limit[32];
+		size_text(have, sizeof have, f->added + sum);
+		size_text(limit, sizeof limit, f->budget);
+		p->fold = false;
+		mark_node_needs(s, p->n);
+		if (p->tainted || f->fold_all) {
+			int rc = fz_note(f, s, p->n, "size limit: folding would add %s of constants, the limit is %s",
+			                 have, limit);
+			if (rc)
+				return rc;
+		}
+		sum = stored_bytes(s, &largest);
+	}
+	f->added += sum;
+	return 0;
+}
+
+/* A Constant node that produces graph output name with value t. */
+static struct od_node *constant_node(struct fz *f, const struct od_node *from, const char *name,
+                                     struct od_tensor *t)
+{
+	struct od_node *c = od_node_new(f->a, "Constant", "", from->name);
+	const char **outs = od_arena_alloc(f->a, sizeof *outs);
+	struct od_attr *at = od_arena_alloc(f->a, sizeof *at);
+	if (!c || !outs || !at)
+		return NULL;
+	outs[0] = name;
+	c->outputs = outs;
+	c->n_outputs = 1;
+	at->name = "value";
+	at->type = OD_ATTR_TENSOR;
+	at->t = t;
+	c->attrs = at;
+	c->n_attrs = 1;
+	return c;
+}
+
+/* Replaces the folded nodes of the graph by initializers (or Constant nodes for outputs). */
+static int apply(struct fz *f, struct fz_scope *s)
+{
+	struct od_graph *g = s->g;
+	size_t n = 0, cap = s->n_nodes + 1;
+	struct od_node **nodes = od_arena_alloc(f->a, cap * sizeof *nodes);
+	if (!nodes)
+		return od_error(f->ctx, OD_ENOMEM, "out of memory");
+	for (size_t k = 0; k < s->n_nodes; k++) {
+		struct od_node *nd = s->nodes[k].n;
+		if (!s->nodes[k].fold) {
+			nodes = od_arena_grow(f->a, nodes, n, sizeof *nodes, &cap, n + 1);
+			if (!nodes)
+				return od_error(f->ctx, OD_ENOMEM, "out of memory");
+			nodes[n++] = nd;
+			continue;
+		}
+		f->rep->n_folded++;
+		for (size_t o = 0; o < nd->n_outputs; o++) {
+			struct fz_val *v = fz_lookup(s, nd->outputs[o]);
+			if (!*nd->outputs[o] || !v || !v->need)
+				continue;
+			struct od_tensor *t = v->t;
+			if (strcmp(t->name, nd->outputs[o]) && !(t = alias(f, t, nd->outputs[o])))
+				return od_error(f->ctx, OD_ENOMEM, "out of memory");
+			if (!od_graph_find_output(g, nd->outputs[o])) {
+				if (od_graph_add_init(f->a, g, t))
+					return od_error(f->ctx, OD_ENOMEM, "out of memory");
+				continue;
+			}
+			struct od_node *c = constant_node(f, nd, nd->outputs[o], t);
+			nodes = c ? od_arena_grow(f->a, nodes, n, sizeof *nodes, &cap, n + 1) : NULL;
+			if (!nodes)
+				return od_error(f->ctx, OD_ENOMEM, "out of memory");
+			nodes[n++] = c;
+		}
+	}
+	g->nodes = nodes;
+	g->n_nodes = n;
+	g->cap_nodes = cap;
+	return 0;
+}
+
+/* ---- one graph ------------------------------------------------------------------------------- */
+
+static int fold_graph(struct fz *f, const struct fz_scope *outer, struct od_graph *g,
+                      const char *path);
+
+static int fold_subgraphs(struct fz *f, struct fz_scope *s, struct od_node *n)
+{
+	for (size_t k = 0; k < n->n_attrs; k++) {
+		struct od_attr *at = &n->attrs[k];
+		size_t cnt = at->type == OD_ATTR_GRAPH ? (at->g != NULL) : at->type == OD_ATTR_GRAPHS ? at->n : 0;
+		for (size_t j = 0; j < cnt; j++) {
+			struct od_graph *sg = at->type == OD_ATTR_GRAPH ? at->g : at->graphs[j];
+			const char *path = od_arena_printf(f->rep->arena, "%s/%s:%s", s->path,
+			                                   *n->name ? n->name : n->op_type, at->name);
+			if (!path)
+				return od_error(f->ctx, OD_ENOMEM, "out of memory");
+			int rc = fold_graph(f, s, sg, path);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int fold_graph(struct fz *f, const struct fz_scope *outer, struct od_graph *g,
+                      const char *path)
+{
+	struct fz_scope s = {.outer = outer, .g = g, .path = path};
+	size_t *order = NULL;
+	int rc = scope_init(f, &s);
+	if (!rc)
+		rc = od_graph_topo_order(g, &order, f->ctx);
+	/* fz_process may inline If branches: it works on a copy of the node list. */
+	size_t n = g->n_nodes;
+	struct od_node **orig = rc ? NULL : od_malloc((n + 1) * sizeof *orig);
+	if (!rc && !orig)
+		rc = od_error(f->ctx, OD_ENOMEM, "out of memory");
+	for (size_t i = 0; !rc && i < n; i++)
+		orig[i] = g->nodes[order[i]];
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = fz_process(f, &s, orig[i]);
+	for (size_t k = 0; !rc && k < s.n_nodes; k++)
+		if (!s.nodes[k].fold && fz_has_subgraph(s.nodes[k].n))
+			rc = fold_subgraphs(f, &s, s.nodes[k].n);
+	if (!rc && !f->no_eval)
+		rc = settle(f, &s);
+	if (!rc)
+		rc = apply(f, &s);
+	if (!rc)
+		rc = fz_prune(f, g);
+	od_free(orig);
+	od_free(order);
+	scope_done(&s);
+	return rc;
+}
+
+int fz_run(struct fz *f)
+{
+	int rc = fold_graph(f, NULL, f->m->graph, "graph");
+	od_free(f->name_count);
+	f->name_count = NULL;
+	if (f->names.cap)
+		od_map_done(&f->names);
+	return rc;
+}

@@ -1,0 +1,492 @@
+/*
+ * freeze.c — freezing graph inputs into constants (DESIGN.md "Freezing"): bind each value
+ * (checked against the input's declared dtype and shape), remove the inputs, re-bind the
+ * symbolic dims the values fix, fold (fold.c), validate, and report. Also od_fold_model
+ * for `diff --fold`, and the summary text.
+ */
+#include "config.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "freeze_impl.h"
+
+#define GROWTH_SLACK (UINT64_C(1) << 20)      /* bytes every model may grow by */
+#define EVAL_MAX_NUMEL (INT64_C(1) << 28)     /* elements of one evaluated tensor */
+
+/* ---- type texts --------------------------------------------------------------------------- */
+
+/* "float[batch,4]"; "float" when the rank is unknown. Lives in arena a. */
+static char *value_text(struct od_arena *a, const struct od_value *v)
+{
+	char buf[1024];
+	size_t off;
+	if (v->kind != OD_TYPE_TENSOR)
+		return od_arena_strdup(a, *v->type_str ? v->type_str : "(no type)");
+	off = (size_t)snprintf(buf, sizeof buf, "%s", od_dtype_name(v->dtype));
+	for (int i = 0; v->rank >= 0 && i < v->rank && off < sizeof buf; i++)
+		off += (size_t)(v->dims[i].value >= 0 ?
+		       snprintf(buf + off, sizeof buf - off, "%s%lld", i ? "," : "[", (long long)v->dims[i].value) :
+		       snprintf(buf + off, sizeof buf - off, "%s%s", i ? "," : "[", v->dims[i].param ? v->dims[i].param : "?"));
+	if (v->rank >= 0 && off < sizeof buf)
+		snprintf(buf + off, sizeof buf - off, v->rank ? "]" : "[]");
+	return od_arena_strdup(a, buf);
+}
+
+static char *tensor_text(struct od_arena *a, const struct od_tensor *t)
+{
+	char shape[1024];
+	return od_arena_printf(a, "%s%s", od_dtype_name(t->dtype), od_shape_str(t, shape, sizeof shape));
+}
+
+/* The loader's canonical text, "tensor(float)[2,4]", after dims changed. */
+static char *canonical_text(struct od_arena *a, const struct od_value *v)
+{
+	char *s = value_text(a, v);
+	const char *bracket = s ? strchr(s, '[') : NULL;
+	return s ? od_arena_printf(a, "tensor(%s)%s", od_dtype_name(v->dtype), bracket ? bracket : "") : NULL;
+}
+
+/* ---- the report ------------------------------------------------------------------------------ */
+
+static struct od_freeze_report *report_new(void)
+{
+	struct od_arena *a = od_arena_new();
+	struct od_freeze_report *r = a ? od_arena_alloc(a, sizeof *r) : NULL;
+	if (!r) {
+		od_arena_free(a);
+		return NULL;
+	}
+	r->arena = a;
+	return r;
+}
+
+void od_freeze_report_free(struct od_freeze_report *r)
+{
+	if (r)
+		od_arena_free(r->arena);
+}
+
+static int report_before(struct od_freeze_report *r, const struct od_model *m)
+{
+	r->n_nodes_before = od_graph_count_nodes(m->graph);
+	r->n_inits_before = fz_count_inits(m->graph);
+	return 0;
+}
+
+static int report_after(struct od_freeze_report *r, const struct od_model *m, uint64_t added)
+{
+	const struct od_graph *g = m->graph;
+	r->n_nodes_after = od_graph_count_nodes(g);
+	r->n_inits_after = fz_count_inits(g);
+	r->n_nodes_removed = r->n_nodes_before > r->n_nodes_after ? r->n_nodes_before - r->n_nodes_after : 0;
+	r->n_inits_removed = r->n_inits_before + r->n_frozen > r->n_inits_after ?
+	                     r->n_inits_before + r->n_frozen - r->n_inits_after : 0;
+	r->bytes_added = added;
+	const char **in = od_arena_alloc(r->arena, (g->n_inputs + 1) * sizeof *in);
+	if (!in)
+		return OD_ENOMEM;
+	for (size_t i = 0; i < g->n_inputs; i++)
+		if (!(in[i] = od_arena_strdup(r->arena, g->inputs[i]->name)))
+			return OD_ENOMEM;
+	r->remaining_inputs = in;
+	r->n_remaining_inputs = g->n_inputs;
+	return 0;
+}
+
+/* ---- binding ----------------------------------------------------------------------------------- */
+
+struct fix {
+	const char *param;
+	int64_t value;
+	const char *by;         /* input whose value fixed it */
+};
+
+struct binder {
+	struct od_model *m;
+	struct od_freeze_report *rep;
+	struct fix *fixes;      /* malloc'd */
+	size_t n_fixes;
+	struct od_ctx *ctx;
+};
+
+static int shape_error(struct binder *b, const char *name, const struct od_tensor *t,
+                       const struct od_value *in)
+{
+	char shape[1024];
+	char *decl = value_text(b->m->arena, in);
+	return od_error(b->ctx, OD_EVALUE, "value for '%s' has shape %s, input is %s", name,
+	                od_shape_str(t, shape, sizeof shape), decl ? decl : "?");
+}
+
+static int add_fix(struct binder *b, const char *name, const char *param, int64_t value,
+                   const struct od_tensor *t, const struct od_value *in)
+{
+	for (size_t i = 0; i < b->n_fixes; i++) {
+		struct fix *x = &b->fixes[i];
+		if (strcmp(x->param, param))
+			continue;
+		if (x->value == value)
+			return 0;
+		if (!strcmp(x->by, name))
+			return shape_error(b, name, t, in);
+		return od_error(b->ctx, OD_EVALUE, "value for '%s' makes dim '%s' %lld, but the value for '%s' made it %lld",
+		                name, param, (long long)value, x->by, (long long)x->value);
+	}
+	struct fix *v = od_realloc(b->fixes, (b->n_fixes + 1) * sizeof *v);
+	if (!v)
+		return od_error(b->ctx, OD_ENOMEM, "out of memory");
+	b->fixes = v;
+	b->fixes[b->n_fixes++] = (struct fix){param, value, name};
+	return 0;
+}
+
+static bool fully_static(const struct od_value *in)
+{
+	for (int d = 0; d < in->rank; d++)
+		if (in->dims[d].value < 0)
+			return false;
+	return in->rank >= 0;
+}
+
+/* A scalar repeated to the input's static shape. */
+static struct od_tensor *broadcast(struct od_arena *a, const struct od_tensor *t,
+                                   const struct od_value *in)
+{
+	int64_t dims[64];
+	if (in->rank > 64 || t->dtype == OD_STRING || !od_dtype_size(t->dtype))
+		return NULL;
+	for (int d = 0; d < in->rank; d++)
+		dims[d] = in->dims[d].value;
+	struct od_tensor *c = od_tensor_new(a, t->name, t->dtype, in->rank, dims);
+	size_t es = od_dtype_size(t->dtype);
+	for (int64_t i = 0; c && i < c->numel; i++)
+		memcpy((char *)c->data + (size_t)i * es, t->data, es);
+	return c;
+}
+
+/* Checks value *tp for input `in`; may replace it by its broadcast. */
+static int check_value(struct binder *b, const struct od_value *in, struct od_tensor **tp)
+{
+	struct od_tensor *t = *tp;
+	const char *name = in->name;
+	if (in->kind != OD_TYPE_TENSOR)
+		return od_error(b->ctx, OD_EUNSUPPORTED, "input '%s' is %s: only tensor inputs can be frozen",
+		                name, *in->type_str ? in->type_str : "untyped");
+	if (t->dtype != in->dtype) {
+		char *decl = value_text(b->m->arena, in);
+		return od_error(b->ctx, OD_EVALUE, "value for '%s' has dtype %s, input is %s", name,
+		                od_dtype_name(t->dtype), decl ? decl : "?");
+	}
+	if (in->rank < 0)
+		return 0;
+	if (t->ndims == 0 && in->rank > 0) {
+		if (!fully_static(in) || t->numel != 1)
+			return shape_error(b, name, t, in);
+		if (!(*tp = broadcast(b->m->arena, t, in)))
+			return od_error(b->ctx, OD_ENOMEM, "out of memory");
+		return 0;
+	}
+	if (t->ndims != in->rank)
+		return shape_error(b, name, t, in);
+	for (int d = 0; d < in->rank; d++) {
+		if (in->dims[d].value >= 0 && in->dims[d].value != t->dims[d])
+			return shape_error(b, name, t, in);
+		if (in->dims[d].value < 0 && in->dims[d].param) {
+			int rc = add_fix(b, name, in->dims[d].param, t->dims[d], t, in);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int check_bindings(struct binder *b, const struct od_binding *bind, size_t n)
+{
+	const struct od_graph *g = b->m->graph;
+	for (size_t i = 0; i < n; i++) {
+		if (!bind[i].name || !bind[i].value)
+			return od_error(b->ctx, OD_EARG, "binding %zu has no name or value", i);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(bind[i].name, bind[j].name))
+				return od_error(b->ctx, OD_EARG, "input '%s' is given twice", bind[i].name);
+		if (!od_graph_find_input(g, bind[i].name))
+			return od_error(b->ctx, OD_ENOTFOUND, "input '%s' not found in graph", bind[i].name);
+	}
+	return 0;
+}
+
+/* Stores value t under the input's name and removes the input. */
+static int bind_one(struct binder *b, const struct od_value *in, struct od_tensor *t, size_t k)
+{
+	struct od_graph *g = b->m->graph;
+	struct od_arena *a = b->m->arena;
+	const char *name = in->name;
+	b->rep->frozen[k].name = od_arena_strdup(b->rep->arena, name);
+	b->rep->frozen[k].type = tensor_text(b->rep->arena, t);
+	if (!b->rep->frozen[k].name || !b->rep->frozen[k].type)
+		return od_error(b->ctx, OD_ENOMEM, "out of memory");
+	if (!(t = od_tensor_clone(a, t)))
+		return od_error(b->ctx, OD_ENOMEM, "out of memory");
+	t->name = name;
+	t->data_dirty = true;
+	for (size_t i = 0; i < g->n_inits; i++)
+		if (!strcmp(g->inits[i]->name, name)) {   /* it had an overridable default */
+			g->inits[i] = t;
+			return od_graph_remove_input(g, name);
+		}
+	if (od_graph_add_init(a, g, t))
+		return od_error(b->ctx, OD_ENOMEM, "out of memory");
+	return od_graph_remove_input(g, name);
+}
+
+/* Fixes dims named by b->fixes on v. */
+static int rebind_value(struct binder *b, struct od_value *v)
+{
+	bool changed = false;
+	if (v->kind != OD_TYPE_TENSOR || v->rank <= 0)
+		return 0;
+	struct od_dim *dims = od_arena_memdup(b->m->arena, v->dims, (size_t)v->rank * sizeof *dims);
+	if (!dims)
+		return od_error(b->ctx, OD_ENOMEM, "out of memory");
+	for (int d = 0; d < v->rank; d++)
+		for (size_t i = 0; dims[d].value < 0 && dims[d].param && i < b->n_fixes; i++)
+			if (!strcmp(dims[d].param, b->fixes[i].param)) {
+				dims[d].value = b->fixes[i].value;
+				dims[d].param = NULL;
+				changed = true;
+			}
+	if (!changed)
+		return 0;
+	v->dims = dims;
+	v->dirty = true;
+	v->type_str = canonical_text(b->m->arena, v);
+	return v->type_str ? 0 : od_error(b->ctx, OD_ENOMEM, "out of memory");
+}
+
+static int rebind_dims(struct binder *b)
+{
+	struct od_graph *g = b->m->graph;
+	int rc = 0;
+	for (size_t i = 0; !rc && i < g->n_inputs; i++)
+		rc = rebind_value(b, g->inputs[i]);
+	for (size_t i = 0; !rc && i < g->n_outputs; i++)
+		rc = rebind_value(b, g->outputs[i]);
+	for (size_t i = 0; !rc && i < g->n_value_info; i++)
+		rc = rebind_value(b, g->value_info[i]);
+	if (rc || !b->n_fixes)
+		return rc;
+	b->rep->dims = od_arena_alloc(b->rep->arena, b->n_fixes * sizeof *b->rep->dims);
+	if (!b->rep->dims)
+		return od_error(b->ctx, OD_ENOMEM, "out of memory");
+	for (size_t i = 0; i < b->n_fixes; i++) {
+		b->rep->dims[i].param = od_arena_strdup(b->rep->arena, b->fixes[i].param);
+		b->rep->dims[i].value = b->fixes[i].value;
+		if (!b->rep->dims[i].param)
+			return od_error(b->ctx, OD_ENOMEM, "out of memory");
+	}
+	b->rep->n_dims_fixed = b->n_fixes;
+	return 0;
+}
+
+static int bind_all(struct binder *b, const struct od_binding *bind, size_t n)
+{
+	struct od_tensor **vals = od_calloc(n + 1, sizeof *vals);
+	int rc = vals ? 0 : od_error(b->ctx, OD_ENOMEM, "out of memory");
+	if (!rc)
+		rc = check_bindings(b, bind, n);
+	for (size_t i = 0; !rc && i < n; i++) {
+		vals[i] = bind[i].value;
+		rc = check_value(b, od_graph_find_input(b->m->graph, bind[i].name), &vals[i]);
+	}
+	b->rep->frozen = rc ? NULL : od_arena_alloc(b->rep->arena, (n + 1) * sizeof *b->rep->frozen);
+	if (!rc && !b->rep->frozen)
+		rc = od_error(b->ctx, OD_ENOMEM, "out of memory");
+	for (size_t i = 0; !rc && i < n; i++) {
+		/* the name must outlive the removed od_value: it is the model's string */
+		rc = bind_one(b, od_graph_find_input(b->m->graph, bind[i].name), vals[i], i);
+		b->rep->n_frozen = i + 1;
+	}
+	if (!rc)
+		rc = rebind_dims(b);
+	od_free(vals);
+	return rc;
+}
+
+/* ---- folding and checks ------------------------------------------------------------------------ */
+
+static uint64_t growth_budget(const struct od_freeze_opts *o, uint64_t const_bytes)
+{
+	if (o && o->max_growth_bytes > 0)
+		return (uint64_t)o->max_growth_bytes;
+	if (o && o->max_growth_bytes < 0)
+		return UINT64_MAX;
+	double ratio = o && o->max_growth > 0 ? o->max_growth : 1.0;
+	double b = ratio * (double)const_bytes + (double)GROWTH_SLACK;
+	return b >= 1.8e19 ? UINT64_MAX : (uint64_t)b;
+}
+
+static int run_fold(struct od_model *m, struct od_freeze_report *rep, const struct od_freeze_opts *o,
+                    const char *const *frozen, size_t n_frozen, bool fold_all, struct od_ctx *ctx)
+{
+	struct fz f = {.m = m, .a = m->arena, .rep = rep, .fold_all = fold_all,
+	               .no_eval = o && o->no_fold, .frozen = frozen, .n_frozen = n_frozen, .ctx = ctx};
+	f.budget = growth_budget(o, fz_const_bytes(m->graph));
+	f.max_numel = f.budget < (uint64_t)EVAL_MAX_NUMEL ? (int64_t)(f.budget ? f.budget : 1) : EVAL_MAX_NUMEL;
+	rep->growth_limit = f.budget;
+	int rc = fz_run(&f);
+	if (!rc)
+		rc = od_model_validate(m, ctx);
+	if (!rc)
+		rc = report_after(rep, m, f.added) ? od_error(ctx, OD_ENOMEM, "out of memory") : 0;
+	return rc;
+}
+
+static int strict_error(const struct od_freeze_report *r, struct od_ctx *ctx)
+{
+	const struct od_freeze_note *n = &r->notes[0];
+	char more[64] = "";
+	if (r->n_notes > 1)
+		snprintf(more, sizeof more, " (and %zu more)", r->n_notes - 1);
+	return od_error(ctx, OD_EUNSUPPORTED, "node '%s' (%s) still depends on a frozen value: %s%s",
+	                *n->node ? n->node : n->op_type, n->op_type, n->reason, more);
+}
+
+static int expect_error(const struct od_freeze_report *r, const struct od_freeze_opts *o,
+                        struct od_ctx *ctx)
+{
+	char have[256] = "", want[256] = "";
+	size_t off = 0;
+	bool same = r->n_remaining_inputs == o->n_expect_inputs;
+	for (size_t i = 0; same && i < o->n_expect_inputs; i++) {
+		bool found = false;
+		for (size_t k = 0; k < r->n_remaining_inputs && !found; k++)
+			found = !strcmp(r->remaining_inputs[k], o->expect_inputs[i]);
+		same = found;
+	}
+	if (same)
+		return 0;
+	for (size_t i = 0; i < r->n_remaining_inputs && off < sizeof have; i++)
+		off += (size_t)snprintf(have + off, sizeof have - off, "%s'%s'", i ? ", " : "", r->remaining_inputs[i]);
+	off = 0;
+	for (size_t i = 0; i < o->n_expect_inputs && off < sizeof want; i++)
+		off += (size_t)snprintf(want + off, sizeof want - off, "%s'%s'", i ? ", " : "", o->expect_inputs[i]);
+	return od_error(ctx, OD_EVALUE, "inputs are %s, expected %s", *have ? have : "none",
+	                *want ? want : "none");
+}
+
+int od_freeze(struct od_model *m, const struct od_binding *bindings, size_t n,
+              const struct od_freeze_opts *opts, struct od_freeze_report **report,
+              struct od_ctx *ctx)
+{
+	struct od_freeze_report *rep = report_new();
+	struct binder b = {m, rep, NULL, 0, ctx};
+	const char **names = od_calloc(n + 1, sizeof *names);
+	int rc = 0;
+	if (report)
+		*report = NULL;
+	if (!m || !m->graph || (n && !bindings))
+		rc = od_error(ctx, OD_EARG, "od_freeze: missing argument");
+	else if (!rep || !names)
+		rc = od_error(ctx, OD_ENOMEM, "out of memory");
+	if (!rc) {
+		report_before(rep, m);
+		rc = bind_all(&b, bindings, n);
+	}
+	for (size_t i = 0; !rc && i < n; i++)
+		names[i] = bindings[i].name;
+	if (!rc)
+		rc = run_fold(m, rep, opts, names, n, false, ctx);
+	if (!rc && opts && opts->strict && rep->n_notes)
+		rc = strict_error(rep, ctx);
+	if (!rc && opts && opts->check_expect)
+		rc = expect_error(rep, opts, ctx);
+	od_free(b.fixes);
+	od_free(names);
+	if (rc || !report)
+		od_freeze_report_free(rep);
+	else
+		*report = rep;
+	return rc;
+}
+
+int od_fold_model(struct od_model *m, const struct od_freeze_opts *opts,
+                  struct od_freeze_report **report, struct od_ctx *ctx)
+{
+	struct od_freeze_report *rep = report_new();
+	int rc = 0;
+	if (report)
+		*report = NULL;
+	if (!m || !m->graph)
+		return od_error(ctx, OD_EARG, "od_fold_model: missing argument");
+	if (!rep)
+		return od_error(ctx, OD_ENOMEM, "out of memory");
+	report_before(rep, m);
+	rc = run_fold(m, rep, opts, NULL, 0, true, ctx);
+	if (rc || !report)
+		od_freeze_report_free(rep);
+	else
+		*report = rep;
+	return rc;
+}
+
+/* ---- the summary -------------------------------------------------------------------------------- */
+
+struct out {
+	od_write_fn fn;
+	void *priv;
+	int rc;
+};
+
+static void OD_PRINTF(2, 3) say(struct out *o, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	if (o->rc)
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	o->rc = o->fn(o->priv, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+static void bytes_text(char *buf, size_t n, uint64_t bytes)
+{
+	static const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)bytes;
+	int u = 0;
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+int od_freeze_report_text(const struct od_freeze_report *r, od_write_fn fn, void *priv)
+{
+	struct out o = {fn, priv, 0};
+	char added[32];
+	for (size_t i = 0; i < r->n_frozen; i++)
+		say(&o, "frozen: %s %s\n", r->frozen[i].name, r->frozen[i].type);
+	for (size_t i = 0; i < r->n_dims_fixed; i++)
+		say(&o, "%s%s = %lld%s", i ? ", " : "dims: ", r->dims[i].param, (long long)r->dims[i].value,
+		    i + 1 == r->n_dims_fixed ? "\n" : "");
+	bytes_text(added, sizeof added, r->bytes_added);
+	say(&o, "folded: %zu node%s, %zu If inlined, +%s of constants\n", r->n_folded,
+	    r->n_folded == 1 ? "" : "s", r->n_if_inlined, added);
+	say(&o, "nodes: %zu -> %zu, initializers: %zu -> %zu\n", r->n_nodes_before, r->n_nodes_after,
+	    r->n_inits_before, r->n_inits_after);
+	say(&o, "inputs:");
+	for (size_t i = 0; i < r->n_remaining_inputs; i++)
+		say(&o, "%s %s", i ? "," : "", r->remaining_inputs[i]);
+	say(&o, "%s\n", r->n_remaining_inputs ? "" : " (none)");
+	for (size_t i = 0; i < r->n_notes; i++) {
+		const struct od_freeze_note *n = &r->notes[i];
+		bool top = !strcmp(n->path, "graph");
+		say(&o, "not folded: %s (%s)%s%s: %s\n", *n->node ? n->node : "(unnamed)", n->op_type,
+		    top ? "" : " in ", top ? "" : n->path, n->reason);
+	}
+	return o.rc;
+}
