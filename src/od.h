@@ -124,6 +124,8 @@ struct od_tensor {
 	const struct od_external *ext; /* non-NULL when the payload came from a side file */
 	uint64_t hash;          /* xxh3 of dtype, dims and content once hashed */
 	bool hashed;
+	const struct od_tensor *same_bytes; /* a tensor of another model whose payload
+	                           od_models_hash() found byte-equal; valid while hashed is */
 	const void *src;        /* the Onnx__TensorProto it came from, NULL when built here;
 	                           the writer reuses it as long as data_dirty is false */
 	bool data_dirty;        /* set when name/dims/data were replaced after loading */
@@ -131,6 +133,15 @@ struct od_tensor {
 
 /* xxh3-64 of dtype, dims and payload, computed once and cached in t->hash. */
 uint64_t od_tensor_hash(struct od_tensor *t);
+/* Hashes the tensors not hashed yet on up to threads threads (0: one per CPU, at most 8),
+ * largest payloads first, so that later od_tensor_hash() calls are free. 0 or OD_ENOMEM. */
+int od_tensors_hash(struct od_tensor **ts, size_t n, int threads);
+/* The same for every payload of the models (initializers and attribute tensors, subgraphs
+ * and functions included). With two models, tensors that probably correspond (same name,
+ * else same size in file order) are compared while they are hashed, so od_tensor_equal()
+ * need not read them again: a diff calls it once on both models before comparing. */
+struct od_model;
+int od_models_hash(struct od_model *const *models, size_t n_models, int threads);
 /* Content equality (dtype, dims, bytes). */
 bool od_tensor_equal(const struct od_tensor *a, const struct od_tensor *b);
 /* Element i as double (for floats, ints, bools); NAN for strings. */
