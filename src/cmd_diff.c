@@ -246,8 +246,8 @@ int cmd_diff(int argc, char **argv)
 	}
 	if (n != 2)
 		return print_usage(stderr);
-	snprintf(la, sizeof la, "a/%s", op[0]);
-	snprintf(lb, sizeof lb, "b/%s", op[1]);
+	snprintf(la, sizeof la, "a/%s", op[0] + strspn(op[0], "/"));
+	snprintf(lb, sizeof lb, "b/%s", op[1] + strspn(op[1], "/"));
 	a.emit.a_label = la;
 	a.emit.b_label = lb;
 	return run_diff(op[0], op[1], &a);

@@ -359,6 +359,8 @@ static int count_side(struct counter *ct, const struct dside *s, int side)
 	for (size_t k = 0; k < g->n_nodes; k++) {
 		const struct od_node *n = g->nodes[k];
 		uint32_t *slot = diff_map_slot(&ct->map, s->op_h[k]);
+		if (!slot)
+			return OD_ENOMEM;
 		if (*slot == NONE32) {
 			struct od_diff_opcount *o = od_arena_grow(ct->st->d->arena, stat->ops, stat->n_ops,
 			                                          sizeof *o, &ct->cap, stat->n_ops + 1);
@@ -372,7 +374,7 @@ static int count_side(struct counter *ct, const struct dside *s, int side)
 			stat->ops[*slot].b++, stat->nodes_b++;
 		else
 			stat->ops[*slot].a++, stat->nodes_a++;
-		if (diff_node_const(n, &t)) {
+		if ((t = s->cst[k])) {
 			*(side ? &stat->params_b : &stat->params_a) += t->numel;
 			*(side ? &stat->bytes_b : &stat->bytes_a) += t->nbytes;
 		}
@@ -399,7 +401,7 @@ static int count_all(struct dstate *st, struct dside *const *tops, size_t n_tops
 {
 	struct counter ct = {.st = st};
 	struct od_diff *d = st->d;
-	if (diff_map_init(&ct.map, st->tmp, total_nodes))
+	if (diff_map_init(&ct.map, st->tmp, 64))
 		return OD_ENOMEM;
 	for (size_t i = 0; i < n_tops; i++)
 		if (count_side(&ct, tops[i], i >= n_a))
@@ -451,10 +453,11 @@ static int diff_run(struct dstate *st)
 		if ((rc = function_side(st, b, b->functions[j], &tops[nb0 + 1 + j])))
 			return rc;
 	size_t total = side_size(st);
-	if (diff_map_init(&st->consts, st->tmp, total))
+	if (diff_map_init(&st->consts, st->tmp, 1024))
 		return OD_ENOMEM;
 	for (size_t i = 0; i < nf + 2; i++)
-		diff_side_consts(st, tops[i], i < nb0 ? 1 : 2);
+		if (diff_side_consts(st, tops[i], i < nb0 ? 1 : 2))
+			return OD_ENOMEM;
 	top->a = tops[0];
 	top->b = tops[nb0];
 	top->path = "graph";
@@ -493,10 +496,9 @@ int od_diff(struct od_model *a, struct od_model *b, const struct od_diff_opts *o
 	st.d->b = b;
 	st.d->opts = st.opts;
 	rc = diff_run(&st);
-	for (struct dside *s = st.all; s; s = s->next_all)
-		od_map_done(&s->names);
 	od_arena_free(st.tmp);
 	if (rc) {
+		od_free(st.d->changes);
 		od_arena_free(arena);
 		return od_error(ctx, rc, "cannot diff: %s", od_strerror(rc));
 	}
@@ -506,8 +508,10 @@ int od_diff(struct od_model *a, struct od_model *b, const struct od_diff_opts *o
 
 void od_diff_free(struct od_diff *d)
 {
-	if (d)
+	if (d) {
+		od_free(d->changes);
 		od_arena_free(d->arena);
+	}
 }
 
 bool od_diff_is_same(const struct od_diff *d)

@@ -72,7 +72,7 @@ enum od_change_kind {
 	OD_CHANGE_KIND_MAX
 };
 
-/* What a change is about. ATTRIBUTE, PORT and OUTPUTS are details of the NODE change
+/* What a change is about. OP, ATTRIBUTE, PORT and OUTPUTS are details of the NODE change
  * before them (their parent); the others stand alone. */
 #define OD_CHANGE_WHAT_TABLE(X) \
 	X(IR_VERSION,  "ir_version") \
@@ -86,6 +86,7 @@ enum od_change_kind {
 	X(INITIALIZER, "initializer") \
 	X(NODE,        "node") \
 	X(ATTRIBUTE,   "attribute")    /* key: the attribute name */ \
+	X(OP,          "op")           /* the node's op_type (or domain) was replaced */ \
 	X(PORT,        "port")         /* port: the node input index whose producer changed */ \
 	X(OUTPUTS,     "outputs")      /* the node's number of outputs changed */ \
 	X(FUNCTION,    "function")
@@ -127,8 +128,12 @@ struct od_change {
 	const char *key;        /* see OD_CHANGE_WHAT_TABLE; NULL when not used */
 	int port;               /* PORT: input index; -1 otherwise */
 	const char *old_text;   /* A's value as text ("float[1,4]", "0.01 (default)",
-	                           "graph input 'mask' float[1,4]"); NULL when absent */
+	                           "graph input 'mask' float[1,4]"; for nodes their label,
+	                           "Mul '/Mul'"); NULL when absent */
 	const char *new_text;   /* B's value as text; NULL when absent */
+	const char *context;    /* ADDED/REMOVED inputs, initializers and nodes: where the item
+	                           sits on its side ("reads X; feeds Y input 1", "read by Y"),
+	                           NULL otherwise */
 	struct od_tensor_delta delta; /* INITIALIZER / tensor ATTRIBUTE with changed values */
 	long parent;            /* index of the NODE change a detail belongs to, -1 otherwise */
 	int depth;              /* subgraph nesting of path: 0 for "graph" and functions */

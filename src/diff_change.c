@@ -27,11 +27,14 @@ static bool ignoring(const struct dstate *st, unsigned bit)
 struct od_change *diff_add(struct dstate *st, int kind, int what, const char *path)
 {
 	struct od_diff *d = st->d;
-	struct od_change *c = od_arena_grow(d->arena, d->changes, d->n_changes, sizeof *c,
-	                                    &st->cap_changes, d->n_changes + 1);
-	if (!c)
-		return NULL;
-	d->changes = c;
+	struct od_change *c;
+	if (d->n_changes == st->cap_changes) {
+		size_t cap = st->cap_changes ? 2 * st->cap_changes : 64;
+		if (!(c = od_realloc(d->changes, cap * sizeof *c)))
+			return NULL;
+		d->changes = c;
+		st->cap_changes = cap;
+	}
 	c = &d->changes[d->n_changes++];
 	memset(c, 0, sizeof *c);
 	c->kind = kind;
@@ -169,11 +172,10 @@ int diff_pair_inits(struct dstate *st, struct dpair *p)
 	memset(p->init_pair_b, 0xff, gb->n_inits * sizeof(uint32_t));
 	bool content = !ignoring(st, OD_DIFF_IGNORE(WEIGHTS));
 	for (size_t i = 0; i < ga->n_inits; i++) {
-		size_t j;
-		if (od_map_get(&p->b->names, ga->inits[i]->name, &j) && p->b->vals[j].kind == V_INIT &&
-		    p->init_pair_b[p->b->vals[j].idx] == NONE32 &&
-		    (!content || od_tensor_hash(ga->inits[i]) == od_tensor_hash(gb->inits[p->b->vals[j].idx])))
-			pair_init(p, (uint32_t)i, p->b->vals[j].idx);
+		struct dval *v = diff_name_get(p->b, ga->inits[i]->name);
+		if (v && v->kind == V_INIT && p->init_pair_b[v->idx] == NONE32 &&
+		    (!content || od_tensor_hash(ga->inits[i]) == od_tensor_hash(gb->inits[v->idx])))
+			pair_init(p, (uint32_t)i, v->idx);
 	}
 	for (uint32_t ka = 0; ka < ga->n_nodes; ka++) {
 		uint32_t kb = p->a->match[ka];
@@ -189,11 +191,13 @@ int diff_pair_inits(struct dstate *st, struct dpair *p)
 		if (p->init_pair_b[j] != NONE32)
 			continue;
 		uint32_t *slot = diff_map_slot(&by_hash, od_tensor_hash(gb->inits[j]));
+		if (!slot)
+			return OD_ENOMEM;
 		next[j] = *slot;
 		*slot = (uint32_t)j;
 	}
 	for (size_t i = 0; i < ga->n_inits && content; i++) {
-		if (p->init_pair_a[i] != NONE32)
+		if (p->init_pair_a[i] != NONE32 || diff_map_get(&by_hash, od_tensor_hash(ga->inits[i])) == NONE32)
 			continue;
 		uint32_t *slot = diff_map_slot(&by_hash, od_tensor_hash(ga->inits[i]));
 		while (*slot != NONE32 && p->init_pair_b[*slot] != NONE32)
@@ -202,10 +206,10 @@ int diff_pair_inits(struct dstate *st, struct dpair *p)
 			pair_init(p, (uint32_t)i, *slot);
 	}
 	for (size_t i = 0; i < ga->n_inits; i++) {
-		size_t j;
-		if (p->init_pair_a[i] == NONE32 && od_map_get(&p->b->names, ga->inits[i]->name, &j) &&
-		    p->b->vals[j].kind == V_INIT && p->init_pair_b[p->b->vals[j].idx] == NONE32)
-			pair_init(p, (uint32_t)i, p->b->vals[j].idx);
+		struct dval *v;
+		if (p->init_pair_a[i] == NONE32 && (v = diff_name_get(p->b, ga->inits[i]->name)) &&
+		    v->kind == V_INIT && p->init_pair_b[v->idx] == NONE32)
+			pair_init(p, (uint32_t)i, v->idx);
 	}
 	return 0;
 }
@@ -214,12 +218,9 @@ int diff_pair_inits(struct dstate *st, struct dpair *p)
 
 static struct od_tensor *const_of(const struct dval *v)
 {
-	struct od_tensor *t = NULL;
 	if (v->kind == V_INIT)
 		return v->side->g->inits[v->idx];
-	if (v->kind == V_NODE && diff_node_const(v->side->g->nodes[v->idx], &t))
-		return t;
-	return NULL;
+	return v->kind == V_NODE ? v->side->cst[v->idx] : NULL;
 }
 
 static bool equiv(const struct dstate *st, const struct dpair *p, const struct dval *va,
@@ -292,6 +293,42 @@ static int doc_change(struct dstate *st, const char *path, const char *key, cons
 	return 0;
 }
 
+#define PUT(...) do { if (off < bufsize) off += (size_t)snprintf(buf + off, bufsize - off, __VA_ARGS__); } while (0)
+
+/* "Mul '/Mul' input 1, output 'y'": up to three readers of v. */
+static size_t readers(char *buf, size_t off, size_t bufsize, struct od_arena *ar,
+                      const struct dval *v, const char *lead)
+{
+	const struct dside *s = v->side;
+	size_t n = 0;
+	for (uint32_t c = v->cons; c < v->cons + v->n_cons; c++, n++) {
+		const struct dedge *e = &s->cons[c];
+		if (n == 3) {
+			PUT(", ...");
+			return off;
+		}
+		PUT("%s%s", n ? ", " : lead, diff_node_label(ar, s->g, e->node));
+		if (e->port != IMPLICIT && s->in_start[e->node + 1] - s->in_start[e->node] > 1)
+			PUT(" input %u", e->port);
+	}
+	for (size_t q = 0; v->n_graph_out && q < s->g->n_outputs; q++)
+		if (s->gouts[q] == v)
+			PUT("%soutput '%s'", n++ ? ", " : lead, v->name);
+	return off;
+}
+
+static const char *readers_text(struct od_arena *ar, const struct dval *v)
+{
+	char buf[512];
+	size_t off = 0;
+	buf[0] = 0;
+	if (v)
+		off = readers(buf, off, sizeof buf, ar, v, "read by ");
+	if (off >= sizeof buf)
+		off = sizeof buf - 1;
+	return off ? od_arena_strdup(ar, buf) : NULL;
+}
+
 static int value_changes(struct dstate *st, struct dpair *p, int what,
                          struct od_value *const *va, const uint32_t *ia, size_t na,
                          struct od_value *const *vb, const uint32_t *ib, size_t nb,
@@ -308,6 +345,8 @@ static int value_changes(struct dstate *st, struct dpair *p, int what,
 			c->a_name = x->name;
 			c->a_value = x;
 			c->old_text = tx;
+			if (!outputs)
+				c->context = readers_text(ar, diff_name_get(p->a, x->name));
 			continue;
 		}
 		const struct od_value *y = vb[ib ? ib[pa[i]] : pa[i]];
@@ -353,6 +392,8 @@ static int value_changes(struct dstate *st, struct dpair *p, int what,
 		c->b_name = y->name;
 		c->b_value = y;
 		c->new_text = value_type(st, y);
+		if (!outputs)
+			c->context = readers_text(st->d->arena, diff_name_get(p->b, y->name));
 	}
 	return 0;
 }
@@ -389,6 +430,7 @@ static int init_changes(struct dstate *st, struct dpair *p)
 			c->a_name = x->name;
 			c->a_tensor = x;
 			c->old_text = diff_tensor_type(ar, x);
+			c->context = readers_text(ar, diff_name_get(p->a, x->name));
 			continue;
 		}
 		struct od_tensor *y = gb->inits[j];
@@ -417,6 +459,7 @@ static int init_changes(struct dstate *st, struct dpair *p)
 		c->b_name = gb->inits[j]->name;
 		c->b_tensor = gb->inits[j];
 		c->new_text = diff_tensor_type(ar, gb->inits[j]);
+		c->context = readers_text(ar, diff_name_get(p->b, gb->inits[j]->name));
 	}
 	return 0;
 }
@@ -548,12 +591,11 @@ static int port_change(struct node_cmp *nc, int port, const struct dval *va,
 static int compare_ports(struct node_cmp *nc)
 {
 	struct dside *a = nc->p->a, *b = nc->p->b;
-	const struct od_node *n = a->g->nodes[nc->ka];
 	struct dval **ia = &a->ins[a->in_start[nc->ka]], **ib = &b->ins[b->in_start[nc->kb]];
 	uint32_t na = a->in_start[nc->ka + 1] - a->in_start[nc->ka];
 	uint32_t nb = b->in_start[nc->kb + 1] - b->in_start[nc->kb];
 	uint32_t nmax = na > nb ? na : nb;
-	if (diff_op_commutative(n->domain, n->op_type) && na == nb && na <= 64) {
+	if (a->comm[nc->ka] && na == nb && na <= 64) {
 		uint64_t used = 0, done = 0;
 		for (uint32_t i = 0; i < na; i++)
 			for (uint32_t j = 0; j < nb; j++)
@@ -583,11 +625,38 @@ static int compare_ports(struct node_cmp *nc)
 	return 0;
 }
 
+static const char *op_name(struct od_arena *ar, const struct od_node *n)
+{
+	if (n->domain && *n->domain)
+		return od_arena_printf(ar, "%s.%s", n->domain, n->op_type);
+	return n->op_type;
+}
+
+/* Equal canonical hashes settle it, except for tensors whose hash may be dtype and dims
+ * only (content present in one model alone). */
+static bool same_attrs(const struct dpair *p, uint32_t ka, uint32_t kb)
+{
+	const struct od_node *n = p->a->g->nodes[ka];
+	if (p->a->attr_h[ka] != p->b->attr_h[kb])
+		return false;
+	for (size_t i = 0; i < n->n_attrs; i++)
+		if (n->attrs[i].type == OD_ATTR_TENSOR || n->attrs[i].type == OD_ATTR_TENSORS)
+			return false;
+	return true;
+}
+
 static int compare_node(struct dstate *st, struct dpair *p, uint32_t ka, uint32_t kb)
 {
 	struct node_cmp nc = {st, p, ka, kb, 0, false};
 	const struct od_node *na = p->a->g->nodes[ka], *nb = p->b->g->nodes[kb];
-	if (compare_attrs(&nc) || compare_ports(&nc))
+	if (p->a->op_h[ka] != p->b->op_h[kb]) {
+		struct od_change *c = detail(&nc, OD_CHANGE_CHANGED, OD_CHANGE_OP);
+		if (!c)
+			return OD_ENOMEM;
+		c->old_text = op_name(st->d->arena, na);
+		c->new_text = op_name(st->d->arena, nb);
+	}
+	if ((!same_attrs(p, ka, kb) && compare_attrs(&nc)) || compare_ports(&nc))
 		return OD_ENOMEM;
 	if (na->n_outputs != nb->n_outputs) {
 		struct od_change *c = detail(&nc, OD_CHANGE_CHANGED, OD_CHANGE_OUTPUTS);
@@ -605,8 +674,6 @@ static int compare_node(struct dstate *st, struct dpair *p, uint32_t ka, uint32_
 	c->b_name = str0(nb->name);
 	c->a_node = na;
 	c->b_node = nb;
-	c->old_text = diff_node_label(st->d->arena, p->a->g, ka);
-	c->new_text = diff_node_label(st->d->arena, p->b->g, kb);
 	return 0;
 }
 
@@ -614,35 +681,23 @@ static int compare_node(struct dstate *st, struct dpair *p, uint32_t ka, uint32_
 static const char *node_context(struct od_arena *ar, const struct dside *s, uint32_t k)
 {
 	char buf[768];
-	size_t off = 0;
-	struct od_tensor *t;
+	size_t off = 0, bufsize = sizeof buf;
 	const struct od_node *n = s->g->nodes[k];
-#define PUT(...) do { if (off < sizeof buf) off += (size_t)snprintf(buf + off, sizeof buf - off, __VA_ARGS__); } while (0)
-	if (diff_node_const(n, &t))
+	buf[0] = 0;
+	if (s->cst[k])
 		PUT("value %s", diff_attr_text(ar, &n->attrs[0]));
 	for (uint32_t i = s->in_start[k]; i < s->in_start[k + 1]; i++)
-		PUT("%s%s", i == s->in_start[k] ? "reads " : ", ",
+		PUT("%s%s", i == s->in_start[k] ? (off ? "; reads " : "reads ") : ", ",
 		    s->ins[i] ? diff_val_text(ar, s->ins[i]) : "nothing");
-	size_t fed = 0;
+	bool feeds = false;
 	for (uint32_t o = s->out_start[k]; o < s->out_start[k + 1]; o++) {
-		const struct dval *v = &s->vals[o];
-		for (uint32_t c = v->cons; c < v->cons + v->n_cons; c++, fed++) {
-			if (fed == 3) {
-				PUT(", ...");
-				break;
-			}
-			const struct dedge *e = &s->cons[c];
-			PUT("%s%s", fed ? ", " : off ? "; feeds " : "feeds ", diff_node_label(ar, s->g, e->node));
-			if (e->port != IMPLICIT && s->in_start[e->node + 1] - s->in_start[e->node] > 1)
-				PUT(" input %u", e->port);
-		}
-		for (size_t q = 0; v->n_graph_out && q < s->g->n_outputs; q++)
-			if (s->gouts[q] == v)
-				PUT("%soutput '%s'", fed++ ? ", " : off ? "; feeds " : "feeds ", v->name);
+		size_t before = off;
+		off = readers(buf, off, bufsize, ar, &s->vals[o], feeds ? ", " : off ? "; feeds " : "feeds ");
+		feeds |= off != before;
 	}
-#undef PUT
-	return od_arena_strdup(ar, buf);
+	return off ? od_arena_strdup(ar, buf) : NULL;
 }
+#undef PUT
 
 static int node_alone(struct dstate *st, struct dpair *p, const struct dside *s, uint32_t k,
                       bool added)
@@ -653,17 +708,15 @@ static int node_alone(struct dstate *st, struct dpair *p, const struct dside *s,
 	if (!c)
 		return OD_ENOMEM;
 	const char *label = diff_node_label(st->d->arena, s->g, k);
-	const char *ctx = node_context(st->d->arena, s, k);
+	c->context = node_context(st->d->arena, s, k);
 	if (added) {
 		c->b_name = str0(n->name);
 		c->b_node = n;
-		c->new_text = ctx;
-		c->key = label;
+		c->new_text = label;
 	} else {
 		c->a_name = str0(n->name);
 		c->a_node = n;
-		c->old_text = ctx;
-		c->key = label;
+		c->old_text = label;
 	}
 	return 0;
 }

@@ -37,16 +37,24 @@ static inline uint64_t dh_comb(uint64_t h, uint64_t v)
 uint64_t diff_hash_str(const char *s);
 uint64_t diff_hash_bytes(const void *p, size_t n);
 
-/* ---- a u64 -> u32 map in an arena (open addressing; sized once, never grows) -------- */
+/* ---- a u64 -> u32 map in an arena (open addressing, grows at half full) ------------- */
+
+struct dslot {
+	uint64_t key;
+	uint32_t val;           /* NONE32: empty slot */
+};
 
 struct dmap {
-	size_t mask;
-	uint64_t *keys;
-	uint32_t *vals;         /* NONE32: empty slot */
+	size_t mask, n;
+	struct dslot *slots;    /* key and value side by side: one cache line per probe */
+	struct od_arena *arena;
 };
 
 int diff_map_init(struct dmap *m, struct od_arena *a, size_t expected);
-/* The slot of key, inserted with value NONE32 when new (the caller fills it). */
+/* Empties the map, keeping its size. */
+void diff_map_clear(struct dmap *m);
+/* The slot of key, inserted with value NONE32 when new (the caller fills it); NULL when
+ * out of memory. Valid until the next insertion. */
 uint32_t *diff_map_slot(struct dmap *m, uint64_t key);
 uint32_t diff_map_get(const struct dmap *m, uint64_t key);
 
@@ -92,7 +100,7 @@ struct dside {
 	const struct od_function *func; /* function whose body this is, or NULL */
 	int depth;
 	int64_t onnx_opset;     /* version of ai.onnx imported where this graph lives */
-	struct od_map names;    /* name -> index into vals */
+	struct dmap names;      /* hash of a name -> index into vals (see diff_name_get) */
 	size_t n_vals;
 	struct dval *vals;      /* inputs, initializers, node outputs (in that order) */
 	uint32_t *in_start;     /* n_nodes + 1: node k's inputs are ins[in_start[k] ...] */
@@ -109,6 +117,8 @@ struct dside {
 	uint32_t *topo;         /* node indices in topological order */
 	uint32_t *topo_pos;     /* node index -> position in topo */
 	uint64_t *op_h;         /* per node: hash of op_type and domain */
+	uint8_t *comm;          /* per node: commutative op (inputs compare as a multiset) */
+	struct od_tensor **cst; /* per node: the tensor of a Constant node, else NULL */
 	uint64_t *attr_h;       /* per node: canonical attributes, defaults explicit */
 	uint64_t *bu, *td;      /* per node signatures */
 	uint32_t *match;        /* per node: index of the partner node, NONE32 */
@@ -130,12 +140,14 @@ struct dstate {
 	struct od_diff_opts opts;
 	struct od_arena *tmp;   /* working memory, freed at the end */
 	struct od_diff *d;      /* the result (its arena) */
-	struct dside *all;      /* every side built, for freeing their maps */
+	struct dside *all;      /* every side built */
 	struct dmap consts;     /* content hash -> bit 1: in A, bit 2: in B */
 	size_t cap_changes, cap_graphs;
 	struct od_ctx *ctx;
 };
 
+/* The value named name defined in s itself, or NULL. */
+struct dval *diff_name_get(const struct dside *s, const char *name);
 /* Builds the side of g (and of every subgraph below it). */
 int diff_side_build(struct dstate *st, const struct od_graph *g, struct dside *parent,
                     int64_t onnx_opset, int depth, struct dside **out);

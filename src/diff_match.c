@@ -8,7 +8,9 @@
  *      through the same port (producers) or as the only such consumer (GumTree recovery);
  *   4. alignment of what is left per key in topological order: equal bottom-up signature,
  *      equal top-down signature, then equal op and attributes when the nodes share a
- *      matched neighbour; extension again after each stage.
+ *      matched neighbour; extension again after each stage;
+ *   5. replacements: a free node of A and one of B (any ops) reading the same values at
+ *      every port, unique as such on both sides (Relu turned into LeakyRelu).
  *
  * Hash maps and sorted runs keep it near O(N log N); no loop visits all pairs of nodes.
  */
@@ -20,19 +22,28 @@
 #define H_COMM UINT64_C(0x636f6d6d75746174)
 #define MAX_TRIES 8
 
+struct keyed {
+	uint64_t key;
+	uint32_t node;
+	uint32_t pos;           /* topological position, for stable order */
+};
+
+struct anchor {
+	uint32_t na, nb, ia, ib;
+};
+
 struct matcher {
 	struct dstate *st;
 	struct dside *a, *b;
 	uint32_t *queue;        /* A nodes in the order they were matched */
 	size_t n_queue, done;
-	struct keyed *ka, *kb;  /* scratch for consumer lists */
+	struct keyed *ka, *kb;  /* scratch for consumer lists (malloc'd) */
 	size_t cap_ka, cap_kb;
-};
-
-struct keyed {
-	uint64_t key;
-	uint32_t node;
-	uint32_t pos;           /* topological position, for stable order */
+	/* Scratch shared by the phases, allocated once per graph pair: */
+	struct dmap map;        /* key -> index into an, or into run */
+	struct anchor *an;
+	struct keyed *run;      /* B nodes sorted by key */
+	size_t *cursor;
 };
 
 static void link(struct matcher *m, uint32_t ka, uint32_t kb)
@@ -55,28 +66,27 @@ static uint32_t producer(const struct dside *s, const struct dval *v)
 
 /* ---- 1. anchors ------------------------------------------------------------------------- */
 
-struct anchor {
-	uint32_t na, nb, ia, ib;
-};
-
 /* Pairs nodes whose key (bu or td) is unique on both sides and still free. */
 static int anchor_unique(struct matcher *m, const uint64_t *keys_a, const uint64_t *keys_b)
 {
-	size_t na = m->a->g->n_nodes, nb = m->b->g->n_nodes;
-	struct dmap map;
-	struct anchor *an = od_arena_alloc(m->st->tmp, (na + nb + 1) * sizeof *an);
+	size_t na = m->a->g->n_nodes;
+	struct dmap *map = &m->map;
+	struct anchor *an = m->an;
 	size_t n = 0;
-	if (!an || diff_map_init(&map, m->st->tmp, na + nb))
-		return OD_ENOMEM;
+	diff_map_clear(map);
 	for (int side = 0; side < 2; side++) {
 		const struct dside *s = side ? m->b : m->a;
 		const uint64_t *keys = side ? keys_b : keys_a;
 		for (uint32_t k = 0; k < s->g->n_nodes; k++) {
 			if (s->match[k] != NONE32)
 				continue;
-			uint32_t *slot = diff_map_slot(&map, keys[k]);
-			if (*slot == NONE32)
+			uint32_t *slot = diff_map_slot(map, keys[k]);
+			if (!slot)
+				return OD_ENOMEM;
+			if (*slot == NONE32) {
+				an[n] = (struct anchor){0, 0, 0, 0};
 				*slot = (uint32_t)n++;
+			}
 			struct anchor *e = &an[*slot];
 			if (side) {
 				e->nb++;
@@ -90,7 +100,7 @@ static int anchor_unique(struct matcher *m, const uint64_t *keys_a, const uint64
 	for (uint32_t k = 0; k < na; k++) {
 		if (m->a->match[k] != NONE32)
 			continue;
-		const struct anchor *e = &an[diff_map_get(&map, keys_a[k])];
+		const struct anchor *e = &an[diff_map_get(map, keys_a[k])];
 		if (e->na == 1 && e->nb == 1 && m->b->match[e->ib] == NONE32)
 			link(m, k, e->ib);
 	}
@@ -134,8 +144,7 @@ static bool same_op(const struct matcher *m, uint32_t ka, uint32_t kb)
 
 static void extend_inputs(struct matcher *m, uint32_t ka, uint32_t kb)
 {
-	const struct od_node *n = m->a->g->nodes[ka];
-	bool comm = diff_op_commutative(n->domain, n->op_type);
+	bool comm = m->a->comm[ka];
 	uint32_t sa = m->a->in_start[ka], sb = m->b->in_start[kb];
 	uint32_t na = m->a->in_start[ka + 1] - sa, nb = m->b->in_start[kb + 1] - sb;
 	for (uint32_t i = 0; i < na; i++) {
@@ -182,9 +191,7 @@ static size_t consumers_keyed(struct matcher *m, const struct dside *s, const st
 		const struct dedge *e = &s->cons[c];
 		if (s->match[e->node] != NONE32 || e->port == IMPLICIT)
 			continue;
-		const struct od_node *nd = s->g->nodes[e->node];
-		uint64_t key = dh_comb(s->op_h[e->node],
-		                       diff_op_commutative(nd->domain, nd->op_type) ? H_COMM : e->port);
+		uint64_t key = dh_comb(s->op_h[e->node], s->comm[e->node] ? H_COMM : e->port);
 		if (fine)
 			key = dh_comb(key, s->bu[e->node]);
 		(*buf)[n++] = (struct keyed){key, e->node, s->topo_pos[e->node]};
@@ -247,19 +254,22 @@ static void extend(struct matcher *m)
  * consumers pair like those of a matched node's output. */
 static int extend_from_leaves(struct matcher *m)
 {
-	struct dmap map;
+	struct dmap *map = &m->map;
+	struct anchor *an = m->an;
 	size_t n = 0;
-	struct anchor *an = od_arena_alloc(m->st->tmp, (m->a->n_vals + m->b->n_vals + 1) * sizeof *an);
-	if (!an || diff_map_init(&map, m->st->tmp, m->a->n_vals + m->b->n_vals))
-		return OD_ENOMEM;
+	diff_map_clear(map);
 	for (int side = 0; side < 2; side++) {
 		const struct dside *s = side ? m->b : m->a;
 		for (uint32_t i = 0; i < s->n_vals; i++) {
 			if (s->vals[i].kind == V_NODE)
 				continue;
-			uint32_t *slot = diff_map_slot(&map, s->vals[i].bu);
-			if (*slot == NONE32)
+			uint32_t *slot = diff_map_slot(map, s->vals[i].bu);
+			if (!slot)
+				return OD_ENOMEM;
+			if (*slot == NONE32) {
+				an[n] = (struct anchor){0, 0, 0, 0};
 				*slot = (uint32_t)n++;
+			}
 			struct anchor *e = &an[*slot];
 			if (side) {
 				e->nb++;
@@ -315,25 +325,25 @@ static int align(struct matcher *m, const uint64_t *keys_a, const uint64_t *keys
 {
 	struct dside *a = m->a, *b = m->b;
 	size_t nb = 0, nn = b->g->n_nodes;
-	struct keyed *run = od_arena_alloc(m->st->tmp, (nn + 1) * sizeof *run);
-	size_t *cursor;
-	struct dmap map;
-	if (!run || diff_map_init(&map, m->st->tmp, nn))
-		return OD_ENOMEM;
+	struct keyed *run = m->run;
+	size_t *cursor = m->cursor;
+	struct dmap *map = &m->map;
+	diff_map_clear(map);
 	for (uint32_t k = 0; k < nn; k++)
 		if (b->match[k] == NONE32)
 			run[nb++] = (struct keyed){keys_b[k], k, b->topo_pos[k]};
 	qsort(run, nb, sizeof *run, cmp_keyed);
-	if (!(cursor = od_arena_alloc(m->st->tmp, (nb + 1) * sizeof *cursor)))
-		return OD_ENOMEM;
 	for (size_t i = 0; i < nb; i++)
 		if (i == 0 || run[i].key != run[i - 1].key) {
-			*diff_map_slot(&map, run[i].key) = (uint32_t)i;
+			uint32_t *slot = diff_map_slot(map, run[i].key);
+			if (!slot)
+				return OD_ENOMEM;
+			*slot = (uint32_t)i;
 			cursor[i] = i;
 		}
 	for (size_t t = 0; t < a->g->n_nodes; t++) {
 		uint32_t ka = a->topo[t], start;
-		if (a->match[ka] != NONE32 || (start = diff_map_get(&map, keys_a[ka])) == NONE32)
+		if (a->match[ka] != NONE32 || (start = diff_map_get(map, keys_a[ka])) == NONE32)
 			continue;
 		size_t i = cursor[start], tries = 0;
 		while (i < nb && run[i].key == keys_a[ka] && b->match[run[i].node] != NONE32)
@@ -362,13 +372,57 @@ static uint64_t *op_attr_keys(struct dstate *st, const struct dside *s)
 	return k;
 }
 
+/* ---- 5. replacements ------------------------------------------------------------------------ */
+
+#define H_NOPE UINT64_C(0x6e6f7065)
+
+/* What node k reads, in B's terms: matched producers by their B index, leaves by their
+ * signature; a free producer makes the node ineligible (a key no one else has). */
+static void input_keys(const struct matcher *m, const struct dside *s, bool is_a, uint64_t *keys)
+{
+	for (uint32_t k = 0; k < s->g->n_nodes; k++) {
+		uint64_t h = dh_comb(H_NOPE, s->in_start[k + 1] - s->in_start[k]);
+		bool ok = s->match[k] == NONE32 && s->in_start[k + 1] > s->in_start[k];
+		for (uint32_t i = s->in_start[k]; i < s->in_start[k + 1] && ok; i++) {
+			const struct dval *v = s->ins[i];
+			uint32_t pk = producer(s, v);
+			if (pk != NONE32) {
+				uint32_t in_b = is_a ? s->match[pk] : pk;
+				ok = s->match[pk] != NONE32;
+				h = dh_comb(h, dh_comb(in_b, v->port));
+			} else {
+				h = dh_comb(h, v ? v->bu : 0);
+			}
+		}
+		h = dh_comb(h, s->out_start[k + 1] - s->out_start[k]);
+		keys[k] = ok ? h : dh_comb(dh_comb(H_NOPE, is_a), k);
+	}
+}
+
+static int replacements(struct matcher *m)
+{
+	uint64_t *ka = od_arena_alloc(m->st->tmp, (m->a->g->n_nodes + 1) * sizeof *ka);
+	uint64_t *kb = od_arena_alloc(m->st->tmp, (m->b->g->n_nodes + 1) * sizeof *kb);
+	if (!ka || !kb)
+		return OD_ENOMEM;
+	input_keys(m, m->a, true, ka);
+	input_keys(m, m->b, false, kb);
+	return anchor_unique(m, ka, kb);
+}
+
 int diff_match(struct dstate *st, struct dside *a, struct dside *b)
 {
 	struct matcher m = {.st = st, .a = a, .b = b};
 	int rc;
 	uint64_t *oka, *okb;
+	size_t n = a->g->n_nodes + b->g->n_nodes;
+	if (a->n_vals + b->n_vals > n)
+		n = a->n_vals + b->n_vals;
 	m.queue = od_arena_alloc(st->tmp, (a->g->n_nodes + 1) * sizeof *m.queue);
-	if (!m.queue)
+	m.an = od_arena_alloc(st->tmp, (n + 1) * sizeof *m.an);
+	m.run = od_arena_alloc(st->tmp, (b->g->n_nodes + 1) * sizeof *m.run);
+	m.cursor = od_arena_alloc(st->tmp, (b->g->n_nodes + 1) * sizeof *m.cursor);
+	if (!m.queue || !m.an || !m.run || !m.cursor || diff_map_init(&m.map, st->tmp, n))
 		return OD_ENOMEM;
 	if ((rc = anchor_unique(&m, a->bu, b->bu)))
 		goto out;
@@ -398,6 +452,11 @@ int diff_match(struct dstate *st, struct dside *a, struct dside *b)
 	if ((rc = align(&m, a->op_h, b->op_h, true)))
 		goto out;
 	extend(&m);
+	if (m.n_queue < a->g->n_nodes && m.n_queue < b->g->n_nodes) {
+		if ((rc = replacements(&m)))
+			goto out;
+		extend(&m);
+	}
 out:
 	free(m.ka);
 	free(m.kb);

@@ -15,7 +15,10 @@
  *              the multiset of (consumer's top-down signature, port) it feeds.
  */
 #include "config.h"
+#include <stddef.h>
 #include <string.h>
+#include <time.h>
+#include <xxhash.h>
 #include "diff_impl.h"
 
 #define H_EMPTY  UINT64_C(0x6e6f6e6520202020)
@@ -29,6 +32,50 @@
 
 /* ---- building --------------------------------------------------------------------------- */
 
+/* Names live in a map keyed by a 64-bit hash seeded per process (so that colliding names
+ * cannot be crafted in a file); equal hashes are taken as equal names. Comparing the
+ * strings as well would cost two more cache misses per edge on large graphs. */
+static uint64_t name_seed;
+
+static uint64_t name_hash(const char *name)
+{
+	if (!name_seed)
+		name_seed = dh_mix((uint64_t)(uintptr_t)&name_seed ^ (uint64_t)time(NULL)) | 1;
+	return XXH3_64bits_withSeed(name, strlen(name), name_seed);
+}
+
+static uint32_t *name_slot(const struct dside *s, uint64_t h)
+{
+	struct dslot *slots = s->names.slots;
+	size_t i = (size_t)dh_mix(h) & s->names.mask;
+	while (slots[i].val != NONE32 && slots[i].key != h)
+		i = (i + 1) & s->names.mask;
+	return &slots[i].val;
+}
+
+static struct dval *name_get_hashed(const struct dside *s, uint64_t h)
+{
+	uint32_t v = *name_slot(s, h);
+	return v == NONE32 ? NULL : &s->vals[v];
+}
+
+struct dval *diff_name_get(const struct dside *s, const char *name)
+{
+	return name_get_hashed(s, name_hash(name));
+}
+
+/* Defines vals[n] under its name unless the name is taken; false when taken. */
+static bool name_put(struct dside *s, size_t n)
+{
+	uint64_t h = name_hash(s->vals[n].name);
+	uint32_t *slot = name_slot(s, h);
+	if (*slot != NONE32)
+		return false;
+	*slot = (uint32_t)n;
+	((struct dslot *)((char *)slot - offsetof(struct dslot, val)))->key = h;
+	return true;
+}
+
 static int push_outer(struct dstate *st, struct dside *s, struct dval *v, size_t *cap)
 {
 	struct dval **p = od_arena_grow(st->tmp, s->outer, s->n_outer, sizeof *p, cap,
@@ -41,15 +88,32 @@ static int push_outer(struct dstate *st, struct dside *s, struct dval *v, size_t
 }
 
 /* Finds name in s or an enclosing graph; an unknown name becomes an undefined value. */
-static struct dval *lookup(struct dstate *st, struct dside *s, const char *name,
-                           size_t *outer_cap)
+/* Values read soon after they are defined (files list nodes in topological order), so a
+ * small direct-mapped table of the latest node outputs answers most lookups from cache
+ * before the big name map is probed. */
+#define RECENT 4096
+
+static void recent_put(struct dslot *recent, const struct dside *s, uint32_t k)
 {
-	size_t idx;
-	if (od_map_get(&s->names, name, &idx))
-		return &s->vals[idx];
+	for (uint32_t o = s->out_start[k]; o < s->out_start[k + 1]; o++)
+		if (*s->vals[o].name) {
+			uint64_t h = name_hash(s->vals[o].name);
+			recent[h & (RECENT - 1)] = (struct dslot){h, o};
+		}
+}
+
+static struct dval *lookup(struct dstate *st, struct dside *s, const char *name,
+                           size_t *outer_cap, const struct dslot *recent)
+{
+	uint64_t h = name_hash(name);
+	if (recent && recent[h & (RECENT - 1)].key == h && recent[h & (RECENT - 1)].val != NONE32)
+		return &s->vals[recent[h & (RECENT - 1)].val];
+	struct dval *v = name_get_hashed(s, h);
+	if (v)
+		return v;
 	for (struct dside *p = s->parent; p; p = p->parent)
-		if (od_map_get(&p->names, name, &idx))
-			return push_outer(st, s, &p->vals[idx], outer_cap) ? NULL : &p->vals[idx];
+		if ((v = name_get_hashed(p, h)))
+			return push_outer(st, s, v, outer_cap) ? NULL : v;
 	struct dval *u = od_arena_alloc(st->tmp, sizeof *u);
 	if (!u)
 		return NULL;
@@ -62,29 +126,25 @@ static struct dval *lookup(struct dstate *st, struct dside *s, const char *name,
 static int define_values(struct dside *s)
 {
 	const struct od_graph *g = s->g;
-	size_t idx, n = 0;
+	size_t n = 0;
 	for (size_t i = 0; i < g->n_inputs; i++) {
-		struct dval *v = &s->vals[n];
-		*v = (struct dval){.name = g->inputs[i]->name, .side = s, .kind = V_INPUT,
-		                   .idx = (uint32_t)i};
-		if (od_map_put(&s->names, v->name, n) == 0)
-			n++;
+		s->vals[n] = (struct dval){.name = g->inputs[i]->name, .side = s, .kind = V_INPUT,
+		                           .idx = (uint32_t)i};
+		n += name_put(s, n);
 	}
 	for (size_t i = 0; i < g->n_inits; i++) {
-		const char *name = g->inits[i]->name;
-		if (od_map_get(&s->names, name, &idx)) {
-			if (s->vals[idx].kind == V_INPUT) {
-				s->vals[idx].kind = V_INIT;
-				s->vals[idx].idx = (uint32_t)i;
-				s->vals[idx].is_input = true;
+		struct dval *v = diff_name_get(s, g->inits[i]->name);
+		if (v) {
+			if (v->kind == V_INPUT) {
+				v->kind = V_INIT;
+				v->idx = (uint32_t)i;
+				v->is_input = true;
 			}
 			continue;
 		}
-		s->vals[n] = (struct dval){.name = name, .side = s, .kind = V_INIT,
+		s->vals[n] = (struct dval){.name = g->inits[i]->name, .side = s, .kind = V_INIT,
 		                           .idx = (uint32_t)i};
-		if (od_map_put(&s->names, name, n) < 0)
-			return OD_ENOMEM;
-		n++;
+		n += name_put(s, n);
 	}
 	for (size_t k = 0; k < g->n_nodes; k++) {
 		const struct od_node *nd = g->nodes[k];
@@ -92,8 +152,8 @@ static int define_values(struct dside *s)
 		for (size_t j = 0; j < nd->n_outputs; j++) {
 			s->vals[n] = (struct dval){.name = nd->outputs[j], .side = s, .kind = V_NODE,
 			                           .idx = (uint32_t)k, .port = (uint32_t)j};
-			if (*nd->outputs[j] && od_map_put(&s->names, nd->outputs[j], n) < 0)
-				return OD_ENOMEM;
+			if (*nd->outputs[j])
+				name_put(s, n);
 			n++;
 		}
 	}
@@ -144,18 +204,22 @@ static int resolve(struct dstate *st, struct dside *s)
 	for (size_t k = 0; k < g->n_nodes; k++)
 		n_in += g->nodes[k]->n_inputs;
 	s->ins = od_arena_alloc(st->tmp, (n_in + 1) * sizeof *s->ins);
-	if (!s->ins)
+	struct dslot *recent = od_arena_alloc(st->tmp, RECENT * sizeof *recent);
+	if (!s->ins || !recent)
 		return OD_ENOMEM;
+	for (size_t i = 0; i < RECENT; i++)
+		recent[i].val = NONE32;
 	n_in = 0;
 	for (size_t k = 0; k < g->n_nodes; k++) {
 		const struct od_node *nd = g->nodes[k];
 		s->in_start[k] = (uint32_t)n_in;
 		for (size_t p = 0; p < nd->n_inputs; p++) {
 			struct dval *v = NULL;
-			if (*nd->inputs[p] && !(v = lookup(st, s, nd->inputs[p], &outer_cap)))
+			if (*nd->inputs[p] && !(v = lookup(st, s, nd->inputs[p], &outer_cap, recent)))
 				return OD_ENOMEM;
 			s->ins[n_in++] = v;
 		}
+		recent_put(recent, s, (uint32_t)k);
 		s->dep_start[k] = (uint32_t)n_dep;
 		for (uint32_t c = s->child_start[k]; c < s->child_start[k + 1]; c++) {
 			struct dside *ch = s->child[c];
@@ -181,7 +245,7 @@ static int resolve(struct dstate *st, struct dside *s)
 	if (!s->gouts)
 		return OD_ENOMEM;
 	for (size_t k = 0; k < g->n_outputs; k++) {
-		if (!(s->gouts[k] = lookup(st, s, g->outputs[k]->name, &outer_cap)))
+		if (!(s->gouts[k] = lookup(st, s, g->outputs[k]->name, &outer_cap, NULL)))
 			return OD_ENOMEM;
 		if (s->gouts[k]->side == s)
 			s->gouts[k]->n_graph_out++;
@@ -274,7 +338,7 @@ int diff_side_build(struct dstate *st, const struct od_graph *g, struct dside *p
 	s->parent = parent;
 	s->depth = depth;
 	s->onnx_opset = onnx_opset;
-	if (od_map_init(&s->names, nv))
+	if (diff_map_init(&s->names, st->tmp, nv))
 		return OD_ENOMEM;
 	s->next_all = st->all;
 	st->all = s;
@@ -287,6 +351,8 @@ int diff_side_build(struct dstate *st, const struct od_graph *g, struct dside *p
 	ALLOC(out_start, nn);
 	ALLOC(child_start, nn);
 	ALLOC(op_h, nn);
+	ALLOC(comm, nn);
+	ALLOC(cst, nn);
 	ALLOC(attr_h, nn);
 	ALLOC(bu, nn);
 	ALLOC(td, nn);
@@ -308,11 +374,17 @@ int diff_side_build(struct dstate *st, const struct od_graph *g, struct dside *p
 		rc = topo_order(st, s);
 	if (rc)
 		return rc;
+	for (size_t k = 0; k < nn; k++) {
+		const struct od_node *n = g->nodes[k];
+		s->op_h[k] = dh_comb(diff_hash_str(n->domain ? n->domain : ""), diff_hash_str(n->op_type));
+		s->comm[k] = diff_op_commutative(n->domain, n->op_type);
+		if (!diff_node_const(n, &s->cst[k]))
+			s->cst[k] = NULL;
+	}
 	for (size_t i = 0; i < g->n_inputs; i++) {
-		size_t idx;
+		struct dval *v = diff_name_get(s, g->inputs[i]->name);
 		s->real_pos[i] = NONE32;
-		if (od_map_get(&s->names, g->inputs[i]->name, &idx) && s->vals[idx].kind == V_INPUT &&
-		    s->vals[idx].idx == i) {
+		if (v && v->kind == V_INPUT && v->idx == i) {
 			s->real_pos[i] = (uint32_t)s->n_real_in;
 			s->real_in[s->n_real_in++] = (uint32_t)i;
 		}
@@ -325,7 +397,7 @@ int diff_side_build(struct dstate *st, const struct od_graph *g, struct dside *p
 
 bool diff_node_const(const struct od_node *n, struct od_tensor **t)
 {
-	if (strcmp(n->op_type, "Constant") || (n->domain && *n->domain) || n->n_attrs != 1 ||
+	if (n->op_type[0] != 'C' || strcmp(n->op_type, "Constant") || (n->domain && *n->domain) || n->n_attrs != 1 ||
 	    n->attrs[0].type != OD_ATTR_TENSOR || !n->attrs[0].t || strcmp(n->attrs[0].name, "value"))
 		return false;
 	*t = n->attrs[0].t;
@@ -337,20 +409,23 @@ static int note_const(struct dstate *st, struct od_tensor *t, uint32_t bit)
 	if (st->opts.ignore & OD_DIFF_IGNORE(WEIGHTS))
 		return 0;
 	uint32_t *slot = diff_map_slot(&st->consts, od_tensor_hash(t));
+	if (!slot)
+		return OD_ENOMEM;
 	*slot = (*slot == NONE32 ? 0 : *slot) | bit;
 	return 0;
 }
 
 int diff_side_consts(struct dstate *st, struct dside *s, uint32_t bit)
 {
-	struct od_tensor *t;
 	for (size_t i = 0; i < s->g->n_inits; i++)
-		note_const(st, s->g->inits[i], bit);
+		if (note_const(st, s->g->inits[i], bit))
+			return OD_ENOMEM;
 	for (size_t k = 0; k < s->g->n_nodes; k++)
-		if (diff_node_const(s->g->nodes[k], &t))
-			note_const(st, t, bit);
+		if (s->cst[k] && note_const(st, s->cst[k], bit))
+			return OD_ENOMEM;
 	for (uint32_t c = 0; c < s->child_start[s->g->n_nodes]; c++)
-		diff_side_consts(st, s->child[c], bit);
+		if (diff_side_consts(st, s->child[c], bit))
+			return OD_ENOMEM;
 	return 0;
 }
 
@@ -443,17 +518,14 @@ static uint64_t val_bu(const struct dval *v)
 
 static void sign_node(struct dstate *st, struct dside *s, uint32_t k)
 {
-	const struct od_node *n = s->g->nodes[k];
-	struct od_tensor *t;
+	struct od_tensor *t = s->cst[k];
 	for (uint32_t c = s->child_start[k]; c < s->child_start[k + 1]; c++)
 		diff_side_sign(st, s->child[c]);
-	s->op_h[k] = dh_comb(diff_hash_str(n->domain && *n->domain ? n->domain : ""),
-	                     diff_hash_str(n->op_type));
 	s->attr_h[k] = attrs_hash(st, s, k);
 	uint64_t h = dh_comb(s->op_h[k], s->attr_h[k]);
-	if (diff_node_const(n, &t)) {
+	if (t) {
 		h = const_sig(st, t);
-	} else if (diff_op_commutative(n->domain, n->op_type)) {
+	} else if (s->comm[k]) {
 		uint64_t sum = 0;
 		for (uint32_t i = s->in_start[k]; i < s->in_start[k + 1]; i++)
 			sum += dh_mix(val_bu(s->ins[i]));
@@ -501,7 +573,7 @@ static void sign_top_down(struct dside *s)
 		for (uint32_t o = s->out_start[k]; o < s->out_start[k + 1]; o++)
 			h = dh_comb(h, s->vals[o].td);
 		s->td[k] = h;
-		bool comm = diff_op_commutative(g->nodes[k]->domain, g->nodes[k]->op_type);
+		bool comm = s->comm[k];
 		for (uint32_t j = s->in_start[k]; j < s->in_start[k + 1]; j++) {
 			struct dval *v = s->ins[j];
 			if (v && v->side == s)

@@ -248,8 +248,6 @@ int od_diff_textconv(struct od_model *m, od_write_fn out, void *priv, struct od_
 	if (!(st.tmp = d.tmp = od_arena_new()))
 		return od_error(ctx, OD_ENOMEM, "cannot dump: out of memory");
 	dump_model(&d, &st, m);
-	for (struct dside *s = st.all; s; s = s->next_all)
-		od_map_done(&s->names);
 	od_arena_free(st.tmp);
 	if (d.rc == OD_ENOMEM)
 		return od_error(ctx, OD_ENOMEM, "cannot dump: out of memory");

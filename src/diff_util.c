@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 #include "diff_impl.h"
@@ -23,38 +24,76 @@ uint64_t diff_hash_bytes(const void *p, size_t n)
 
 /* ---- map ------------------------------------------------------------------------------- */
 
+static int map_alloc(struct dmap *m, size_t cap)
+{
+	struct dslot *slots = od_arena_alloc(m->arena, cap * sizeof *slots);
+	if (!slots)
+		return OD_ENOMEM;
+	for (size_t i = 0; i < cap; i++)
+		slots[i].val = NONE32;
+	m->slots = slots;
+	m->mask = cap - 1;
+	m->n = 0;
+	return 0;
+}
+
 int diff_map_init(struct dmap *m, struct od_arena *a, size_t expected)
 {
 	size_t cap = 16;
-	while (cap < expected * 2 + 1)
+	while (cap < expected + expected / 2 + 1)   /* at most 2/3 full before growing */
 		cap *= 2;
-	m->mask = cap - 1;
-	m->keys = od_arena_alloc(a, cap * sizeof *m->keys);
-	m->vals = od_arena_alloc(a, cap * sizeof *m->vals);
-	if (!m->keys || !m->vals)
+	m->arena = a;
+	return map_alloc(m, cap);
+}
+
+void diff_map_clear(struct dmap *m)
+{
+	for (size_t i = 0; i <= m->mask; i++)
+		m->slots[i].val = NONE32;
+	m->n = 0;
+}
+
+static size_t probe(const struct dmap *m, uint64_t key)
+{
+	size_t i = (size_t)dh_mix(key) & m->mask;
+	while (m->slots[i].val != NONE32 && m->slots[i].key != key)
+		i = (i + 1) & m->mask;
+	return i;
+}
+
+/* Doubles the table (the old one stays in the arena until it goes). */
+static int grow(struct dmap *m)
+{
+	struct dmap old = *m;
+	if (map_alloc(m, 2 * (old.mask + 1)))
 		return OD_ENOMEM;
-	memset(m->vals, 0xff, cap * sizeof *m->vals);
+	for (size_t i = 0; i <= old.mask; i++)
+		if (old.slots[i].val != NONE32) {
+			m->slots[probe(m, old.slots[i].key)] = old.slots[i];
+			m->n++;
+		}
 	return 0;
 }
 
 uint32_t *diff_map_slot(struct dmap *m, uint64_t key)
 {
-	size_t i = (size_t)dh_mix(key) & m->mask;
-	while (m->vals[i] != NONE32 && m->keys[i] != key)
-		i = (i + 1) & m->mask;
-	m->keys[i] = key;
-	return &m->vals[i];
+	size_t i = probe(m, key);
+	if (m->slots[i].val != NONE32)
+		return &m->slots[i].val;
+	if (3 * (m->n + 1) > 2 * (m->mask + 1)) {
+		if (grow(m))
+			return NULL;
+		i = probe(m, key);
+	}
+	m->n++;
+	m->slots[i].key = key;
+	return &m->slots[i].val;
 }
 
 uint32_t diff_map_get(const struct dmap *m, uint64_t key)
 {
-	size_t i = (size_t)dh_mix(key) & m->mask;
-	while (m->vals[i] != NONE32) {
-		if (m->keys[i] == key)
-			return m->vals[i];
-		i = (i + 1) & m->mask;
-	}
-	return NONE32;
+	size_t i = probe(m, key);
+	return m->slots[i].val;
 }
 
 /* ---- text ------------------------------------------------------------------------------ */
@@ -116,10 +155,15 @@ const char *diff_tensor_type(struct od_arena *a, const struct od_tensor *t)
 	return od_arena_strdup(a, b.buf);
 }
 
+/* The shortest text that reads back as the same float32 (attributes are float32). */
 static void sb_float(struct sbuf *b, double f)
 {
 	char tmp[64];
-	snprintf(tmp, sizeof tmp, "%.9g", f);
+	for (int prec = 6; prec <= 9; prec++) {
+		snprintf(tmp, sizeof tmp, "%.*g", prec, f);
+		if (strtof(tmp, NULL) == (float)f || f != f)
+			break;
+	}
 	/* Keep floats recognisable as floats: 1 -> 1.0 */
 	if (!strpbrk(tmp, ".eEn"))
 		strcat(tmp, ".0");

@@ -138,6 +138,9 @@ static void detail_line(struct printer *p, const struct od_change *c)
 	case OD_CHANGE_OUTPUTS:
 		pr(p, "outputs: %s -> %s", s0(c->old_text), s0(c->new_text));
 		break;
+	case OD_CHANGE_OP:
+		pr(p, "op: %s -> %s", s0(c->old_text), s0(c->new_text));
+		break;
 	default:
 		break;
 	}
@@ -146,11 +149,14 @@ static void detail_line(struct printer *p, const struct od_change *c)
 static void node_line(struct printer *p, const struct od_change *c)
 {
 	if (c->kind == OD_CHANGE_ADDED || c->kind == OD_CHANGE_REMOVED) {
-		const char *ctx = c->kind == OD_CHANGE_ADDED ? c->new_text : c->old_text;
-		pr(p, "node %s%s%s", s0(c->key), ctx && *ctx ? ": " : "", s0(ctx));
+		pr(p, "node %s%s%s", c->kind == OD_CHANGE_ADDED ? s0(c->new_text) : s0(c->old_text),
+		   c->context ? ": " : "", s0(c->context));
 		return;
 	}
-	pr(p, "node %s", s0(c->old_text));
+	if (c->old_text)
+		pr(p, "node %s", c->old_text);
+	else if (c->a_node)
+		pr(p, "node %s '%s'", c->a_node->op_type, s0(c->a_name));
 	if (c->b_name && c->a_name && strcmp(c->a_name, c->b_name))
 		pr(p, " -> '%s'", c->b_name);
 }
@@ -217,6 +223,13 @@ static void item_line(struct printer *p, const struct od_change *c)
 	}
 }
 
+/* ", read by Mul '/Mul' input 1" after an added or removed input or initializer. */
+static void context(struct printer *p, const struct od_change *c)
+{
+	if (c->context && c->what != OD_CHANGE_NODE)
+		pr(p, ", %s", c->context);
+}
+
 static void line(struct printer *p, const struct od_change *c)
 {
 	enum role r = role_of(c->kind);
@@ -227,6 +240,7 @@ static void line(struct printer *p, const struct od_change *c)
 		detail_line(p, c);
 	} else {
 		item_line(p, c);
+		context(p, c);
 	}
 	off(p, r);
 	pr(p, "\n");
@@ -346,6 +360,9 @@ static json_t *change_json(const struct od_change *c)
 	                      "a", str_or_null(c->a_name), "b", str_or_null(c->b_name));
 	if (!o)
 		return NULL;
+	const struct od_node *n = c->a_node ? c->a_node : c->b_node;
+	if (c->what == OD_CHANGE_NODE && n)
+		json_object_set_new(o, "op", json_string(n->op_type));
 	if (c->key)
 		json_object_set_new(o, "key", json_string(c->key));
 	if (c->port >= 0)
@@ -354,6 +371,8 @@ static json_t *change_json(const struct od_change *c)
 		json_object_set_new(o, "old", str_or_null(c->old_text));
 		json_object_set_new(o, "new", str_or_null(c->new_text));
 	}
+	if (c->context)
+		json_object_set_new(o, "context", json_string(c->context));
 	if (c->delta.compared)
 		json_object_set_new(o, "values", json_pack("{s:I, s:I, s:f, s:f, s:I}",
 		                    "numel", (json_int_t)c->delta.numel,
