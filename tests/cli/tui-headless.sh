@@ -1,0 +1,70 @@
+#!/bin/sh
+# tui-headless.sh — `onnxdiff tui --script KEYS --dump SCREEN` on the seed pair: the screens
+# after each step match the golden dumps in tests/cli/tui/, the written model passes
+# `onnxdiff check --inputs x`, and the command printed on quit reproduces it.
+# ONNXDIFF_REGEN=1 rewrites the golden dumps (then review them with git diff).
+. "$top_srcdir/tests/cli/lib.sh"
+G="$top_srcdir/tests/cli/tui"
+
+cp "$FIX/seed/with_mask.onnx" "$FIX/seed/wrapper.onnx" "$FIX/seed/mask.npy" "$T/"
+cd "$T" || exit 99
+unset NO_COLOR
+export LC_ALL=C.UTF-8 TERM=xterm-256color
+
+# session NAME [ENV...]: runs tests/cli/tui/NAME.keys on the seed pair; the screens go to
+# $T/NAME.screen and are compared with the golden one
+session() {
+	name=$1
+	shift
+	expect 0 "tui session '$name' runs" -- env "$@" "$ONNXDIFF" tui --script "$G/$name.keys" \
+		--dump "$T/$name.screen" with_mask.onnx wrapper.onnx
+	cp "$T/out" "$T/$name.stdout"
+	if [ "${ONNXDIFF_REGEN:-}" = 1 ]; then cp "$T/$name.screen" "$G/$name.screen"; fi
+	same "$T/$name.screen" "screens of '$name' match tests/cli/tui/$name.screen" "$G/$name.screen"
+}
+
+# ---- freeze mask, see it match B, write ---------------------------------------------------
+session seed
+grep_ok "$T/seed.screen" '^ inputs: x  ✓ matches B' "the status line reports that the inputs match B"
+grep_ok "$T/seed.screen" "^wrote 'with_mask.frozen.onnx'" "the write is reported"
+echo 'onnxdiff freeze with_mask.onnx -o with_mask.frozen.onnx --set mask=@mask.npy --expect-inputs x' >"$T/want"
+same "$T/seed.stdout" "quit prints the equivalent command" "$T/want"
+expect 0 "the written model has exactly the input x" -- od check --inputs x with_mask.frozen.onnx
+expect 0 "and compares equal to B (renames only)" -- od diff with_mask.frozen.onnx wrapper.onnx
+mv with_mask.frozen.onnx tui.onnx
+if od freeze --help >/dev/null 2>&1; then
+	expect 0 "the printed command runs" -- sh -c "$(sed "s|^onnxdiff |'$ONNXDIFF' |" "$T/seed.stdout")"
+	if cmp -s tui.onnx with_mask.frozen.onnx; then ok "and writes the same bytes as the session"
+	else not_ok "and writes the same bytes as the session"; fi
+fi
+cmp -s with_mask.onnx "$FIX/seed/with_mask.onnx" && ok "the input is untouched" || not_ok "the input is untouched"
+
+# ---- errors, undo, resize, search ---------------------------------------------------------
+session errors
+grep_ok "$T/errors.screen" "^nothing to undo" "a second undo says there is nothing to undo"
+grep_ok "$T/errors.screen" "^froze mask: " "a good value after a bad one freezes"
+[ -s "$T/errors.stdout" ] && not_ok "nothing printed when nothing is frozen" "$(cat "$T/errors.stdout")" \
+	|| ok "nothing printed when nothing is frozen"
+
+# ---- confirmations -------------------------------------------------------------------------
+session confirm
+cmp -s with_mask.onnx "$FIX/seed/with_mask.onnx" && ok "declining the overwrite leaves the input alone" \
+	|| not_ok "declining the overwrite leaves the input alone"
+grep_ok "$T/confirm.stdout" '^onnxdiff freeze with_mask.onnx ' "quitting anyway still prints the command"
+
+# ---- monochrome and ASCII -------------------------------------------------------------------
+expect 0 "NO_COLOR and a C locale run" -- env LC_ALL=C NO_COLOR=1 "$ONNXDIFF" tui \
+	--script "$G/seed.keys" --dump "$T/ascii.screen" with_mask.onnx wrapper.onnx
+grep_ok "$T/ascii.screen" '^ inputs: x  \(matches B\)' "ASCII status line without a check mark"
+if LC_ALL=C grep -q "$(printf '[\200-\377]')" "$T/ascii.screen"; then not_ok "ASCII-only screens"; else ok "ASCII-only screens"; fi
+
+# ---- bad use -----------------------------------------------------------------------------------
+expect 2 "a missing model is trouble" -- "$ONNXDIFF" tui --script "$G/seed.keys" nope.onnx
+grep_ok "$T/err" "^error: cannot open 'nope.onnx'" "and says which file"
+printf 'j<Bogus>\n' >"$T/bad.keys"
+expect 2 "an unknown key name in a script is trouble" -- "$ONNXDIFF" tui --script "$T/bad.keys" with_mask.onnx
+grep_ok "$T/err" "script line 1: unknown key name" "and says where"
+expect 2 "without a terminal or a script tui refuses" -- setsid -w sh -c "'$ONNXDIFF' tui with_mask.onnx </dev/null"
+grep_ok "$T/err" "tui needs a terminal" "and says why"
+
+done_testing

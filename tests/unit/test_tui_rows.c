@@ -1,0 +1,354 @@
+/*
+ * test_tui_rows.c — what each pane of `onnxdiff tui` shows, checked without a terminal:
+ * the rows built from a session on the fixture pairs before and after freezes, undo,
+ * errors, the status line, the equivalent command, writing, the help and details views.
+ */
+#include "config.h"
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "od.h"
+#include "keys.h"
+#include "rows.h"
+#include "session.h"
+
+#define FIX OD_SRCDIR "/fixtures/"
+#define SEED_A FIX "seed/with_mask.onnx"
+#define SEED_B FIX "seed/wrapper.onnx"
+#define MASK "@" FIX "seed/mask.npy"
+
+static struct tui_session *open_session(const char *a, const char *b)
+{
+	struct od_ctx ctx = {0};
+	struct tui_session *s = NULL;
+	int rc = tui_session_open(&s, a, b, &ctx);
+	cr_assert_eq(rc, 0, "open %s: %s", a, ctx.msg);
+	return s;
+}
+
+static struct tui_rows *rows_of(const struct tui_session *s, bool ascii)
+{
+	struct tui_rows_opts o = {ascii};
+	struct tui_rows *r = NULL;
+	cr_assert_eq(tui_rows_build(s, &o, &r), 0);
+	return r;
+}
+
+static void freeze(struct tui_session *s, const char *name, const char *spec)
+{
+	struct od_ctx ctx = {0};
+	int rc = tui_session_freeze(s, name, spec, &ctx);
+	cr_assert_eq(rc, 0, "freeze %s=%s: %s", name, spec, ctx.msg);
+}
+
+/* The row of pane p whose text starts with prefix, or NULL. */
+static const struct tui_row *row(const struct tui_rows *r, int p, const char *prefix)
+{
+	for (size_t i = 0; i < r->pane[p].n; i++)
+		if (!strncmp(r->pane[p].rows[i].text, prefix, strlen(prefix)))
+			return &r->pane[p].rows[i];
+	return NULL;
+}
+
+static int discard(void *priv, const char *buf, size_t len)
+{
+	return 0;
+}
+
+static size_t count_color(const struct tui_rows *r, int p, int color)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->pane[p].n; i++)
+		n += r->pane[p].rows[i].color == color;
+	return n;
+}
+
+Test(tui_rows, seed_before_freezing)
+{
+	struct tui_session *s = open_session(SEED_A, SEED_B);
+	struct tui_rows *r = rows_of(s, true);
+	const struct tui_row *x = row(r, TUI_PANE_INPUTS, "x    float [batch,4]");
+	const struct tui_row *mask = row(r, TUI_PANE_INPUTS, "mask float [1,4]");
+	cr_assert(x && mask);
+	cr_assert_eq(mask->color, TUI_COLOR_NORMAL);
+	cr_assert_eq(mask->ref, TUI_REF_INPUT);
+	cr_assert_str_eq(mask->name, "mask");
+	cr_assert_str_eq(r->pane[TUI_PANE_INPUTS].title, "Inputs 2");
+	cr_assert(row(r, TUI_PANE_OUTPUTS, "y float [batch,4]"));
+	cr_assert(row(r, TUI_PANE_INITS, "linear.weight float [4,4]"));
+	/* Nodes by operator: a header per op, its nodes under it. */
+	const struct tui_row *gemm = row(r, TUI_PANE_NODES, "Gemm (1)");
+	cr_assert(gemm);
+	cr_assert_eq(gemm->ref, TUI_REF_OP);
+	cr_assert_eq(gemm->color, TUI_COLOR_HEADER);
+	cr_assert_eq(r->pane[TUI_PANE_NODES].n, 4);
+	cr_assert_str_eq(r->pane[TUI_PANE_NODES].rows[1].text, "  /linear/Gemm");
+	cr_assert_eq(r->pane[TUI_PANE_NODES].rows[1].ref, TUI_REF_NODE);
+	/* The diff against B: mask is an input here and an initializer there. */
+	const struct tui_row *removed = row(r, TUI_PANE_DIFF, "- input mask");
+	cr_assert(removed);
+	cr_assert_eq(removed->color, TUI_COLOR_REMOVED);
+	cr_assert_eq(removed->ref, TUI_REF_CHANGE);
+	cr_assert(row(r, TUI_PANE_DIFF, "+ initializer mask"));
+	cr_assert(row(r, TUI_PANE_DIFF, "= initializer linear.weight -> m.linear.weight"));
+	/* Real changes come before renames. */
+	cr_assert_lt((size_t)(row(r, TUI_PANE_DIFF, "+ initializer mask") - r->pane[TUI_PANE_DIFF].rows),
+	             (size_t)(row(r, TUI_PANE_DIFF, "= initializer") - r->pane[TUI_PANE_DIFF].rows));
+	cr_assert_str_eq(r->status, "inputs: x, mask  (B has: x)");
+	cr_assert_eq(r->status_color, TUI_COLOR_MISMATCH);
+	cr_assert_not(r->match);
+	cr_assert_str_eq(tui_session_command(s), "onnxdiff diff " SEED_A " " SEED_B);
+	cr_assert_not(s->dirty);
+	tui_rows_free(r);
+	tui_session_close(s);
+}
+
+Test(tui_rows, seed_freeze_mask_matches_b)
+{
+	struct tui_session *s = open_session(SEED_A, SEED_B);
+	freeze(s, "mask", MASK);
+	struct tui_rows *r = rows_of(s, true);
+	const struct tui_row *mask = row(r, TUI_PANE_INPUTS, "mask float [1,4] = " MASK);
+	cr_assert(mask, "got '%s'", r->pane[TUI_PANE_INPUTS].rows[1].text);
+	cr_assert_eq(mask->color, TUI_COLOR_FROZEN);
+	cr_assert_str_eq(r->pane[TUI_PANE_INPUTS].title, "Inputs 2, 1 frozen");
+	const struct tui_row *init = row(r, TUI_PANE_INITS, "mask");
+	cr_assert(init && strstr(init->text, "(frozen)"));
+	cr_assert_str_eq(r->status, "inputs: x  (matches B)");
+	cr_assert_eq(r->status_color, TUI_COLOR_MATCH);
+	cr_assert(r->match);
+	/* Nothing but renames is left against B. */
+	cr_assert_eq(count_color(r, TUI_PANE_DIFF, TUI_COLOR_REMOVED), 0);
+	cr_assert_eq(count_color(r, TUI_PANE_DIFF, TUI_COLOR_ADDED), 0);
+	cr_assert_eq(count_color(r, TUI_PANE_DIFF, TUI_COLOR_CHANGED), 0);
+	cr_assert_str_eq(r->pane[TUI_PANE_DIFF].rows[0].text, "no differences apart from renames");
+	cr_assert_str_eq(tui_session_command(s),
+	                 "onnxdiff freeze " SEED_A " -o " FIX "seed/with_mask.frozen.onnx --set mask=" MASK
+	                 " --expect-inputs x");
+	cr_assert(s->dirty);
+	tui_rows_free(r);
+	tui_session_close(s);
+}
+
+Test(tui_rows, utf8_check_mark_unless_ascii)
+{
+	struct tui_session *s = open_session(SEED_A, SEED_B);
+	freeze(s, "mask", "[[1,0,1,1]]");
+	struct tui_rows *r = rows_of(s, false);
+	cr_assert_str_eq(r->status, "inputs: x  \u2713 matches B");
+	tui_rows_free(r);
+	r = rows_of(s, true);
+	for (const char *p = r->status; *p; p++)
+		cr_assert_lt((unsigned char)*p, 0x80);
+	tui_rows_free(r);
+	/* A literal needs quoting in the command line. */
+	cr_assert(strstr(tui_session_command(s), " --set 'mask=[[1,0,1,1]]' "));
+	tui_session_close(s);
+}
+
+Test(tui_rows, bad_value_leaves_session_unchanged)
+{
+	struct tui_session *s = open_session(SEED_A, SEED_B);
+	struct od_ctx ctx = {0};
+	cr_assert_neq(tui_session_freeze(s, "mask", "[1,2,3]", &ctx), 0);
+	cr_assert(strstr(ctx.msg, "mask"), "message: %s", ctx.msg);
+	cr_assert_neq(tui_session_freeze(s, "mask", "@/nonexistent.npy", &ctx), 0);
+	cr_assert_neq(tui_session_freeze(s, "nope", "1", &ctx), 0);
+	cr_assert_str_eq(ctx.msg, "input 'nope' not found in graph");
+	cr_assert_eq(s->binds.n, 0);
+	cr_assert_eq(s->n_hist, 0);
+	cr_assert_not(s->dirty);
+	struct tui_rows *r = rows_of(s, true);
+	cr_assert_str_eq(r->status, "inputs: x, mask  (B has: x)");
+	tui_rows_free(r);
+	tui_session_close(s);
+}
+
+Test(tui_rows, undo_and_replace)
+{
+	struct tui_session *s = open_session(SEED_A, SEED_B);
+	struct od_ctx ctx = {0};
+	freeze(s, "mask", "[[1,1,1,1]]");
+	freeze(s, "mask", MASK);             /* replaces the binding */
+	cr_assert_eq(s->binds.n, 1);
+	cr_assert_str_eq(s->binds.v[0].spec, MASK);
+	cr_assert_eq(tui_session_undo(s, &ctx), 0);
+	cr_assert_str_eq(s->binds.v[0].spec, "[[1,1,1,1]]");
+	cr_assert_eq(tui_session_undo(s, &ctx), 0);
+	cr_assert_eq(s->binds.n, 0);
+	cr_assert_not(s->dirty);
+	struct tui_rows *r = rows_of(s, true);
+	cr_assert_str_eq(r->status, "inputs: x, mask  (B has: x)");
+	cr_assert(row(r, TUI_PANE_DIFF, "- input mask"));
+	tui_rows_free(r);
+	cr_assert_eq(tui_session_undo(s, &ctx), OD_ENOTFOUND);
+	cr_assert_str_eq(ctx.msg, "nothing to undo");
+	tui_session_close(s);
+}
+
+Test(tui_rows, without_b_diff_against_original)
+{
+	struct tui_session *s = open_session(SEED_A, NULL);
+	struct tui_rows *r = rows_of(s, true);
+	cr_assert(!strncmp(r->pane[TUI_PANE_DIFF].title, "Diff vs original A", 18));
+	cr_assert_str_eq(r->pane[TUI_PANE_DIFF].rows[0].text, "no differences");
+	cr_assert_str_eq(r->status, "inputs: x, mask");
+	cr_assert_str_eq(tui_session_command(s), "onnxdiff show " SEED_A);
+	tui_rows_free(r);
+	freeze(s, "mask", MASK);
+	r = rows_of(s, true);
+	cr_assert(row(r, TUI_PANE_DIFF, "- input mask"));
+	cr_assert(row(r, TUI_PANE_DIFF, "+ initializer mask"));
+	cr_assert_str_eq(r->status, "inputs: x");
+	cr_assert_eq(r->status_color, TUI_COLOR_STATUS);
+	tui_rows_free(r);
+	tui_session_close(s);
+}
+
+Test(tui_rows, write_then_check)
+{
+	char dir[] = "/tmp/od-tui.XXXXXX", out[128];
+	struct od_ctx ctx = {0};
+	cr_assert(mkdtemp(dir));
+	snprintf(out, sizeof out, "%s/frozen.onnx", dir);
+	struct tui_session *s = open_session(SEED_A, SEED_B);
+	freeze(s, "mask", MASK);
+	cr_assert_eq(tui_session_write(s, out, &ctx), 0, "%s", ctx.msg);
+	cr_assert_not(s->dirty);
+	cr_assert(strstr(tui_session_command(s), " -o /tmp/od-tui."));
+	struct od_model *m = NULL;
+	cr_assert_eq(od_model_load(out, NULL, &m, &ctx), 0, "%s", ctx.msg);
+	const char *x[] = {"x"};
+	struct od_check_spec spec = {.inputs = x, .n_inputs = 1, .check_inputs = true};
+	cr_assert_eq(od_check(m, &spec, discard, NULL), 0);
+	od_model_free(m);
+	/* The input itself is recognised under another spelling. */
+	cr_assert(tui_session_is_input(s, OD_SRCDIR "/fixtures/seed/../seed/with_mask.onnx"));
+	cr_assert_not(tui_session_is_input(s, out));
+	tui_session_close(s);
+	unlink(out);
+	rmdir(dir);
+}
+
+Test(tui_rows, writing_over_the_input_keeps_the_session)
+{
+	char dir[] = "/tmp/od-tui.XXXXXX", a[128], cmd[512];
+	struct od_ctx ctx = {0};
+	cr_assert(mkdtemp(dir));
+	snprintf(a, sizeof a, "%s/a.onnx", dir);
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", SEED_A, a);
+	cr_assert_eq(system(cmd), 0);
+	struct tui_session *s = open_session(a, SEED_B);
+	freeze(s, "mask", MASK);
+	cr_assert_eq(tui_session_write(s, a, &ctx), 0, "%s", ctx.msg);
+	cr_assert(strstr(tui_session_command(s), " --force"));
+	/* Undo rebuilds from the original bytes, not from the file just written. */
+	cr_assert_eq(tui_session_undo(s, &ctx), 0, "%s", ctx.msg);
+	cr_assert_eq(s->cur->graph->n_inputs, 2);
+	cr_assert(s->dirty);
+	tui_session_close(s);
+	unlink(a);
+	rmdir(dir);
+}
+
+Test(tui_rows, details)
+{
+	struct tui_session *s = open_session(SEED_A, SEED_B);
+	freeze(s, "mask", MASK);
+	struct tui_rows *r = rows_of(s, true);
+	struct od_arena *a = od_arena_new();
+	struct tui_pane p;
+	cr_assert_eq(tui_rows_detail(s, row(r, TUI_PANE_INPUTS, "mask"), a, &p), 0);
+	cr_assert_str_eq(p.rows[0].text, "input mask");
+	bool values = false, used = false;
+	for (size_t i = 0; i < p.n; i++) {
+		values |= !strcmp(p.rows[i].text, "  values    [[1, 0, 1, 1]]");
+		used |= !strcmp(p.rows[i].text, "  used by   Mul '/Mul' input 1");
+	}
+	cr_assert(values && used);
+	cr_assert_eq(tui_rows_detail(s, row(r, TUI_PANE_NODES, "  /linear/Gemm"), a, &p), 0);
+	cr_assert_str_eq(p.rows[0].text, "node Gemm '/linear/Gemm'");
+	cr_assert_str_eq(p.rows[1].text, "  input 0   x  (graph input)");
+	cr_assert(!strncmp(p.rows[2].text, "  input 1   linear.weight  (initializer float [4,4])", 52));
+	od_arena_free(a);
+	tui_rows_free(r);
+	tui_session_close(s);
+}
+
+Test(tui_rows, help_lists_every_binding)
+{
+	struct od_arena *a = od_arena_new();
+	struct tui_pane p;
+	cr_assert_eq(tui_rows_help(a, &p), 0);
+	cr_assert_geq(p.n, tui_n_bindings);
+	for (size_t i = 0; i < tui_n_bindings; i++)
+		cr_assert(strstr(p.rows[i].text, tui_bindings[i].help), "row %zu: %s", i, p.rows[i].text);
+	cr_assert(!strncmp(p.rows[0].text, "  j Down ", 9), "%s", p.rows[0].text);
+	bool f = false;
+	for (size_t i = 0; i < p.n; i++)
+		f |= !strncmp(p.rows[i].text, "  f    ", 7) && strstr(p.rows[i].text, "freeze");
+	cr_assert(f);
+	od_arena_free(a);
+}
+
+Test(tui_rows, keys_table_and_names)
+{
+	const char *script = "j<Down><Enter><C-l><lt>x", *p = script;
+	int want[] = {'j', TUI_KEY_DOWN, '\n', TUI_CTRL('l'), '<', 'x'};
+	for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+		cr_assert_eq(tui_key_parse(&p), want[i], "key %zu", i);
+	cr_assert_eq(*p, 0);
+	p = "<Nope>";
+	cr_assert_eq(tui_key_parse(&p), -1);
+	cr_assert_eq(tui_req_of_key('j'), TUI_REQ_DOWN);
+	cr_assert_eq(tui_req_of_key(TUI_KEY_DOWN), TUI_REQ_DOWN);
+	cr_assert_eq(tui_req_of_key('\r'), TUI_REQ_ENTER);
+	cr_assert_eq(tui_req_of_key('f'), TUI_REQ_FREEZE);
+	cr_assert_eq(tui_req_of_key('Z'), TUI_REQ_NONE);
+	/* No key is bound twice. */
+	for (size_t i = 0; i < tui_n_bindings; i++)
+		for (int k = 0; k < 3 && tui_bindings[i].keys[k]; k++)
+			cr_assert_eq(tui_req_of_key(tui_bindings[i].keys[k]), tui_bindings[i].req);
+}
+
+Test(tui_rows, transformer_nodes_grouped)
+{
+	struct tui_session *s = open_session(FIX "transformer/with_mask.onnx", FIX "transformer/wrapper.onnx");
+	struct tui_rows *r = rows_of(s, true);
+	const struct tui_pane *p = &r->pane[TUI_PANE_NODES];
+	size_t nodes = 0, sum = 0;
+	const char *last = "";
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->rows[i].ref == TUI_REF_NODE) {
+			nodes++;
+			continue;
+		}
+		cr_assert_eq(p->rows[i].ref, TUI_REF_OP);
+		cr_assert_gt(strcmp(p->rows[i].name, last), 0, "%s after %s", p->rows[i].name, last);
+		last = p->rows[i].name;
+		size_t n;
+		cr_assert(sscanf(strrchr(p->rows[i].text, '('), "(%zu)", &n) == 1);
+		sum += n;
+	}
+	cr_assert_eq(nodes, s->cur->graph->n_nodes);
+	cr_assert_eq(sum, nodes);
+	/* Freezing the mask with ones takes attention_mask out of the inputs. */
+	freeze(s, "attention_mask", "@" FIX "transformer/attention_mask.npy");
+	tui_rows_free(r);
+	r = rows_of(s, true);
+	cr_assert(!strstr(r->status, "attention_mask"), "%s", r->status);
+	tui_rows_free(r);
+	tui_session_close(s);
+}
+
+Test(tui_rows, shell_quote)
+{
+	struct od_arena *a = od_arena_new();
+	cr_assert_str_eq(tui_shell_quote(a, "x", "a/b-c_d.onnx"), "x a/b-c_d.onnx");
+	cr_assert_str_eq(tui_shell_quote(a, "x", "it's here"), "x 'it'\\''s here'");
+	cr_assert_str_eq(tui_shell_quote(a, "", ""), "''");
+	od_arena_free(a);
+}
