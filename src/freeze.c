@@ -12,7 +12,8 @@
 #include "freeze_impl.h"
 
 #define GROWTH_SLACK (UINT64_C(1) << 20)      /* bytes every model may grow by */
-#define EVAL_MAX_NUMEL (INT64_C(1) << 28)     /* elements of one evaluated tensor */
+#define EVAL_MIN_NUMEL (INT64_C(1) << 24)     /* elements of one evaluated tensor: at least */
+#define EVAL_MAX_NUMEL (INT64_C(1) << 28)     /* and at most */
 
 /* ---- type texts --------------------------------------------------------------------------- */
 
@@ -332,7 +333,10 @@ static int run_fold(struct od_model *m, struct od_freeze_report *rep, const stru
 	struct fz f = {.m = m, .a = m->arena, .rep = rep, .fold_all = fold_all,
 	               .no_eval = o && o->no_fold, .frozen = frozen, .n_frozen = n_frozen, .ctx = ctx};
 	f.budget = growth_budget(o, fz_const_bytes(m->graph));
-	f.max_numel = f.budget < (uint64_t)EVAL_MAX_NUMEL ? (int64_t)(f.budget ? f.budget : 1) : EVAL_MAX_NUMEL;
+	/* Intermediates may be larger than what is finally stored (Expand, then ReduceSum): one
+	 * evaluated tensor is bounded for memory only, the budget applies when settling. */
+	f.max_numel = f.budget < (uint64_t)EVAL_MIN_NUMEL ? EVAL_MIN_NUMEL :
+	              f.budget < (uint64_t)EVAL_MAX_NUMEL ? (int64_t)f.budget : EVAL_MAX_NUMEL;
 	rep->growth_limit = f.budget;
 	int rc = fz_run(&f);
 	if (!rc)

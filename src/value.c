@@ -45,7 +45,7 @@ static void skip_space(struct lit *L)
 
 static int lit_bad(struct lit *L, const char *why)
 {
-	return od_error(L->ctx, OD_EVALUE, "cannot parse value '%s': %s", L->spec, why);
+	return od_error(L->ctx, OD_EVALUE, "cannot parse '%s': %s", L->spec, why);
 }
 
 static int add_leaf(struct lit *L, const char *s, size_t len, int depth)
@@ -177,15 +177,15 @@ static int leaf_double(struct lit *L, const struct leaf *l, int dtype, double *v
 		return 0;
 	}
 	if (l->len >= sizeof buf)
-		return leaf_bad(L, l, "value '%.*s' is not a number (%s wanted)", dtype);
+		return leaf_bad(L, l, "'%.*s' is not a number (%s wanted)", dtype);
 	memcpy(buf, l->s, l->len);
 	buf[l->len] = 0;
 	errno = 0;
 	*v = strtod(buf, &end);
 	if (*end || end == buf)
-		return leaf_bad(L, l, "value '%.*s' is not a number (%s wanted)", dtype);
+		return leaf_bad(L, l, "'%.*s' is not a number (%s wanted)", dtype);
 	if (errno == ERANGE && fabs(*v) > 1)
-		return leaf_bad(L, l, "value '%.*s' is out of range for %s", dtype);
+		return leaf_bad(L, l, "'%.*s' is out of range for %s", dtype);
 	return 0;
 }
 
@@ -206,14 +206,14 @@ static int leaf_int(struct lit *L, const struct leaf *l, int dtype, int64_t *iv,
 		if (rc)
 			return rc;
 		if (d != trunc(d) || fabs(d) > 9007199254740992.0)
-			return leaf_bad(L, l, "value '%.*s' is not an integer (%s wanted)", dtype);
+			return leaf_bad(L, l, "'%.*s' is not an integer (%s wanted)", dtype);
 		*neg = d < 0;
 		*iv = (int64_t)d;
 		*uv = *neg ? 0 : (uint64_t)d;
 		return 0;
 	}
 	if (l->len >= sizeof buf)
-		return leaf_bad(L, l, "value '%.*s' is out of range for %s", dtype);
+		return leaf_bad(L, l, "'%.*s' is out of range for %s", dtype);
 	memcpy(buf, l->s, l->len);
 	buf[l->len] = 0;
 	*neg = buf[0] == '-';
@@ -226,7 +226,7 @@ static int leaf_int(struct lit *L, const struct leaf *l, int dtype, int64_t *iv,
 		*iv = *uv > INT64_MAX ? INT64_MAX : (int64_t)*uv;
 	}
 	if (errno == ERANGE)
-		return leaf_bad(L, l, "value '%.*s' is out of range for %s", dtype);
+		return leaf_bad(L, l, "'%.*s' is out of range for %s", dtype);
 	return 0;
 }
 
@@ -275,7 +275,7 @@ static int store_leaf(struct lit *L, struct od_tensor *t, int64_t i)
 		if (rc)
 			return rc;
 		if (isfinite(v) && fabs(v) > float_max(dtype))
-			return leaf_bad(L, l, "value '%.*s' is out of range for %s", dtype);
+			return leaf_bad(L, l, "'%.*s' is out of range for %s", dtype);
 		od_tensor_set_f64(t, i, v);
 		return 0;
 	}
@@ -283,12 +283,12 @@ static int store_leaf(struct lit *L, struct od_tensor *t, int64_t i)
 	uint64_t uv = 0;
 	bool neg = false;
 	if (dtype == OD_BOOL && !is_bool_word(l) && !is_int_syntax(l))
-		return leaf_bad(L, l, "value '%.*s' is not a bool (%s wanted: true, false, 1 or 0)", dtype);
+		return leaf_bad(L, l, "'%.*s' is not a bool (%s wanted: true, false, 1 or 0)", dtype);
 	int rc = leaf_int(L, l, dtype, &iv, &uv, &neg);
 	if (rc)
 		return rc;
 	if (!int_fits(dtype, iv, uv, neg))
-		return leaf_bad(L, l, "value '%.*s' is out of range for %s", dtype);
+		return leaf_bad(L, l, "'%.*s' is out of range for %s", dtype);
 	store_int(t, i, iv, uv, neg);
 	return 0;
 }
@@ -647,7 +647,7 @@ static int load_file(struct od_arena *a, const char *path, struct od_tensor **ou
                      struct od_ctx *ctx)
 {
 	if (!*path)
-		return od_error(ctx, OD_EARG, "cannot parse value '@': missing file name after '@'");
+		return od_error(ctx, OD_EARG, "missing file name after '@'");
 	if (has_suffix(path, ".npy"))
 		return od_tensor_load_npy(a, path, out, ctx);
 	if (has_suffix(path, ".pb"))

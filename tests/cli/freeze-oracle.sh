@@ -1,0 +1,59 @@
+#!/bin/sh
+# freeze-oracle.sh — every fixture case frozen by onnxdiff, judged by checks no one here
+# wrote: onnx.checker (tests/oracle/check.py --strict, Debian python3-onnx) and
+# onnxruntime (tests/oracle/ort-compare.js: the original fed the frozen value against the
+# frozen model on the same inputs). Each oracle is skipped when it is not installed; the
+# whole script when neither is.
+. "$top_srcdir/tests/cli/lib.sh"
+ORACLE="$top_srcdir/tests/oracle"
+
+have_checker=yes have_ort=yes
+/usr/bin/python3 -c 'import onnx' 2>/dev/null || have_checker=
+{ command -v node >/dev/null && [ -d "$ORACLE/node_modules/onnxruntime-node" ]; } || have_ort=
+[ -n "$have_checker$have_ort" ] || skip_all "no oracle: /usr/bin/python3 lacks onnx and $ORACLE/node_modules is missing (cd tests/oracle && npm ci --ignore-scripts)"
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+
+# case NAME MODEL INPUT VALUE.npy [extra freeze args] [-- ort-compare args]
+case_() {
+	name=$1 model=$2 input=$3 npy=$4
+	shift 4
+	fargs="" oargs=""
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do fargs="$fargs $1"; shift; done
+	[ $# -gt 0 ] && shift
+	oargs="$*"
+	# shellcheck disable=SC2086
+	expect 0 "$name: freeze" -- od freeze -q "$model" -o "$T/$name.onnx" --set "$input=@$npy" $fargs
+	if [ -n "$have_checker" ]; then
+		if /usr/bin/python3 "$ORACLE/check.py" --strict "$T/$name.onnx" 2>"$T/chk"; then ok "$name: onnx.checker --strict"
+		else not_ok "$name: onnx.checker --strict" "$(cat "$T/chk")"; fi
+	else skip "$name: onnx.checker" "/usr/bin/python3 lacks onnx"; fi
+	if [ -n "$have_ort" ]; then
+		# shellcheck disable=SC2086
+		if node "$ORACLE/ort-compare.js" "$model" "$T/$name.onnx" --set "$input=$npy" $oargs >"$T/ort" 2>&1; then
+			ok "$name: onnxruntime agrees: $(cat "$T/ort")"
+		else not_ok "$name: onnxruntime agrees" "$(cat "$T/ort")"; fi
+	else skip "$name: onnxruntime" "no $ORACLE/node_modules"; fi
+}
+
+case_ seed "$FIX/seed/with_mask.onnx" mask "$FIX/seed/mask.npy" -- --input x="$FIX/seed/x.npy"
+case_ hidden "$FIX/hidden/with_hidden.onnx" hidden_state "$FIX/hidden/hidden_state.npy" -- --input x="$FIX/hidden/x.npy"
+case_ transformer "$FIX/transformer/with_mask.onnx" attention_mask "$FIX/transformer/attention_mask.npy" -- --input x="$FIX/transformer/x.npy"
+case_ transformer-growth "$FIX/transformer/with_mask.onnx" attention_mask "$FIX/transformer/attention_mask.npy" --max-growth 100B -- --input x="$FIX/transformer/x.npy"
+case_ if-flag1 "$FIX/if/model.onnx" flag "$FIX/if/flag.npy" -- --input x="$FIX/if/x.npy"
+case_ if-flag0 "$FIX/if/model.onnx" flag "$FIX/if/flag0.npy" -- --input x="$FIX/if/x.npy"
+case_ if-x-flag1 "$FIX/if/model.onnx" x "$FIX/if/x.npy" -- --input flag="$FIX/if/flag.npy"
+case_ if-x-flag0 "$FIX/if/model.onnx" x "$FIX/if/x.npy" -- --input flag="$FIX/if/flag0.npy"
+
+# a half-masked transformer: a mask of ones says little about the folded values
+h="{'descr': '<i8', 'fortran_order': False, 'shape': (1, 8), }"
+{
+	printf '\223NUMPY\001\000\166\000'
+	printf '%-117s\n' "$h"
+	for v in 1 1 1 1 1 0 0 0; do printf "\\$(printf %03o "$v")\\000\\000\\000\\000\\000\\000\\000"; done
+} >"$T/half.npy"
+case_ transformer-half "$FIX/transformer/with_mask.onnx" attention_mask "$T/half.npy" -- --input x="$FIX/transformer/x.npy"
+
+# the interface that CI asserts
+expect 0 "seed result: exactly x" -- od check --inputs x "$T/seed.onnx"
+expect 0 "hidden result: exactly x" -- od check --inputs x "$T/hidden.onnx"
+done_testing
