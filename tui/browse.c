@@ -202,16 +202,31 @@ static void move_sel(struct tui *t, long delta)
 		*sel = *sel + (size_t)delta >= n ? n - 1 : *sel + (size_t)delta;
 }
 
+/* The input of A a row is about: an Inputs row, or a diff row about a graph input. */
+static const struct od_value *row_input(const struct tui *t, const struct tui_row *r)
+{
+	const struct od_graph *g = t->s->orig->graph;
+	if (!r)
+		return NULL;
+	if (r->ref == TUI_REF_INPUT)
+		return r->item;
+	const struct od_change *c = r->item;
+	if (r->ref != TUI_REF_CHANGE || c->what != OD_CHANGE_INPUT)
+		return NULL;
+	const struct od_value *v = c->a_name ? od_graph_find_input(g, c->a_name) : NULL;
+	return v ? v : c->b_name ? od_graph_find_input(g, c->b_name) : NULL;
+}
+
 static void freeze_selected(struct tui *t)
 {
-	const struct tui_row *r = selected(t);
-	if (t->focus != TUI_PANE_INPUTS || !r || r->ref != TUI_REF_INPUT) {
-		tui_message(t, TUI_COLOR_ERROR, "select an input in the Inputs pane first (Tab moves between panes)");
+	const struct od_value *v = row_input(t, selected(t));
+	if (!v) {
+		tui_message(t, TUI_COLOR_ERROR, "select an input first (Tab moves between panes)");
 		return;
 	}
-	const struct tui_bind *b = tui_session_bind(t->s, r->name);
-	prompt_open(t, TUI_ASK_FREEZE, r->name, b ? b->spec : "", "freeze %s (%s) = ", r->name,
-	            tui_value_type(t->rows->arena, r->item));
+	const struct tui_bind *b = tui_session_bind(t->s, v->name);
+	prompt_open(t, TUI_ASK_FREEZE, v->name, b ? b->spec : "", "freeze %s (%s) = ", v->name,
+	            tui_value_type(t->rows->arena, v));
 }
 
 static void click(struct tui *t)
@@ -266,7 +281,7 @@ void browse_key(struct tui *t, int key)
 			tui_message(t, TUI_COLOR_ERROR, "%s", ctx.msg);
 			break;
 		}
-		tui_refresh_rows(t);
+		tui_refresh_rows(t, "undo");
 		tui_message(t, TUI_COLOR_NORMAL, "undone; inputs: %s", t->rows->status + strlen("inputs: "));
 		break;
 	}

@@ -65,7 +65,7 @@ static void freeze(struct tui *t, const char *name, const char *spec)
 		tui_message(t, TUI_COLOR_ERROR, "%s", ctx.msg);
 		return;
 	}
-	tui_refresh_rows(t);
+	tui_refresh_rows(t, "freeze");
 	const struct od_freeze_report *r = t->s->report;
 	char notes[128] = "";
 	if (r && r->n_notes)
@@ -82,7 +82,7 @@ static void write_model(struct tui *t, const char *path)
 		tui_message(t, TUI_COLOR_ERROR, "%s", ctx.msg);
 		return;
 	}
-	tui_refresh_rows(t);
+	tui_refresh_rows(t, "write");
 	tui_message(t, TUI_COLOR_NORMAL, "wrote '%s'", path);
 }
 

@@ -35,7 +35,7 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-void tui_refresh_rows(struct tui *t)
+void tui_refresh_rows(struct tui *t, const char *why)
 {
 	struct tui_rows *r;
 	double t0 = now_ms();
@@ -49,8 +49,8 @@ void tui_refresh_rows(struct tui *t)
 	if (t->timing) {
 		const struct tui_timing *tm = &t->s->timing;
 		double rows_ms = now_ms() - t0;
-		fprintf(stderr, "timing: load %.2f ms, freeze %.2f ms, diff %.2f ms, rows %.2f ms, total %.2f ms\n",
-		        tm->load, tm->freeze, tm->diff, rows_ms, tm->total + rows_ms);
+		fprintf(stderr, "timing %s: load %.2f ms, freeze %.2f ms, diff %.2f ms, rows %.2f ms, total %.2f ms\n",
+		        why, tm->load, tm->freeze, tm->diff, rows_ms, tm->total + rows_ms);
 	}
 }
 
@@ -217,7 +217,7 @@ int cmd_tui(int argc, char **argv)
 	}
 	t.rows_opts.ascii = tui_screen_mono() || !tui_screen_utf8();
 	t.timing = o.timing;
-	tui_refresh_rows(&t);
+	tui_refresh_rows(&t, "open");
 	tui_message(&t, TUI_COLOR_NORMAL, "Tab: next pane  Enter: details  f: freeze input  w: write  ?: help");
 	if (o.screen.headless)
 		rc = run_script(&t, o.script, o.dump);

@@ -58,8 +58,9 @@ struct tui {
 	bool timing;                    /* print times of freeze/undo on stderr */
 };
 
-/* Rebuilds the rows from the session (after an action); selections are kept in range. */
-void tui_refresh_rows(struct tui *t);
+/* Rebuilds the rows from the session after an action (why: "freeze", ... for --timing);
+ * selections are kept in range. */
+void tui_refresh_rows(struct tui *t, const char *why);
 /* Sets the message line (printf-like); color is a role (ERROR for failures). */
 void tui_message(struct tui *t, int color, const char *fmt, ...) OD_PRINTF(3, 4);
 /* Handles one key on the current screen; draws nothing. */
