@@ -64,6 +64,10 @@ void *od_arena_alloc(struct od_arena *a, size_t n)
 	struct chunk *c = a->head;
 	if (rounded < n)
 		return NULL;
+#ifdef OD_FAULT_INJECTION
+	if (od_fault_alloc_fails())     /* tests: every arena allocation can fail in turn */
+		return NULL;
+#endif
 	if (!c || c->size - c->used < rounded) {
 		c = add_chunk(a, rounded);
 		if (!c)

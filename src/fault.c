@@ -25,6 +25,8 @@ static int trip(long *left)
 }
 #define ALLOC_FAILS() (alloc_count++, trip(&alloc_left))
 #define WRITE_FAILS() trip(&write_left)
+
+bool od_fault_alloc_fails(void) { return ALLOC_FAILS(); }
 #else
 #define ALLOC_FAILS() 0
 #define WRITE_FAILS() 0

@@ -21,6 +21,9 @@ size_t od_fwrite(const void *p, size_t sz, size_t n, FILE *f);
 void od_fault_alloc_after(long n);
 void od_fault_write_after(long n);
 long od_fault_alloc_count(void);
+/* Counts an allocation that does not go through od_malloc (the arena's bump allocations),
+ * so each one can fail in turn; true when this one must fail. */
+bool od_fault_alloc_fails(void);
 #endif
 
 

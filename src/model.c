@@ -204,26 +204,30 @@ static char *shape_text(struct loader *L, const Onnx__TensorShapeProto *sh)
 	return s;
 }
 
-/* Canonical text of a type: "tensor(float)[batch,4]", "seq(tensor(int64))", ... */
+/* Canonical text of a type: "tensor(float)[batch,4]", "seq(tensor(int64))", ... NULL when
+ * out of memory (a part that failed must not print as "(null)"). */
 static char *type_text(struct loader *L, const Onnx__TypeProto *tp, int depth)
 {
 	struct od_arena *a = L->m->arena;
+	const char *in;
 	if (!tp || depth > 16)
 		return "?";
 	switch (tp->value_case) {
 	case ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE:
-		return od_arena_printf(a, "tensor(%s)%s", od_dtype_name(tp->tensor_type->elem_type),
-		                       tp->tensor_type->shape ? shape_text(L, tp->tensor_type->shape) : "");
+		in = tp->tensor_type->shape ? shape_text(L, tp->tensor_type->shape) : "";
+		return in ? od_arena_printf(a, "tensor(%s)%s", od_dtype_name(tp->tensor_type->elem_type), in) : NULL;
 	case ONNX__TYPE_PROTO__VALUE_SPARSE_TENSOR_TYPE:
-		return od_arena_printf(a, "sparse_tensor(%s)%s", od_dtype_name(tp->sparse_tensor_type->elem_type),
-		                       tp->sparse_tensor_type->shape ? shape_text(L, tp->sparse_tensor_type->shape) : "");
+		in = tp->sparse_tensor_type->shape ? shape_text(L, tp->sparse_tensor_type->shape) : "";
+		return in ? od_arena_printf(a, "sparse_tensor(%s)%s", od_dtype_name(tp->sparse_tensor_type->elem_type), in) : NULL;
 	case ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE:
-		return od_arena_printf(a, "seq(%s)", type_text(L, tp->sequence_type->elem_type, depth + 1));
+		in = type_text(L, tp->sequence_type->elem_type, depth + 1);
+		return in ? od_arena_printf(a, "seq(%s)", in) : NULL;
 	case ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE:
-		return od_arena_printf(a, "optional(%s)", type_text(L, tp->optional_type->elem_type, depth + 1));
+		in = type_text(L, tp->optional_type->elem_type, depth + 1);
+		return in ? od_arena_printf(a, "optional(%s)", in) : NULL;
 	case ONNX__TYPE_PROTO__VALUE_MAP_TYPE:
-		return od_arena_printf(a, "map(%s,%s)", od_dtype_name(tp->map_type->key_type),
-		                       type_text(L, tp->map_type->value_type, depth + 1));
+		in = type_text(L, tp->map_type->value_type, depth + 1);
+		return in ? od_arena_printf(a, "map(%s,%s)", od_dtype_name(tp->map_type->key_type), in) : NULL;
 	default:
 		return "?";
 	}

@@ -184,6 +184,19 @@ static void show_values(struct printer *p, const char *title, struct od_value **
 		pr(p, "  %-*s  %s\n", name_width(w), v[i]->name, value_type(v[i], tb, sizeof tb));
 }
 
+/* Graph input names, so telling an initializer that is also an input is not quadratic. */
+static int input_names(const struct od_graph *g, struct od_map *names)
+{
+	if (od_map_init(names, g->n_inputs))
+		return OD_ENOMEM;
+	for (size_t i = 0; i < g->n_inputs; i++)
+		if (od_map_put(names, g->inputs[i]->name, i) < 0) {
+			od_map_done(names);
+			return OD_ENOMEM;
+		}
+	return 0;
+}
+
 static void show_inits(struct printer *p, struct od_graph *g)
 {
 	size_t w = 0, tw = 0, bytes = 0;
@@ -198,6 +211,11 @@ static void show_inits(struct printer *p, struct od_graph *g)
 		params += t->numel;
 	}
 	pr(p, "initializers (%zu, %lld parameters, %s):\n", g->n_inits, (long long)params, human(hb, sizeof hb, (double)bytes));
+	struct od_map inputs;
+	if (input_names(g, &inputs)) {
+		p->rc = p->rc ? p->rc : OD_ENOMEM;
+		return;
+	}
 	for (size_t i = 0; i < g->n_inits; i++) {
 		struct od_tensor *t = g->inits[i];
 		char type[128];
@@ -205,8 +223,9 @@ static void show_inits(struct printer *p, struct od_graph *g)
 		pr(p, "  %-*s  %-*s  %9s  %016llx%s%s\n", name_width(w), t->name, (int)tw, type,
 		   human(hb, sizeof hb, (double)t->nbytes), (unsigned long long)od_tensor_hash(t),
 		   t->ext ? "  external" : "",
-		   od_graph_init_is_input(g, t) ? "  (also an input: overridable default)" : "");
+		   od_map_get(&inputs, t->name, NULL) ? "  (also an input: overridable default)" : "");
 	}
+	od_map_done(&inputs);
 }
 
 int od_show_text(struct od_model *m, od_write_fn out, void *priv)
@@ -250,46 +269,135 @@ int od_show_text(struct od_model *m, od_write_fn out, void *priv)
 
 /* ---- JSON -------------------------------------------------------------------------------------- */
 
+/* Length of the valid UTF-8 sequence at p, 0 when there is none (overlong, surrogate, ...). */
+static size_t utf8_len(const unsigned char *p)
+{
+	unsigned c = p[0], v, min;
+	size_t n;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, v = c & 0x1f, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, v = c & 0x0f, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, v = c & 0x07, min = 0x10000;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (p[i] & 0x3f);
+	}
+	return v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) ? 0 : n;
+}
+
+/* A JSON string of text from the file. jansson refuses invalid UTF-8, and a NULL inside
+ * json_pack or an append drops the whole item without a word (an input missing from the
+ * list): invalid bytes become U+FFFD instead. NULL only when out of memory. */
+static json_t *jstr(const char *s)
+{
+	json_t *j = json_string(s);
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = strlen(s), k = 0, len;
+	while ((len = *u ? utf8_len(u) : 0))
+		u += len;
+	if (j || !*u)           /* valid: json_string ran out of memory */
+		return j;
+	char *t = malloc(3 * n + 1);
+	if (!t)
+		return NULL;
+	for (const unsigned char *q = (const unsigned char *)s; *q; ) {
+		size_t len = utf8_len(q);
+		if (len) {
+			memcpy(t + k, q, len);
+			k += len, q += len;
+		} else {
+			memcpy(t + k, "\xef\xbf\xbd", 3);
+			k += 3, q++;
+		}
+	}
+	t[k] = 0;
+	j = json_string(t);
+	free(t);
+	return j;
+}
+
+/* json_object_set_new with a key from the file; -1 (v released) on failure. */
+static int jset(json_t *o, const char *key, json_t *v)
+{
+	json_t *k = jstr(key);
+	int rc = k && v ? json_object_set_new(o, json_string_value(k), v) : -1;
+	if (!k || !v)
+		json_decref(v);
+	json_decref(k);
+	return rc;
+}
+
+/* json_array_append_new that remembers a failure (NULL item or array) in *bad. */
+static void jadd(json_t *arr, json_t *v, bool *bad)
+{
+	if (!v || json_array_append_new(arr, v))
+		*bad = true;
+}
+
+/* Returns o, or NULL (o released) when bad. */
+static json_t *jdone(json_t *o, bool bad)
+{
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 static json_t *value_json(const struct od_value *v)
 {
-	json_t *o = json_pack("{s:s, s:s}", "name", v->name, "type", v->type_str);
-	if (v->kind == OD_TYPE_TENSOR || v->kind == OD_TYPE_SPARSE_TENSOR) {
-		json_object_set_new(o, "dtype", json_string(od_dtype_name(v->dtype)));
+	json_t *o = json_pack("{s:o, s:o}", "name", jstr(v->name), "type", jstr(v->type_str));
+	bool bad = !o;
+	if (!bad && (v->kind == OD_TYPE_TENSOR || v->kind == OD_TYPE_SPARSE_TENSOR)) {
+		bad |= jset(o, "dtype", json_string(od_dtype_name(v->dtype))) < 0;
 		if (v->rank >= 0) {
 			json_t *shape = json_array();
 			for (int i = 0; i < v->rank; i++)
-				json_array_append_new(shape, v->dims[i].value >= 0 ? json_integer(v->dims[i].value) :
-				                      v->dims[i].param ? json_string(v->dims[i].param) : json_null());
-			json_object_set_new(o, "shape", shape);
+				jadd(shape, v->dims[i].value >= 0 ? json_integer(v->dims[i].value) :
+				     v->dims[i].param ? jstr(v->dims[i].param) : json_null(), &bad);
+			bad |= jset(o, "shape", jdone(shape, bad)) < 0;
 		}
 	}
-	return o;
+	return jdone(o, bad);
 }
 
 static json_t *values_json(struct od_value **v, size_t n)
 {
 	json_t *arr = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, value_json(v[i]));
-	return arr;
+	bool bad = !arr;
+	for (size_t i = 0; !bad && i < n; i++)
+		jadd(arr, value_json(v[i]), &bad);
+	return jdone(arr, bad);
 }
 
 static json_t *inits_json(struct od_graph *g)
 {
 	json_t *arr = json_array();
+	struct od_map inputs;
 	char hash[20];
-	for (size_t i = 0; i < g->n_inits; i++) {
+	bool bad = !arr || input_names(g, &inputs);
+	if (bad)
+		return jdone(arr, bad);
+	for (size_t i = 0; !bad && i < g->n_inits; i++) {
 		struct od_tensor *t = g->inits[i];
 		json_t *shape = json_array();
 		for (int d = 0; d < t->ndims; d++)
-			json_array_append_new(shape, json_integer(t->dims[d]));
+			jadd(shape, json_integer(t->dims[d]), &bad);
 		snprintf(hash, sizeof hash, "%016llx", (unsigned long long)od_tensor_hash(t));
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:I, s:I, s:s, s:b, s:b}",
-		        "name", t->name, "dtype", od_dtype_name(t->dtype), "shape", shape,
+		jadd(arr, json_pack("{s:o, s:s, s:o, s:I, s:I, s:s, s:b, s:b}",
+		        "name", jstr(t->name), "dtype", od_dtype_name(t->dtype), "shape", jdone(shape, bad),
 		        "elements", (json_int_t)t->numel, "bytes", (json_int_t)t->nbytes, "hash", hash,
-		        "external", t->ext != NULL, "also_input", od_graph_init_is_input(g, t)));
+		        "external", t->ext != NULL, "also_input", od_map_get(&inputs, t->name, NULL)), &bad);
 	}
-	return arr;
+	od_map_done(&inputs);
+	return jdone(arr, bad);
 }
 
 static int json_out(const char *buf, size_t len, void *data)
@@ -303,26 +411,32 @@ int od_show_json(struct od_model *m, od_write_fn out, void *priv)
 	struct printer p = {out, priv, 0};
 	struct histogram h;
 	json_t *opsets = json_array(), *meta = json_object(), *ops = json_object(), *funcs = json_array();
-	for (size_t i = 0; i < m->n_opsets; i++)
-		json_array_append_new(opsets, json_pack("{s:s, s:I}", "domain", *m->opsets[i].domain ?
-		                      m->opsets[i].domain : "ai.onnx", "version", (json_int_t)m->opsets[i].version));
-	for (size_t i = 0; i < m->n_props; i++)
-		json_object_set_new(meta, m->props[i].key, json_string(m->props[i].value));
-	if (histogram_build(&h, m)) {
-		histogram_done(&h);
+	bool bad = !opsets || !meta || !ops || !funcs;
+	for (size_t i = 0; !bad && i < m->n_opsets; i++)
+		jadd(opsets, json_pack("{s:o, s:I}", "domain", jstr(*m->opsets[i].domain ?
+		     m->opsets[i].domain : "ai.onnx"), "version", (json_int_t)m->opsets[i].version), &bad);
+	for (size_t i = 0; !bad && i < m->n_props; i++)
+		bad |= jset(meta, m->props[i].key, jstr(m->props[i].value)) < 0;
+	bad |= histogram_build(&h, m) != 0;
+	for (size_t i = 0; !bad && i < h.n; i++)
+		bad |= jset(ops, h.ops[i].name, json_integer((json_int_t)h.ops[i].count)) < 0;
+	histogram_done(&h);
+	for (size_t i = 0; !bad && i < m->n_functions; i++)
+		jadd(funcs, json_pack("{s:o, s:o}", "domain", jstr(m->functions[i]->domain),
+		     "name", jstr(m->functions[i]->name)), &bad);
+	if (bad) {
+		json_decref(opsets);
+		json_decref(meta);
+		json_decref(ops);
+		json_decref(funcs);
 		return OD_ENOMEM;
 	}
-	for (size_t i = 0; i < h.n; i++)
-		json_object_set_new(ops, h.ops[i].name, json_integer((json_int_t)h.ops[i].count));
-	histogram_done(&h);
-	for (size_t i = 0; i < m->n_functions; i++)
-		json_array_append_new(funcs, json_pack("{s:s, s:s}", "domain", m->functions[i]->domain,
-		                      "name", m->functions[i]->name));
-	json_t *root = json_pack("{s:s, s:s, s:I, s:I, s:{s:s, s:s}, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:o}",
-	        "schema", "onnxdiff-show/1", "path", m->path, "file_size", (json_int_t)m->file_size,
+	/* "o" steals its reference even when json_pack fails */
+	json_t *root = json_pack("{s:s, s:o, s:I, s:I, s:{s:o, s:o}, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:o}",
+	        "schema", "onnxdiff-show/1", "path", jstr(m->path), "file_size", (json_int_t)m->file_size,
 	        "ir_version", (json_int_t)m->ir_version,
-	        "producer", "name", m->producer_name, "version", m->producer_version,
-	        "domain", m->domain, "model_version", (json_int_t)m->model_version,
+	        "producer", "name", jstr(m->producer_name), "version", jstr(m->producer_version),
+	        "domain", jstr(m->domain), "model_version", (json_int_t)m->model_version,
 	        "opsets", opsets, "metadata", meta,
 	        "inputs", values_json(m->graph->inputs, m->graph->n_inputs),
 	        "outputs", values_json(m->graph->outputs, m->graph->n_outputs),

@@ -551,7 +551,7 @@ struct od_tensor *od_tensor_new(struct od_arena *a, const char *name, int dtype,
 	t->dtype = dtype;
 	t->ndims = ndims;
 	t->dims = od_arena_memdup(a, dims, (size_t)ndims * sizeof *dims);
-	if (!t->name || (ndims && !t->dims))
+	if (!t->name || !t->dims)       /* a scalar's 0 bytes of dims are an allocation too */
 		return NULL;
 	t->numel = 1;
 	for (int i = 0; i < ndims; i++) {

@@ -56,6 +56,10 @@ static char *keep(const char *now, const char *orig, bool had_src)
 static Onnx__StringStringEntryProto *entry(struct writer *w, const char *k, const char *v)
 {
 	Onnx__StringStringEntryProto *e;
+	if (!k || !v) {         /* an od_arena_printf that failed: no "offset" without a value */
+		w->oom = true;
+		return NULL;
+	}
 	W_NEW(w, e, ONNX__STRING_STRING_ENTRY_PROTO__INIT);
 	e->key = (char *)k;
 	e->value = (char *)v;
