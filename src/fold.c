@@ -255,23 +255,57 @@ static void mark_node_needs(struct fz_scope *s, const struct od_node *n)
 	fz_each_subgraph_ref(n, need_local, s);
 }
 
-/* Bytes of the values that must be stored: needed, and produced by a folded node. */
-static uint64_t stored_bytes(const struct fz_scope *s, size_t *largest)
+/* The values that must be stored: needed, and produced by a folded node. */
+struct stored {
+	size_t *v;              /* indices into the scope's vals, malloc'd */
+	size_t n, cap;
+	uint64_t bytes;
+};
+
+static uint64_t val_bytes(const struct fz_val *v)
 {
-	uint64_t sum = 0, max = 0;
-	*largest = SIZE_MAX;
-	for (size_t i = 0; i < s->n_vals; i++) {
-		const struct fz_val *v = &s->vals[i];
-		if (!v->need || v->prod < 0 || !s->nodes[v->prod].fold)
-			continue;
-		uint64_t b = v->t->dtype == OD_STRING ? (uint64_t)v->t->numel * 16 : v->t->nbytes;
-		sum += b;
-		if (*largest == SIZE_MAX || b > max) {
-			max = b;
-			*largest = i;
-		}
+	return v->t->dtype == OD_STRING ? (uint64_t)v->t->numel * 16 : v->t->nbytes;
+}
+
+static bool is_stored(const struct fz_scope *s, const struct fz_val *v)
+{
+	return v->need && v->prod >= 0 && s->nodes[v->prod].fold;
+}
+
+static int stored_add(struct stored *st, const struct fz_scope *s, size_t i)
+{
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 64;
+		size_t *v = od_realloc(st->v, cap * sizeof *v);
+		if (!v)
+			return OD_ENOMEM;
+		st->v = v;
+		st->cap = cap;
 	}
-	return sum;
+	st->v[st->n++] = i;
+	st->bytes += val_bytes(&s->vals[i]);
+	return 0;
+}
+
+/* Node p stays a node: its outputs are no longer stored, its inputs may now be. */
+static int unfold(struct stored *st, struct fz_scope *s, struct fz_node *p)
+{
+	size_t k = 0, i;
+	p->fold = false;
+	for (size_t j = 0; j < st->n; j++)
+		if (is_stored(s, &s->vals[st->v[j]]))
+			st->v[k++] = st->v[j];
+		else
+			st->bytes -= val_bytes(&s->vals[st->v[j]]);
+	st->n = k;
+	for (size_t q = 0; q < p->n->n_inputs; q++) {
+		if (!*p->n->inputs[q] || !od_map_get(&s->idx, p->n->inputs[q], &i) || s->vals[i].need)
+			continue;
+		s->vals[i].need = true;
+		if (is_stored(s, &s->vals[i]) && stored_add(st, s, i))
+			return OD_ENOMEM;
+	}
+	return 0;
 }
 
 static void size_text(char *buf, size_t n, uint64_t bytes)
@@ -286,10 +320,35 @@ static void size_text(char *buf, size_t n, uint64_t bytes)
 	snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
 }
 
+/* Keeps the producer of the largest stored value as a node until the rest fits. */
+static int fit_budget(struct fz *f, struct fz_scope *s, struct stored *st)
+{
+	while (st->n && f->budget != UINT64_MAX && f->added + st->bytes > f->budget) {
+		size_t big = 0;
+		for (size_t j = 1; j < st->n; j++)
+			if (val_bytes(&s->vals[st->v[j]]) > val_bytes(&s->vals[st->v[big]]))
+				big = j;
+		struct fz_node *p = &s->nodes[s->vals[st->v[big]].prod];
+		char have[32], limit[32];
+		size_text(have, sizeof have, f->added + st->bytes);
+		size_text(limit, sizeof limit, f->budget);
+		if (unfold(st, s, p))
+			return od_error(f->ctx, OD_ENOMEM, "out of memory");
+		if (p->tainted || f->fold_all) {
+			int rc = fz_note(f, s, p->n, "size limit: folding would add %s of constants, the limit is %s",
+			                 have, limit);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
 static int settle(struct fz *f, struct fz_scope *s)
 {
 	struct od_graph *g = s->g;
-	size_t largest;
+	struct stored st = {0};
+	int rc = 0;
 	for (size_t i = 0; i < s->n_vals; i++)
 		s->vals[i].need = false;
 	for (size_t i = 0; i < g->n_outputs; i++)
@@ -297,24 +356,15 @@ static int settle(struct fz *f, struct fz_scope *s)
 	for (size_t k = 0; k < s->n_nodes; k++)
 		if (!s->nodes[k].fold)
 			mark_node_needs(s, s->nodes[k].n);
-	uint64_t sum = stored_bytes(s, &largest);
-	while (f->budget != UINT64_MAX && f->added + sum > f->budget && largest != SIZE_MAX) {
-		struct fz_node *p = &s->nodes[s->vals[largest].prod];
-		char have[32], limit[32];
-		size_text(have, sizeof have, f->added + sum);
-		size_text(limit, sizeof limit, f->budget);
-		p->fold = false;
-		mark_node_needs(s, p->n);
-		if (p->tainted || f->fold_all) {
-			int rc = fz_note(f, s, p->n, "size limit: folding would add %s of constants, the limit is %s",
-			                 have, limit);
-			if (rc)
-				return rc;
-		}
-		sum = stored_bytes(s, &largest);
-	}
-	f->added += sum;
-	return 0;
+	for (size_t i = 0; !rc && i < s->n_vals; i++)
+		if (is_stored(s, &s->vals[i]))
+			rc = stored_add(&st, s, i) ? od_error(f->ctx, OD_ENOMEM, "out of memory") : 0;
+	if (!rc)
+		rc = fit_budget(f, s, &st);
+	if (!rc)
+		f->added += st.bytes;
+	od_free(st.v);
+	return rc;
 }
 
 /* A Constant node that produces graph output name with value t. */

@@ -351,6 +351,58 @@ Test(freeze, expect_inputs)
 	od_model_free(m);
 }
 
+Test(freeze, overridable_default_is_replaced)
+{
+	struct od_model *m = load(FIX "seed/with_mask.onnx");
+	struct od_tensor *d = od_tensor_new(m->arena, "mask", OD_FLOAT, 2, (int64_t[]){1, 4});
+	cr_assert_eq(od_graph_add_init(m->arena, m->graph, d), 0);
+	size_t inits = m->graph->n_inits;
+	struct od_freeze_report *r = freeze1(m, "mask", "0.5", NULL);
+	cr_assert_eq(m->graph->n_inits, inits, "the default is replaced, not doubled");
+	cr_assert_eq(od_tensor_get_f64(od_graph_find_init(m->graph, "mask"), 3), 0.5);
+	cr_assert_null(od_graph_find_input(m->graph, "mask"));
+	od_model_free(roundtrip(m));
+	od_freeze_report_free(r);
+	od_model_free(m);
+}
+
+Test(freeze, empty_optional_input_is_not_dynamic)
+{
+	/* mask -> Clip(mask, "", hi) -> Mul: the omitted min does not stop the fold */
+	struct od_model *m = load(FIX "seed/with_mask.onnx");
+	struct od_graph *g = m->graph;
+	struct od_tensor *hi = od_tensor_new(m->arena, "hi", OD_FLOAT, 0, NULL);
+	od_tensor_set_f64(hi, 0, 0.5);
+	cr_assert_eq(od_graph_add_init(m->arena, g, hi), 0);
+	struct od_node *n = od_node_new(m->arena, "Clip", "", "clip");
+	const char **io = od_arena_alloc(m->arena, 4 * sizeof *io);
+	io[0] = "mask";
+	io[1] = "";
+	io[2] = "hi";
+	io[3] = "clipped";
+	n->inputs = io;
+	n->n_inputs = 3;
+	n->outputs = io + 3;
+	n->n_outputs = 1;
+	cr_assert_eq(od_graph_add_node(m->arena, g, n), 0);
+	struct od_node *mul = (struct od_node *)producer(g, "y");
+	const char **ins = od_arena_alloc(m->arena, 2 * sizeof *ins);
+	ins[0] = mul->inputs[0];
+	ins[1] = "clipped";
+	mul->inputs = ins;
+	struct od_freeze_report *r = freeze1(m, "mask", "@" FIX "seed/mask.npy", NULL);
+	cr_assert_eq(r->n_folded, 1, "%zu notes: %s", r->n_notes, r->n_notes ? r->notes[0].reason : "");
+	struct od_tensor *t = od_graph_find_init(g, "clipped");
+	cr_assert(t, "Clip folded into an initializer");
+	cr_assert_eq(od_tensor_get_f64(t, 0), 0.5);
+	cr_assert_eq(od_tensor_get_f64(t, 1), 0);
+	cr_assert_null(od_graph_find_init(g, "mask"), "the frozen value itself is no longer read");
+	cr_assert_null(od_graph_find_init(g, "hi"));
+	od_model_free(roundtrip(m));
+	od_freeze_report_free(r);
+	od_model_free(m);
+}
+
 /* ---- values refused ---------------------------------------------------------------------------- */
 
 Test(freeze, bad_values)
