@@ -16,9 +16,23 @@
 #include "cli.h"
 #include "freeze.h"
 
-static const char usage[] =
-	"freeze MODEL -o OUT --set NAME=VALUE [--set NAME=VALUE...] [--expect-inputs A,B]\n"
-	"                [--strict] [--max-growth RATIO|SIZE|none] [--no-fold] [--force] [-q]";
+static const char usage[] = "freeze MODEL -o OUT --set NAME=VALUE... [options] (see --help)";
+
+static const char help[] =
+	"usage: onnxdiff freeze MODEL -o OUT --set NAME=VALUE [--set NAME=VALUE...] [options]\n"
+	"\n"
+	"  --set NAME=VALUE     freeze input NAME; VALUE is a literal (0.5, 16000, true, [[1,1,0,0]]),\n"
+	"                       @file.npy or @file.pb (a serialized TensorProto)\n"
+	"  -o, --output OUT     where to write (a temporary file beside it, renamed when complete)\n"
+	"  --expect-inputs A,B  the result must have exactly these inputs (else exit 1, nothing written)\n"
+	"  --strict             a node still reading only values derived from a frozen one is an error\n"
+	"  --max-growth X       bytes of constants folding may add: a ratio of the model's own\n"
+	"                       (default 1, plus 1 MiB), a size (512B, 100K, 10MiB) or 'none'\n"
+	"  --no-fold            only bind the values and prune what no longer reaches an output\n"
+	"  --force              allow OUT to be the input model\n"
+	"  -q, --quiet          no summary\n"
+	"\n"
+	"exit status: 0 written, 1 --expect-inputs did not hold, 2 trouble\n";
 
 struct set {
 	char *name;             /* argv text, split at '=' */
@@ -86,7 +100,7 @@ static int parse_args(int argc, char **argv, struct freeze_args *fa)
 		case 'n': fa->opts.no_fold = true; break;
 		case 'f': fa->force = true; break;
 		case 'q': fa->quiet = true; break;
-		case 'h': printf("usage: onnxdiff %s\n", usage); return -1;
+		case 'h': fputs(help, stdout); return -1;
 		case 'g':
 			if (parse_growth(optarg, &fa->opts))
 				return cli_error("bad --max-growth '%s': want a ratio (2, 1.5x), a size (512B, 100K, 10MiB) or 'none'", optarg);

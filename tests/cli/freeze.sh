@@ -31,6 +31,8 @@ expect 0 "the else branch is kept" -- od check --inputs x --no-op If,Mul "$T/if-
 golden growth "--max-growth 100B keeps the broadcast" -- "$FIX/transformer/with_mask.onnx" --set attention_mask=[[1,1,1,1,1,1,1,1]] --max-growth 100B
 golden literal "a scalar literal fills mask [1,4]" -- "$FIX/seed/with_mask.onnx" --set mask=0.5 --expect-inputs x
 
+expect 0 "freeze --help" -- od freeze --help
+grep_ok "$T/out" "^  --max-growth X " "--help explains the options"
 expect 0 "-q prints nothing" -- od freeze -q "$FIX/seed/with_mask.onnx" -o "$T/q.onnx" --set mask=1
 if [ ! -s "$T/out" ] && [ ! -s "$T/err" ] && [ -s "$T/q.onnx" ]; then ok "-q: silent, written"; else not_ok "-q: silent, written" "$(cat "$T/out" "$T/err")"; fi
 

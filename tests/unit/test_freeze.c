@@ -60,7 +60,21 @@ static void freeze_fails(const char *model, const char *name, const char *spec, 
 	od_model_free(m);
 }
 
-/* Serialises, reloads and validates m; returns the reloaded model. */
+/* Serialised models the reloaded ones view; freed after each test. */
+static void *bufs[8];
+static size_t n_bufs;
+
+static void free_bufs(void)
+{
+	while (n_bufs)
+		free(bufs[--n_bufs]);
+}
+
+TestSuite(freeze, .fini = free_bufs);
+TestSuite(fold, .fini = free_bufs);
+
+/* Serialises, reloads and validates m; returns the reloaded model (free it before the
+ * test ends: it views a buffer freed then). */
 static struct od_model *roundtrip(struct od_model *m)
 {
 	struct od_ctx ctx = {0};
@@ -69,8 +83,9 @@ static struct od_model *roundtrip(struct od_model *m)
 	struct od_model *r = NULL;
 	cr_assert_eq(od_model_validate(m, &ctx), 0, "%s", ctx.msg);
 	cr_assert_eq(od_model_serialize(m, &buf, &len, &ctx), 0, "%s", ctx.msg);
+	cr_assert_lt(n_bufs, sizeof bufs / sizeof *bufs);
+	bufs[n_bufs++] = buf;
 	cr_assert_eq(od_model_load_buffer(buf, len, "frozen", NULL, NULL, &r, &ctx), 0, "%s", ctx.msg);
-	/* the model views buf: keep it alive for the test's lifetime */
 	return r;
 }
 
