@@ -1,0 +1,2 @@
+Bmaskj
+location/etc/passwdp
