@@ -98,7 +98,7 @@ static int parse_args(int argc, char **argv, struct diff_args *a)
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+qh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_COLOR:
 			a->color = optarg ? optarg : "always";

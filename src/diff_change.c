@@ -561,6 +561,32 @@ static int compare_attr(struct node_cmp *nc, const char *name)
 	return 0;
 }
 
+struct default_names {
+	struct node_cmp *nc;
+	const struct od_node *other;    /* skip names it states: compared already */
+	int rc;
+};
+
+static void compare_default(const struct od_attr *def, void *priv)
+{
+	struct default_names *dn = priv;
+	if (!dn->rc && !od_node_attr(dn->other, def->name))
+		dn->rc = compare_attr(dn->nc, def->name);
+}
+
+static void compare_default_b(const struct od_attr *def, void *priv)
+{
+	struct default_names *dn = priv;
+	struct od_attr tmp;
+	const struct dside *a = dn->nc->p->a;
+	const struct od_node *na = dn->other;
+	if (!dn->rc && !od_node_attr(na, def->name) &&
+	    !diff_op_default(na, a->onnx_opset, def->name, &tmp))
+		dn->rc = compare_attr(dn->nc, def->name);
+}
+
+/* Every attribute either node states, then defaults neither states (which may differ
+ * when the op or the opset differs). */
 static int compare_attrs(struct node_cmp *nc)
 {
 	const struct od_node *na = nc->p->a->g->nodes[nc->ka], *nb = nc->p->b->g->nodes[nc->kb];
@@ -570,7 +596,13 @@ static int compare_attrs(struct node_cmp *nc)
 	for (size_t i = 0; i < nb->n_attrs; i++)
 		if (!od_node_attr(na, nb->attrs[i].name) && compare_attr(nc, nb->attrs[i].name))
 			return OD_ENOMEM;
-	return 0;
+	struct default_names dn = {nc, nb, 0};
+	diff_op_defaults(na, nc->p->a->onnx_opset, compare_default, &dn);
+	/* defaults of B that A neither states nor has as a default of its own */
+	struct default_names db = {nc, na, 0};
+	if (!dn.rc && (strcmp(na->op_type, nb->op_type) || nc->p->a->onnx_opset != nc->p->b->onnx_opset))
+		diff_op_defaults(nb, nc->p->b->onnx_opset, compare_default_b, &db);
+	return dn.rc ? dn.rc : db.rc;
 }
 
 static int port_change(struct node_cmp *nc, int port, const struct dval *va,

@@ -1,0 +1,131 @@
+#!/bin/sh
+# diff.sh — `onnxdiff A B`, `diff`, `textconv` and git's calling forms on the fixtures:
+# exact output (golden files in tests/cli/diff/) and exit status.
+# Regenerate a golden file after a deliberate change with ONNXDIFF_REGEN=1.
+. "$top_srcdir/tests/cli/lib.sh"
+G="$top_srcdir/tests/cli/diff"
+
+# golden NAME STATUS DESCRIPTION -- command...: runs in $FIX, compares stdout with $G/NAME
+golden() {
+	name=$1 want=$2 desc=$3
+	shift 4
+	(cd "$FIX" && "$@") >"$T/out" 2>"$T/err"
+	got=$?
+	[ "${ONNXDIFF_REGEN:-}" ] && cp "$T/out" "$G/$name"
+	if [ "$got" != "$want" ]; then
+		not_ok "$desc" "exit $got, wanted $want" "stderr: $(head -c 400 "$T/err")"
+	elif ! diff -u "$G/$name" "$T/out" >"$T/d" 2>&1; then
+		not_ok "$desc" "$(head -40 "$T/d")"
+	else ok "$desc"; fi
+}
+
+# one_error STATUS DESCRIPTION PATTERN -- command...: one line on stderr, nothing on stdout
+one_error() {
+	want=$1 desc=$2 pat=$3
+	shift 4
+	"$@" >"$T/out" 2>"$T/err"
+	got=$?
+	if [ "$got" = "$want" ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -qE -- "$pat" "$T/err" &&
+	   [ ! -s "$T/out" ]; then ok "$desc: $(cat "$T/err")"
+	else not_ok "$desc" "exit $got, wanted $want" "stderr: $(head -c 400 "$T/err")"; fi
+}
+
+# ---- the seed pair: the mask input became a constant ------------------------------------
+golden seed.txt 1 "seed: mask removed, now a constant feeding the same Mul; weights renamed" -- \
+	od seed/with_mask.onnx seed/wrapper.onnx
+golden seed.txt 1 "'onnxdiff diff A B' is 'onnxdiff A B'" -- \
+	od diff seed/with_mask.onnx seed/wrapper.onnx
+golden seed-renames.txt 1 "--renames lists renamed nodes" -- \
+	od --renames seed/with_mask.onnx seed/wrapper.onnx
+golden seed-stat.txt 1 "--stat: parameter and byte deltas, change counts" -- \
+	od seed/with_mask.onnx seed/wrapper.onnx --stat
+golden seed.json 1 "--json: schema onnxdiff-diff/1, details nested under their node" -- \
+	od --json seed/with_mask.onnx seed/wrapper.onnx
+if /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["schema"]=="onnxdiff-diff/1" and d["same"] is False' "$T/out" 2>"$T/py"; then
+	ok "--json parses as JSON"
+else not_ok "--json parses as JSON" "$(cat "$T/py")"; fi
+golden seed-color.txt 1 "--color=always: roles for removed, added, changed, renamed" -- \
+	od --color=always seed/with_mask.onnx seed/wrapper.onnx
+NO_COLOR=1 od --color=auto "$FIX/seed/with_mask.onnx" "$FIX/seed/wrapper.onnx" >"$T/out"
+if grep -q "$(printf '\033')" "$T/out"; then not_ok "NO_COLOR: no escapes"; else ok "NO_COLOR: no escapes"; fi
+golden seed-ignore-names.txt 1 "--ignore=names drops the renames" -- \
+	od --ignore=names seed/with_mask.onnx seed/wrapper.onnx
+expect 1 "-q: differences, exit 1" -- od -q "$FIX/seed/with_mask.onnx" "$FIX/seed/wrapper.onnx"
+if [ -s "$T/out" ]; then not_ok "-q prints nothing"; else ok "-q prints nothing"; fi
+
+# ---- renamed copies: the same model ------------------------------------------------------
+golden renamed.txt 0 "renamed copy: renames only, exit 0" -- od seed/with_mask.onnx seed/renamed.onnx
+golden renamed-io.txt 0 "inputs and outputs renamed too: exit 0" -- \
+	od seed/with_mask.onnx seed/renamed-io.onnx
+expect 1 "--strict-names: renames are differences" -- \
+	od --strict-names "$FIX/seed/with_mask.onnx" "$FIX/seed/renamed.onnx"
+expect 0 "a model against itself" -- od "$FIX/if/model.onnx" "$FIX/if/model.onnx"
+if [ -s "$T/out" ]; then not_ok "no output when the same"; else ok "no output when the same"; fi
+golden transformer-renamed.txt 0 "transformer renamed copy: exit 0" -- \
+	od transformer/with_mask.onnx transformer/renamed.onnx
+
+# ---- other export pairs ------------------------------------------------------------------
+golden hidden.txt 1 "hidden_state became a constant: batch dims fixed" -- \
+	od hidden/with_hidden.onnx hidden/wrapper.onnx
+golden transformer.txt 1 "transformer: torch folded the mask arithmetic into constants" -- \
+	od transformer/with_mask.onnx transformer/wrapper.onnx
+
+# ---- freeze, then diff: what the tool is for ----------------------------------------------
+frozen() {   # frozen NAME MODEL INPUT VALUE WRAPPER [diff options]
+	name=$1 model=$2 input=$3 value=$4 wrapper=$5
+	shift 5
+	if od freeze "$FIX/$model" -o "$T/$name.onnx" --set "$input=@$FIX/$value" >"$T/fz" 2>&1; then
+		expect 0 "freeze $input, then diff against the wrapper export: same" -- \
+			od "$@" "$T/$name.onnx" "$FIX/$wrapper"
+	else not_ok "freeze $input" "$(cat "$T/fz")"; fi
+}
+frozen seed seed/with_mask.onnx mask seed/mask.npy seed/wrapper.onnx
+frozen hidden hidden/with_hidden.onnx hidden_state hidden/hidden_state.npy hidden/wrapper.onnx
+frozen transformer transformer/with_mask.onnx attention_mask transformer/attention_mask.npy \
+	transformer/wrapper.onnx --fold
+
+# ---- errors ---------------------------------------------------------------------------------
+one_error 2 "missing file" "^error: cannot (open|read) '.*nope.onnx': No such file or directory$" -- \
+	od "$FIX/seed/with_mask.onnx" "$T/nope.onnx"
+one_error 2 "not a model" "^error: cannot load '.*random.onnx': " -- \
+	od "$FIX/bad/random.onnx" "$FIX/seed/with_mask.onnx"
+one_error 2 "unknown --ignore category" "^error: unknown --ignore category 'bogus'$" -- \
+	od --ignore=doc,bogus "$FIX/seed/with_mask.onnx" "$FIX/seed/wrapper.onnx"
+one_error 2 "negative --atol" "^error: bad value for --atol: '-1'" -- \
+	od --atol=-1 "$FIX/seed/with_mask.onnx" "$FIX/seed/wrapper.onnx"
+one_error 2 "bad --color" "^error: bad value for --color: 'pink'" -- \
+	od --color=pink "$FIX/seed/with_mask.onnx" "$FIX/seed/wrapper.onnx"
+expect 2 "one operand is a usage error" -- od diff "$FIX/seed/with_mask.onnx"
+grep_ok "$T/err" "^usage: onnxdiff \[diff\]" "usage on stderr"
+expect 0 "diff --help" -- od diff --help
+grep_ok "$T/out" "^  --ignore=LIST" "--help lists the options"
+
+# ---- git integration ----------------------------------------------------------------------
+golden textconv-seed.txt 0 "textconv: canonical dump" -- od textconv seed/with_mask.onnx
+one_error 2 "textconv of a missing file" "^error: cannot (open|read) '.*nope.onnx'" -- \
+	od textconv "$T/nope.onnx"
+golden external.txt 0 "GIT_EXTERNAL_DIFF: 7 operands, labelled with the path, exit 0" -- \
+	od model.onnx seed/with_mask.onnx 1111111 100644 seed/wrapper.onnx 2222222 100644
+golden external-new.txt 0 "GIT_EXTERNAL_DIFF: an added model shows its dump" -- \
+	od new.onnx /dev/null 0000000 100644 seed/wrapper.onnx 2222222 100644
+
+if command -v git >/dev/null 2>&1; then
+	R="$T/repo"
+	mkdir -p "$R" && cd "$R" || exit 2
+	export HOME="$T" GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@t \
+		GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@t
+	git init -q . && echo '*.onnx diff=onnx' >.gitattributes
+	cp "$FIX/seed/with_mask.onnx" model.onnx
+	git add . && git commit -qm one
+	cp "$FIX/seed/wrapper.onnx" model.onnx
+	git -c diff.onnx.textconv="$ONNXDIFF textconv" diff >"$T/git" 2>&1
+	grep_ok "$T/git" "^-input mask float\[1,4\]$" "git textconv driver: the mask input is gone"
+	GIT_EXTERNAL_DIFF="$ONNXDIFF" git diff --ext-diff >"$T/git" 2>&1
+	grep_ok "$T/git" "^~     input 1: was graph input 'mask' float\[1,4\], now initializer 'mask' float\[1,4\]$" \
+		"GIT_EXTERNAL_DIFF: structural diff inside git diff"
+	grep_ok "$T/git" "^--- a/model.onnx$" "GIT_EXTERNAL_DIFF: labelled with the path"
+	cd "$top_srcdir" || exit 2
+else
+	ok "# SKIP git not installed"
+fi
+done_testing

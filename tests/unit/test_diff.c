@@ -1,0 +1,906 @@
+/*
+ * test_diff.c — the structural diff: models built in memory from a small text spec (and
+ * the seed fixtures), each perturbation reported precisely and nothing else.
+ */
+#include "config.h"
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <glob.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "od.h"
+#include "diff.h"
+
+#define FIX OD_SRCDIR "/fixtures/"
+
+/* ---- building models from a spec --------------------------------------------------------
+ *
+ * One item per line (or ';'), words separated by spaces:
+ *   opset 14                       ai.onnx version (default 14)
+ *   in x float N,4                 graph input (dims: numbers or symbols; "-" for a scalar)
+ *   out y float N,4                graph output
+ *   init W float 4,4 1.5           initializer, element i = 1.5 + i / 8
+ *   const c float 4 2.0            a Constant node named c writing c
+ *   node Gemm g1 x,W,b h alpha=0.5 transB=1 mode='x' perm=[1,0]
+ *                                  op, name, inputs (',' list, '_' for none), outputs
+ */
+
+static const char *word(const char **p, char *buf, size_t n)
+{
+	size_t len = 0;
+	while (**p == ' ')
+		(*p)++;
+	while (**p && **p != ' ' && **p != '\n' && **p != ';' && len + 1 < n)
+		buf[len++] = *(*p)++;
+	buf[len] = 0;
+	return len ? buf : NULL;
+}
+
+static char **split(struct od_arena *a, const char *list, size_t *n)
+{
+	char **v = od_arena_alloc(a, 16 * sizeof *v);
+	*n = 0;
+	if (!strcmp(list, "_"))
+		return v;
+	for (const char *p = list; *p; ) {
+		size_t len = strcspn(p, ",");
+		v[(*n)++] = od_arena_printf(a, "%.*s", (int)len, p);
+		p += len + (p[len] == ',');
+	}
+	return v;
+}
+
+static struct od_value *value(struct od_arena *a, const char *name, const char *dtype,
+                              const char *dims)
+{
+	struct od_value *v = od_arena_alloc(a, sizeof *v);
+	size_t n;
+	char **d = split(a, strcmp(dims, "-") ? dims : "_", &n);
+	v->name = od_arena_strdup(a, name);
+	v->kind = OD_TYPE_TENSOR;
+	v->dtype = od_dtype_from_name(dtype);
+	v->rank = (int)n;
+	v->dims = od_arena_alloc(a, (n + 1) * sizeof *v->dims);
+	for (size_t i = 0; i < n; i++) {
+		char *end;
+		long long x = strtoll(d[i], &end, 10);
+		if (*end)
+			v->dims[i] = (struct od_dim){-1, d[i]};
+		else
+			v->dims[i] = (struct od_dim){x, NULL};
+	}
+	v->type_str = "";
+	return v;
+}
+
+static struct od_tensor *tensor(struct od_arena *a, const char *name, const char *dtype,
+                                const char *dims, double base)
+{
+	size_t n;
+	char **d = split(a, strcmp(dims, "-") ? dims : "_", &n);
+	int64_t dd[8];
+	for (size_t i = 0; i < n; i++)
+		dd[i] = strtoll(d[i], NULL, 10);
+	struct od_tensor *t = od_tensor_new(a, name, od_dtype_from_name(dtype), (int)n, dd);
+	cr_assert(t);
+	for (int64_t i = 0; i < t->numel; i++)
+		od_tensor_set_f64(t, i, base + (double)i / 8);
+	return t;
+}
+
+static void add_attr(struct od_arena *a, struct od_node *n, const char *spec)
+{
+	struct od_attr *at = od_arena_alloc(a, (n->n_attrs + 1) * sizeof *at);
+	memcpy(at, n->attrs, n->n_attrs * sizeof *at);
+	n->attrs = at;
+	at = &at[n->n_attrs++];
+	const char *eq = strchr(spec, '=');
+	at->name = od_arena_printf(a, "%.*s", (int)(eq - spec), spec);
+	const char *v = eq + 1;
+	if (*v == '\'') {
+		at->type = OD_ATTR_STRING;
+		at->s.data = (const uint8_t *)od_arena_strdup(a, v + 1);
+		at->s.len = strlen(v + 1) - 1;
+	} else if (*v == '[') {
+		size_t k;
+		char *inner = od_arena_strdup(a, v + 1);
+		inner[strlen(inner) - 1] = 0;
+		char **items = split(a, inner, &k);
+		at->type = OD_ATTR_INTS;
+		at->n = k;
+		at->ints = od_arena_alloc(a, (k + 1) * sizeof *at->ints);
+		for (size_t i = 0; i < k; i++)
+			at->ints[i] = strtoll(items[i], NULL, 10);
+	} else if (strchr(v, '.')) {
+		at->type = OD_ATTR_FLOAT;
+		at->f = strtof(v, NULL);
+	} else {
+		at->type = OD_ATTR_INT;
+		at->i = strtoll(v, NULL, 10);
+	}
+}
+
+static struct od_node *add_node(struct od_arena *a, struct od_graph *g, const char *op,
+                                const char *name, const char *ins, const char *outs)
+{
+	struct od_node *n = od_node_new(a, op, "", name);
+	size_t k;
+	char **v = split(a, ins, &k);
+	n->n_inputs = k;
+	n->inputs = (const char **)v;
+	for (size_t i = 0; i < k; i++)
+		if (!strcmp(v[i], "-"))
+			v[i] = "";
+	v = split(a, outs, &k);
+	n->n_outputs = k;
+	n->outputs = (const char **)v;
+	cr_assert_eq(od_graph_add_node(a, g, n), 0);
+	return n;
+}
+
+static void push_value(struct od_arena *a, struct od_value ***arr, size_t *n, struct od_value *v)
+{
+	struct od_value **p = od_arena_alloc(a, (*n + 1) * sizeof *p);
+	memcpy(p, *arr, *n * sizeof *p);
+	p[(*n)++] = v;
+	*arr = p;
+}
+
+static void fill_graph(struct od_model *m, struct od_graph *g, const char *spec)
+{
+	struct od_arena *a = m->arena;
+	char w[6][256];
+	for (const char *p = spec; *p; ) {
+		const char *kind = word(&p, w[0], sizeof w[0]);
+		if (!kind) {
+			p += *p != 0;
+			continue;
+		}
+		if (!strcmp(kind, "opset")) {
+			m->opsets[0].version = strtoll(word(&p, w[1], sizeof w[1]), NULL, 10);
+		} else if (!strcmp(kind, "in") || !strcmp(kind, "out")) {
+			const char *name = word(&p, w[1], 256), *dt = word(&p, w[2], 256);
+			const char *dims = word(&p, w[3], 256);
+			struct od_value *v = value(a, name, dt, dims);
+			if (!strcmp(kind, "in"))
+				push_value(a, &g->inputs, &g->n_inputs, v);
+			else
+				push_value(a, &g->outputs, &g->n_outputs, v);
+		} else if (!strcmp(kind, "init") || !strcmp(kind, "const")) {
+			const char *name = word(&p, w[1], 256), *dt = word(&p, w[2], 256);
+			const char *dims = word(&p, w[3], 256), *base = word(&p, w[4], 256);
+			struct od_tensor *t = tensor(a, name, dt, dims, strtod(base, NULL));
+			if (!strcmp(kind, "init")) {
+				cr_assert_eq(od_graph_add_init(a, g, t), 0);
+			} else {
+				char out[300];
+				snprintf(out, sizeof out, "%s", name);
+				struct od_node *n = add_node(a, g, "Constant", od_arena_printf(a, "%s_node", name),
+				                             "_", out);
+				n->attrs = od_arena_alloc(a, sizeof *n->attrs);
+				n->n_attrs = 1;
+				n->attrs[0].name = "value";
+				n->attrs[0].type = OD_ATTR_TENSOR;
+				t->name = "";
+				n->attrs[0].t = t;
+			}
+		} else if (!strcmp(kind, "node")) {
+			const char *op = word(&p, w[1], 256), *name = word(&p, w[2], 256);
+			const char *ins = word(&p, w[3], 256), *outs = word(&p, w[4], 256);
+			struct od_node *n = add_node(a, g, op, name, ins, outs);
+			const char *at;
+			while ((at = word(&p, w[5], 256)))
+				add_attr(a, n, at);
+		} else {
+			cr_assert_fail("bad spec item '%s'", kind);
+		}
+	}
+}
+
+static struct od_model *model(const char *spec)
+{
+	struct od_arena *a = od_arena_new();
+	struct od_model *m = od_arena_alloc(a, sizeof *m);
+	m->arena = a;
+	m->ir_version = 8;
+	m->producer_name = "test";
+	m->producer_version = "1";
+	m->domain = "";
+	m->path = "spec";
+	m->n_opsets = 1;
+	m->opsets = od_arena_alloc(a, sizeof *m->opsets);
+	m->opsets[0] = (struct od_opset){.domain = "", .version = 14};
+	m->graph = od_arena_alloc(a, sizeof *m->graph);
+	m->graph->name = "g";
+	fill_graph(m, m->graph, spec);
+	return m;
+}
+
+/* A subgraph for attribute name of node n. */
+static struct od_graph *subgraph(struct od_model *m, struct od_graph *parent, struct od_node *n,
+                                 const char *attr, const char *spec)
+{
+	struct od_graph *g = od_arena_alloc(m->arena, sizeof *g);
+	g->name = attr;
+	g->parent = parent;
+	g->owner = n;
+	g->owner_attr = attr;
+	fill_graph(m, g, spec);
+	struct od_attr *at = od_arena_alloc(m->arena, (n->n_attrs + 1) * sizeof *at);
+	memcpy(at, n->attrs, n->n_attrs * sizeof *at);
+	at[n->n_attrs].name = attr;
+	at[n->n_attrs].type = OD_ATTR_GRAPH;
+	at[n->n_attrs].g = g;
+	n->attrs = at;
+	n->n_attrs++;
+	return g;
+}
+
+static void model_free(struct od_model *m)
+{
+	if (m)
+		od_arena_free(m->arena);
+}
+
+static struct od_tensor *init_of(struct od_model *m, const char *name)
+{
+	struct od_tensor *t = od_graph_find_init(m->graph, name);
+	cr_assert(t, "no initializer %s", name);
+	return t;
+}
+
+static struct od_node *node_of(struct od_graph *g, const char *name)
+{
+	for (size_t i = 0; i < g->n_nodes; i++)
+		if (!strcmp(g->nodes[i]->name, name))
+			return g->nodes[i];
+	cr_assert_fail("no node %s", name);
+	return NULL;
+}
+
+/* ---- running and inspecting diffs ---------------------------------------------------------- */
+
+static struct od_diff *diff_opts(struct od_model *a, struct od_model *b, const struct od_diff_opts *o)
+{
+	struct od_ctx ctx = {0};
+	struct od_diff *d = NULL;
+	cr_assert_eq(od_diff(a, b, o, &d, &ctx), 0, "od_diff: %s", ctx.msg);
+	return d;
+}
+
+static struct od_diff *diff(struct od_model *a, struct od_model *b)
+{
+	return diff_opts(a, b, NULL);
+}
+
+static int buf_write(void *priv, const char *s, size_t n)
+{
+	char **buf = priv;
+	size_t old = *buf ? strlen(*buf) : 0;
+	*buf = realloc(*buf, old + n + 1);
+	memcpy(*buf + old, s, n);
+	(*buf)[old + n] = 0;
+	return 0;
+}
+
+static char *text(const struct od_diff *d)
+{
+	char *out = NULL;
+	struct od_emit_opts o = {.a_label = "a", .b_label = "b"};
+	cr_assert_eq(od_diff_emit_text(d, &o, buf_write, &out), 0);
+	return out ? out : strdup("");
+}
+
+/* Changes that are not renames, top level and details alike. */
+static size_t real_changes(const struct od_diff *d)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < d->n_changes; i++)
+		n += d->changes[i].kind != OD_CHANGE_RENAMED;
+	return n;
+}
+
+static const struct od_change *find(const struct od_diff *d, int kind, int what)
+{
+	for (size_t i = 0; i < d->n_changes; i++)
+		if ((int)d->changes[i].kind == kind && (int)d->changes[i].what == what)
+			return &d->changes[i];
+	return NULL;
+}
+
+#define MLP \
+	"in x float N,4; in mask float 1,4; out y float N,4;" \
+	"init W1 float 4,4 0.5; init b1 float 4 1.0; init W2 float 4,4 -0.25; init b2 float 4 2.0;" \
+	"node Gemm fc1 x,W1,b1 h1 transB=1; node Relu act h1 a1;" \
+	"node Gemm fc2 a1,W2,b2 h2 transB=1; node Mul masked h2,mask y"
+
+/* The same model: every tensor and node renamed, nodes and initializers listed in another
+ * valid order, commutative inputs swapped, a default written out. */
+#define MLP_RENAMED \
+	"in x float N,4; in mask float 1,4; out y float N,4;" \
+	"init p3 float 4 2.0; init p2 float 4,4 -0.25; init p1 float 4 1.0; init p0 float 4,4 0.5;" \
+	"node Gemm m/fc1 x,p0,p1 t0 transB=1 alpha=1.0; node Relu m/act t0 t1;" \
+	"node Gemm m/fc2 t1,p2,p3 t2 transB=1; node Mul m/masked mask,t2 y"
+
+/* ---- tests ------------------------------------------------------------------------------------ */
+
+Test(diff, identical_models_are_the_same)
+{
+	struct od_model *a = model(MLP), *b = model(MLP);
+	struct od_diff *d = diff(a, b);
+	cr_expect_eq(d->n_changes, 0);
+	cr_expect(od_diff_is_same(d));
+	cr_expect_eq(d->graphs[0].n_matched, 4);
+	char *t = text(d);
+	cr_expect_str_empty(t);
+	free(t);
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
+Test(diff, renamed_and_reordered_copy_is_the_same)
+{
+	struct od_model *a = model(MLP), *b = model(MLP_RENAMED);
+	struct od_diff *d = diff(a, b);
+	cr_expect(od_diff_is_same(d), "changes:\n%s", text(d));
+	cr_expect_eq(real_changes(d), 0);
+	cr_expect_eq(d->graphs[0].n_matched, 4);
+	/* every node pairs with its namesake */
+	for (size_t k = 0; k < a->graph->n_nodes; k++) {
+		const struct od_node *x = a->graph->nodes[k];
+		const struct od_node *y = b->graph->nodes[d->graphs[0].a_match[k]];
+		cr_expect(strstr(y->name, x->name), "%s matched %s", x->name, y->name);
+	}
+	/* weights renamed by content, not changed */
+	const struct od_change *c = find(d, OD_CHANGE_RENAMED, OD_CHANGE_INITIALIZER);
+	cr_assert(c);
+	cr_expect_eq(d->stat.count[OD_CHANGE_RENAMED], 8);   /* 4 initializers, 4 nodes */
+	od_diff_free(d);
+
+	struct od_diff_opts strict = {.strict_names = true};
+	d = diff_opts(a, b, &strict);
+	cr_expect_not(od_diff_is_same(d));
+	od_diff_free(d);
+
+	struct od_diff_opts quiet = {.ignore = OD_DIFF_IGNORE(NAMES)};
+	d = diff_opts(a, b, &quiet);
+	cr_expect_eq(d->n_changes, 0);
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
+Test(diff, one_weight_element_changed)
+{
+	struct od_model *a = model(MLP), *b = model(MLP_RENAMED);
+	struct od_tensor *w = init_of(b, "p2");
+	od_tensor_set_f64(w, 5, od_tensor_get_f64(w, 5) + 0.5);
+	w->hashed = false;
+	struct od_diff *d = diff(a, b);
+	cr_expect_eq(real_changes(d), 1, "changes:\n%s", text(d));
+	const struct od_change *c = find(d, OD_CHANGE_CHANGED, OD_CHANGE_INITIALIZER);
+	cr_assert(c);
+	cr_expect_str_eq(c->a_name, "W2");
+	cr_expect_str_eq(c->b_name, "p2");
+	cr_expect(c->delta.compared);
+	cr_expect_eq(c->delta.numel, 16);
+	cr_expect_eq(c->delta.n_diff, 1);
+	cr_expect_eq(c->delta.first_diff, 5);
+	cr_expect_float_eq(c->delta.max_abs, 0.5, 1e-6);
+	/* the nodes reading it are matched all the same */
+	cr_expect_eq(d->graphs[0].n_matched, 4);
+	od_diff_free(d);
+
+	struct od_diff_opts loose = {.atol = 0.6};
+	d = diff_opts(a, b, &loose);
+	cr_expect(od_diff_is_same(d));
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
+Test(diff, one_attribute_changed_defaults_explicit)
+{
+	struct od_model *a = model(MLP), *b = model(MLP_RENAMED);
+	add_attr(b->arena, node_of(b->graph, "m/fc2"), "alpha=0.5");
+	struct od_diff *d = diff(a, b);
+	cr_expect_eq(real_changes(d), 2, "changes:\n%s", text(d));   /* the node and its detail */
+	const struct od_change *n = find(d, OD_CHANGE_CHANGED, OD_CHANGE_NODE);
+	const struct od_change *c = find(d, OD_CHANGE_CHANGED, OD_CHANGE_ATTRIBUTE);
+	cr_assert(n && c);
+	cr_expect_str_eq(n->a_name, "fc2");
+	cr_expect_str_eq(c->key, "alpha");
+	cr_expect_str_eq(c->old_text, "1.0 (default)");
+	cr_expect_str_eq(c->new_text, "0.5");
+	cr_expect_eq(c->parent, n - d->changes);
+	cr_expect_null(c->a_attr);
+	cr_expect_not_null(c->b_attr);
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
+Test(diff, node_inserted)
+{
+	struct od_model *a = model(MLP);
+	struct od_model *b = model(
+		"in x float N,4; in mask float 1,4; out y float N,4;"
+		"init W1 float 4,4 0.5; init b1 float 4 1.0; init W2 float 4,4 -0.25; init b2 float 4 2.0;"
+		"node Gemm fc1 x,W1,b1 h1 transB=1; node Relu act h1 a1; node Sigmoid gate a1 g1;"
+		"node Gemm fc2 g1,W2,b2 h2 transB=1; node Mul masked h2,mask y");
+	struct od_diff *d = diff(a, b);
+	cr_expect_eq(real_changes(d), 1, "changes:\n%s", text(d));
+	const struct od_change *c = find(d, OD_CHANGE_ADDED, OD_CHANGE_NODE);
+	cr_assert(c);
+	cr_expect_str_eq(c->b_node->op_type, "Sigmoid");
+	cr_expect_str_eq(c->context, "reads Relu 'act'; feeds Gemm 'fc2' input 0");
+	cr_expect_eq(d->graphs[0].n_matched, 4);
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
+Test(diff, node_removed)
+{
+	struct od_model *a = model(MLP);
+	struct od_model *b = model(
+		"in x float N,4; in mask float 1,4; out y float N,4;"
+		"init W1 float 4,4 0.5; init b1 float 4 1.0; init W2 float 4,4 -0.25; init b2 float 4 2.0;"
+		"node Gemm fc1 x,W1,b1 h1 transB=1;"
+		"node Gemm fc2 h1,W2,b2 h2 transB=1; node Mul masked h2,mask y");
+	struct od_diff *d = diff(a, b);
+	cr_expect_eq(real_changes(d), 1, "changes:\n%s", text(d));
+	const struct od_change *c = find(d, OD_CHANGE_REMOVED, OD_CHANGE_NODE);
+	cr_assert(c);
+	cr_expect_str_eq(c->a_name, "act");
+	cr_expect_eq(d->graphs[0].n_matched, 3);
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
+Test(diff, input_dtype_changed)
+{
+	struct od_model *a = model(MLP);
+	struct od_model *b = model(
+		"in x double N,4; in mask float 1,4; out y float N,4;"
+		"init W1 float 4,4 0.5; init b1 float 4 1.0; init W2 float 4,4 -0.25; init b2 float 4 2.0;"
+		"node Gemm fc1 x,W1,b1 h1 transB=1; node Relu act h1 a1;"
+		"node Gemm fc2 a1,W2,b2 h2 transB=1; node Mul masked h2,mask y");
+	struct od_diff *d = diff(a, b);
+	cr_expect_eq(d->n_changes, 1, "changes:\n%s", text(d));
+	const struct od_change *c = find(d, OD_CHANGE_CHANGED, OD_CHANGE_INPUT);
+	cr_assert(c);
+	cr_expect_str_eq(c->a_name, "x");
+	cr_expect_str_eq(c->old_text, "float[N,4]");
+	cr_expect_str_eq(c->new_text, "double[N,4]");
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
+Test(diff, symbolic_dim_renamed)
+{
+	struct od_model *a = model(MLP);
+	struct od_model *b = model(MLP_RENAMED);
+	b->graph->outputs[0]->dims[0].param = "batch";
+	struct od_diff *d = diff(a, b);
+	cr_expect_eq(real_changes(d), 1, "changes:\n%s", text(d));
+	const struct od_change *c = find(d, OD_CHANGE_CHANGED, OD_CHANGE_OUTPUT);
+	cr_assert(c);
+	cr_expect_str_eq(c->new_text, "float[batch,4]");
+	od_diff_free(d);
+	struct od_diff_opts o = {.ignore = OD_DIFF_IGNORE(SHAPES)};
+	d = diff_opts(a, b, &o);
+	cr_expect(od_diff_is_same(d));
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
+Test(diff, opset_bump)
+{
+	struct od_model *a = model(MLP), *b = model("opset 15;" MLP);
+	struct od_diff *d = diff(a, b);
+	cr_expect_eq(d->n_changes, 1, "changes:\n%s", text(d));
+	const struct od_change *c = find(d, OD_CHANGE_CHANGED, OD_CHANGE_OPSET);
+	cr_assert(c);
+	cr_expect_str_eq(c->key, "");
+	cr_expect_str_eq(c->old_text, "14");
+	cr_expect_str_eq(c->new_text, "15");
+	cr_expect_str_eq(c->path, "model");
+	od_diff_free(d);
+	struct od_diff_opts o = {.ignore = OD_DIFF_IGNORE(OPSETS)};
+	d = diff_opts(a, b, &o);
+	cr_expect_eq(d->n_changes, 0);
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
+Test(diff, opset_changes_a_default)
+{
+	/* Softmax's default axis is 1 before opset 13 and -1 from 13 on. */
+	struct od_model *a = model("opset 12; in x float 2,3; out y float 2,3; node Softmax s x y");
+	struct od_model *b = model("opset 13; in x float 2,3; out y float 2,3; node Softmax s x y");
+	struct od_diff *d = diff(a, b);
+	const struct od_change *c = find(d, OD_CHANGE_CHANGED, OD_CHANGE_ATTRIBUTE);
+	cr_assert(c, "changes:\n%s", text(d));
+	cr_expect_str_eq(c->key, "axis");
+	cr_expect_str_eq(c->old_text, "1 (default)");
+	cr_expect_str_eq(c->new_text, "-1 (default)");
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
+static struct od_model *if_model(double then_const, const char *else_op)
+{
+	struct od_model *m = model("in x float 3; in flag bool -; out y float 3;"
+	                           "node If if0 flag y");
+	struct od_node *n = node_of(m->graph, "if0");
+	char spec[256];
+	snprintf(spec, sizeof spec, "out t float 3; const c float - %g; node Add add x,c t", then_const);
+	subgraph(m, m->graph, n, "then_branch", spec);
+	snprintf(spec, sizeof spec, "out e float 3; node %s neg x e", else_op);
+	subgraph(m, m->graph, n, "else_branch", spec);
+	return m;
+}
+
+Test(diff, change_inside_if_branch)
+{
+	struct od_model *a = if_model(1.0, "Neg"), *b = if_model(2.0, "Neg");
+	struct od_diff *d = diff(a, b);
+	cr_expect_eq(real_changes(d), 2, "changes:\n%s", text(d));
+	const struct od_change *n = find(d, OD_CHANGE_CHANGED, OD_CHANGE_NODE);
+	const struct od_change *c = find(d, OD_CHANGE_CHANGED, OD_CHANGE_ATTRIBUTE);
+	cr_assert(n && c);
+	cr_expect_str_eq(n->path, "graph/if0:then_branch");
+	cr_expect_eq(n->depth, 1);
+	cr_expect_str_eq(n->a_node->op_type, "Constant");
+	cr_expect_str_eq(c->key, "value");
+	cr_expect_eq(c->delta.n_diff, 1);
+	cr_expect_float_eq(c->delta.max_abs, 1.0, 1e-9);
+	cr_expect_eq(d->n_graphs, 3);
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+
+	a = if_model(1.0, "Neg");
+	b = if_model(1.0, "Abs");
+	d = diff(a, b);
+	n = find(d, OD_CHANGE_CHANGED, OD_CHANGE_NODE);
+	c = find(d, OD_CHANGE_CHANGED, OD_CHANGE_OP);
+	cr_assert(n && c, "changes:\n%s", text(d));
+	cr_expect_str_eq(n->path, "graph/if0:else_branch");
+	cr_expect_str_eq(c->old_text, "Neg");
+	cr_expect_str_eq(c->new_text, "Abs");
+	cr_expect_eq(real_changes(d), 2);
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
+Test(diff, commutative_inputs_and_attribute_order)
+{
+	struct od_model *a = model("in p float 2; in q float 2; out y float 2; out z float 2;"
+	                           "node Add s p,q y; node Gemm g p,q z alpha=2.0 beta=3.0");
+	struct od_model *b = model("in p float 2; in q float 2; out y float 2; out z float 2;"
+	                           "node Gemm g p,q z beta=3.0 alpha=2.0; node Add s q,p y");
+	struct od_diff *d = diff(a, b);
+	cr_expect_eq(d->n_changes, 0, "changes:\n%s", text(d));
+	od_diff_free(d);
+	/* but Sub is not commutative */
+	model_free(a);
+	model_free(b);
+	a = model("in p float 2; in q float 2; out y float 2; node Sub s p,q y");
+	b = model("in p float 2; in q float 2; out y float 2; node Sub s q,p y");
+	d = diff(a, b);
+	cr_expect_eq(real_changes(d), 3, "changes:\n%s", text(d));   /* node + two ports */
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
+Test(diff, input_became_initializer)
+{
+	struct od_model *a = model(MLP);
+	struct od_model *b = model(
+		"in x float N,4; out y float N,4; init mask float 1,4 0.0;"
+		"init W1 float 4,4 0.5; init b1 float 4 1.0; init W2 float 4,4 -0.25; init b2 float 4 2.0;"
+		"node Gemm fc1 x,W1,b1 h1 transB=1; node Relu act h1 a1;"
+		"node Gemm fc2 a1,W2,b2 h2 transB=1; node Mul masked h2,mask y");
+	struct od_diff *d = diff(a, b);
+	cr_expect_eq(real_changes(d), 4, "changes:\n%s", text(d));
+	const struct od_change *c = find(d, OD_CHANGE_REMOVED, OD_CHANGE_INPUT);
+	cr_assert(c);
+	cr_expect_str_eq(c->a_name, "mask");
+	cr_assert(find(d, OD_CHANGE_ADDED, OD_CHANGE_INITIALIZER));
+	c = find(d, OD_CHANGE_CHANGED, OD_CHANGE_PORT);
+	cr_assert(c);
+	cr_expect_eq(c->port, 1);
+	cr_expect_str_eq(c->old_text, "graph input 'mask' float[1,4]");
+	cr_expect_str_eq(c->new_text, "initializer 'mask' float[1,4]");
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
+Test(diff, constant_and_initializer_of_equal_content_feed_alike)
+{
+	struct od_model *a = model("in x float 4; out y float 4; init c float 4 3.0; node Mul m x,c y");
+	struct od_model *b = model("in x float 4; out y float 4; const c float 4 3.0; node Mul m x,c y");
+	struct od_diff *d = diff(a, b);
+	/* the initializer went, a Constant node came; the Mul reads the same value */
+	cr_expect_eq(real_changes(d), 2, "changes:\n%s", text(d));
+	cr_expect(find(d, OD_CHANGE_REMOVED, OD_CHANGE_INITIALIZER));
+	cr_expect(find(d, OD_CHANGE_ADDED, OD_CHANGE_NODE));
+	cr_expect_eq(d->graphs[0].n_matched, 1);
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
+Test(diff, metadata_producer_ir_version)
+{
+	struct od_model *a = model(MLP), *b = model(MLP);
+	b->ir_version = 9;
+	b->producer_version = "2";
+	b->n_props = 1;
+	b->props = od_arena_alloc(b->arena, sizeof *b->props);
+	b->props[0] = (struct od_prop){.key = "author", .value = "me"};
+	struct od_diff *d = diff(a, b);
+	cr_expect_eq(d->n_changes, 3, "changes:\n%s", text(d));
+	cr_expect(find(d, OD_CHANGE_CHANGED, OD_CHANGE_IR_VERSION));
+	cr_expect(find(d, OD_CHANGE_CHANGED, OD_CHANGE_PRODUCER));
+	cr_expect(find(d, OD_CHANGE_ADDED, OD_CHANGE_METADATA));
+	od_diff_free(d);
+	struct od_diff_opts o = {0};
+	struct od_ctx ctx = {0};
+	cr_assert_eq(od_diff_ignore_parse("metadata,producer,ir_version", &o.ignore, &ctx), 0);
+	d = diff_opts(a, b, &o);
+	cr_expect_eq(d->n_changes, 0);
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
+Test(diff, ignore_parse_rejects_unknown)
+{
+	unsigned mask = 0;
+	struct od_ctx ctx = {0};
+	cr_expect_eq(od_diff_ignore_parse("doc,nope", &mask, &ctx), OD_EARG);
+	cr_expect_str_eq(ctx.msg, "unknown --ignore category 'nope'");
+	cr_expect_eq(od_diff_ignore_parse("doc,weights", &mask, &ctx), 0);
+	cr_expect_eq(mask, OD_DIFF_IGNORE(DOC) | OD_DIFF_IGNORE(WEIGHTS));
+}
+
+Test(diff, weights_ignored)
+{
+	struct od_model *a = model(MLP), *b = model(MLP_RENAMED);
+	struct od_tensor *w = init_of(b, "p0");
+	od_tensor_set_f64(w, 0, 42);
+	w->hashed = false;
+	struct od_diff_opts o = {.ignore = OD_DIFF_IGNORE(WEIGHTS)};
+	struct od_diff *d = diff_opts(a, b, &o);
+	cr_expect(od_diff_is_same(d), "changes:\n%s", text(d));
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
+Test(diff, stat_counts)
+{
+	struct od_model *a = model(MLP);
+	struct od_model *b = model(
+		"in x float N,4; in mask float 1,4; out y float N,4;"
+		"init W1 float 4,4 0.5; init b1 float 4 1.0; init W2 float 4,4 -0.25; init b2 float 4 2.0;"
+		"node Gemm fc1 x,W1,b1 h1 transB=1; node Relu act h1 a1; node Relu act2 a1 a2;"
+		"node Gemm fc2 a2,W2,b2 h2 transB=1; node Mul masked h2,mask y");
+	struct od_diff *d = diff(a, b);
+	cr_expect_eq(d->stat.nodes_a, 4);
+	cr_expect_eq(d->stat.nodes_b, 5);
+	cr_expect_eq(d->stat.params_a, 40);
+	cr_expect_eq(d->stat.bytes_b, 160);
+	for (size_t i = 0; i < d->stat.n_ops; i++)
+		if (!strcmp(d->stat.ops[i].op_type, "Relu")) {
+			cr_expect_eq(d->stat.ops[i].a, 1);
+			cr_expect_eq(d->stat.ops[i].b, 2);
+		}
+	char *out = NULL;
+	cr_assert_eq(od_diff_emit_stat(d, NULL, buf_write, &out), 0);
+	cr_expect(strstr(out, " nodes        4 -> 5 (+1)\n"), "%s", out);
+	cr_expect(strstr(out, "   Relu         1 -> 2 (+1)\n"), "%s", out);
+	cr_expect(strstr(out, " 1 added, 0 removed, 0 changed, 0 renamed\n"), "%s", out);
+	free(out);
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
+Test(diff, json_schema)
+{
+	struct od_model *a = model(MLP), *b = model(MLP_RENAMED);
+	add_attr(b->arena, node_of(b->graph, "m/act"), "alpha=0.5");
+	struct od_diff *d = diff(a, b);
+	char *out = NULL;
+	cr_assert_eq(od_diff_emit_json(d, NULL, buf_write, &out), 0);
+	json_error_t err;
+	json_t *j = json_loads(out, 0, &err);
+	cr_assert(j, "bad JSON: %s\n%s", err.text, out);
+	cr_expect_str_eq(json_string_value(json_object_get(j, "schema")), "onnxdiff-diff/1");
+	cr_expect(json_is_false(json_object_get(j, "same")));
+	json_t *changes = json_object_get(j, "changes");
+	int found = 0;
+	for (size_t i = 0; i < json_array_size(changes); i++) {
+		json_t *c = json_array_get(changes, i);
+		if (!strcmp(json_string_value(json_object_get(c, "kind")), "changed")) {
+			json_t *det = json_array_get(json_object_get(c, "details"), 0);
+			cr_expect_str_eq(json_string_value(json_object_get(det, "what")), "attribute");
+			cr_expect_str_eq(json_string_value(json_object_get(det, "key")), "alpha");
+			found++;
+		}
+	}
+	cr_expect_eq(found, 1, "%s", out);
+	json_decref(j);
+	free(out);
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
+static int fail(void *priv, const char *s, size_t n)
+{
+	(void)priv, (void)s, (void)n;
+	return OD_EIO;
+}
+
+Test(diff, callback_error_stops_the_emitter)
+{
+	struct od_model *a = model(MLP), *b = model(MLP_RENAMED);
+	struct od_diff *d = diff(a, b);
+	cr_expect_eq(od_diff_emit_text(d, NULL, fail, NULL), OD_EIO);
+	cr_expect_eq(od_diff_emit_json(d, NULL, fail, NULL), OD_EIO);
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
+Test(diff, textconv_ignores_node_order)
+{
+	const char *order1 = "in x float 2; out y float 2; init w float 2 1.0;"
+	                     "node Relu r x a; node Neg n x b; node Add s a,b c; node Mul m c,w y";
+	const char *order2 = "in x float 2; out y float 2; init w float 2 1.0;"
+	                     "node Neg n x b; node Relu r x a; node Add s a,b c; node Mul m c,w y";
+	struct od_model *a = model(order1), *b = model(order2);
+	char *ta = NULL, *tb = NULL;
+	struct od_ctx ctx = {0};
+	cr_assert_eq(od_diff_textconv(a, buf_write, &ta, &ctx), 0);
+	cr_assert_eq(od_diff_textconv(b, buf_write, &tb, &ctx), 0);
+	cr_expect_str_eq(ta, tb);
+	cr_expect(strstr(ta, "node m: y = Mul(c, w)\n"), "%s", ta);
+	cr_expect(strstr(ta, "initializer w float[2] xxh3:"), "%s", ta);
+	free(ta);
+	free(tb);
+	model_free(a);
+	model_free(b);
+}
+
+/* ---- fixtures ---------------------------------------------------------------------------------- */
+
+static struct od_model *load(const char *path)
+{
+	struct od_ctx ctx = {0};
+	struct od_model *m = NULL;
+	cr_assert_eq(od_model_load(path, NULL, &m, &ctx), 0, "load %s: %s", path, ctx.msg);
+	return m;
+}
+
+Test(diff, seed_mask_input_became_a_constant)
+{
+	struct od_model *a = load(FIX "seed/with_mask.onnx"), *b = load(FIX "seed/wrapper.onnx");
+	struct od_diff *d = diff(a, b);
+	cr_expect_eq(real_changes(d), 4, "changes:\n%s", text(d));
+	const struct od_change *c = find(d, OD_CHANGE_REMOVED, OD_CHANGE_INPUT);
+	cr_assert(c);
+	cr_expect_str_eq(c->a_name, "mask");
+	c = find(d, OD_CHANGE_ADDED, OD_CHANGE_INITIALIZER);
+	cr_assert(c);
+	cr_expect_str_eq(c->b_name, "mask");
+	c = find(d, OD_CHANGE_CHANGED, OD_CHANGE_NODE);
+	cr_assert(c);
+	cr_expect_str_eq(c->a_node->op_type, "Mul");
+	c = find(d, OD_CHANGE_CHANGED, OD_CHANGE_PORT);
+	cr_assert(c);
+	cr_expect_eq(c->port, 1);
+	cr_expect_eq(d->graphs[0].n_matched, 2);
+	/* the weights are renamed, not changed */
+	size_t renamed_inits = 0;
+	for (size_t i = 0; i < d->n_changes; i++)
+		renamed_inits += d->changes[i].kind == OD_CHANGE_RENAMED &&
+		                 d->changes[i].what == OD_CHANGE_INITIALIZER;
+	cr_expect_eq(renamed_inits, 2);
+	od_diff_free(d);
+	model_free(NULL);
+	od_model_free(a);
+	od_model_free(b);
+}
+
+Test(diff, seed_renamed_copies_are_the_same)
+{
+	static const char *const copies[] = {"seed/renamed.onnx", "seed/renamed-io.onnx"};
+	struct od_model *a = load(FIX "seed/with_mask.onnx");
+	for (size_t i = 0; i < 2; i++) {
+		char path[512];
+		snprintf(path, sizeof path, FIX "%s", copies[i]);
+		struct od_model *b = load(path);
+		struct od_diff *d = diff(a, b);
+		cr_expect(od_diff_is_same(d), "%s:\n%s", copies[i], text(d));
+		od_diff_free(d);
+		od_model_free(b);
+	}
+	od_model_free(a);
+}
+
+Test(diff, if_fixture_against_itself)
+{
+	struct od_model *a = load(FIX "if/model.onnx"), *b = load(FIX "if/model.onnx");
+	struct od_diff *d = diff(a, b);
+	cr_expect_eq(d->n_changes, 0, "%s", text(d));
+	cr_expect_eq(d->n_graphs, 3);
+	od_diff_free(d);
+	od_model_free(a);
+	od_model_free(b);
+}
+
+/* Every backend model against its own round trip through the writer: nothing differs. */
+Test(diff, backend_round_trip, .timeout = 600)
+{
+	static const char *const patterns[] = {
+		"node/*/model.onnx", "light/*.onnx", "pytorch-*/*/model.onnx", "simple/*/model.onnx",
+	};
+	const char *root = OD_SRCDIR "/../shared/onnx-backend-tests/";
+	size_t covered = 0, failed = 0;
+	glob_t gl = {0};
+	for (size_t p = 0; p < sizeof patterns / sizeof *patterns; p++) {
+		char pat[1024];
+		snprintf(pat, sizeof pat, "%s%s", root, patterns[p]);
+		glob(pat, p ? GLOB_APPEND : 0, NULL, &gl);
+	}
+	if (!gl.gl_pathc)
+		cr_skip_test("../shared/onnx-backend-tests not found");
+	for (size_t i = 0; i < gl.gl_pathc; i++) {
+		struct od_ctx ctx = {0};
+		struct od_model *a = NULL, *b = NULL;
+		struct od_diff *d = NULL;
+		void *buf = NULL;
+		size_t len = 0;
+		char dir[1024];
+		snprintf(dir, sizeof dir, "%s", gl.gl_pathv[i]);
+		*strrchr(dir, '/') = 0;
+		if (od_model_load(gl.gl_pathv[i], NULL, &a, &ctx) ||
+		    od_model_serialize(a, &buf, &len, &ctx) ||
+		    od_model_load_buffer(buf, len, gl.gl_pathv[i], dir, NULL, &b, &ctx) ||
+		    od_diff(a, b, NULL, &d, &ctx)) {
+			cr_log_warn("%s: %s", gl.gl_pathv[i], ctx.msg);
+			failed++;
+		} else if (d->n_changes) {
+			char *t = text(d);
+			cr_log_warn("%s differs from its round trip:\n%s", gl.gl_pathv[i], t);
+			free(t);
+			failed++;
+		}
+		covered++;
+		od_diff_free(d);
+		od_model_free(b);
+		od_model_free(a);
+		free(buf);
+	}
+	globfree(&gl);
+	cr_log_info("round trip: %zu backend models, %zu failed", covered, failed);
+	cr_expect_eq(failed, 0, "%zu of %zu backend models differ from their round trip", failed, covered);
+}
