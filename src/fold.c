@@ -90,10 +90,11 @@ int fz_define(struct fz *f, struct fz_scope *s, const char *name, struct od_tens
 	return 0;
 }
 
-static bool is_frozen(const struct fz *f, const char *name)
+
+static bool listed(const char *const *names, size_t n, const char *name)
 {
-	for (size_t i = 0; i < f->n_frozen; i++)
-		if (!strcmp(f->frozen[i], name))
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
 			return true;
 	return false;
 }
@@ -110,7 +111,7 @@ static int scope_init(struct fz *f, struct fz_scope *s)
 	for (size_t i = 0; !rc && i < g->n_inits; i++)
 		if (!od_graph_find_input(g, g->inits[i]->name))
 			rc = fz_define(f, s, g->inits[i]->name, g->inits[i],
-			               !s->outer && is_frozen(f, g->inits[i]->name), -1);
+			               !s->outer && listed(f->frozen, f->n_frozen, g->inits[i]->name), -1);
 	for (size_t i = 0; !rc && i < g->n_sparse; i++)
 		rc = fz_define(f, s, g->sparse_names[i], NULL, false, -1);
 	return rc;
@@ -203,6 +204,59 @@ static int evaluate(struct fz *f, struct fz_scope *s, struct od_node *n, bool ta
 	return fz_note(f, s, n, "%s%s", rc == OD_ELIMIT ? "size limit: " : "", why);
 }
 
+/* A graph input of the main graph whose declared shape is fully static: runtimes check
+ * fed values against it, so its Shape and Size are constants. */
+static const struct od_value *static_input(const struct fz_scope *s, const char *name)
+{
+	const struct od_value *v = s->outer ? NULL : od_graph_find_input(s->g, name);
+	if (!v || v->kind != OD_TYPE_TENSOR || v->rank < 0)
+		return NULL;
+	for (int d = 0; d < v->rank; d++)
+		if (v->dims[d].value < 0)
+			return NULL;
+	return v;
+}
+
+/* Shape (with its start/end since opset 15) or Size of the static input v. */
+static struct od_tensor *shape_value(struct fz *f, const struct od_node *n, const struct od_value *v)
+{
+	if (is_op(n, "Size")) {
+		struct od_tensor *t = od_tensor_new(f->a, n->outputs[0], OD_INT64, 0, NULL);
+		int64_t size = 1;
+		for (int d = 0; d < v->rank; d++)
+			size *= v->dims[d].value;
+		if (t)
+			memcpy((void *)t->data, &size, sizeof size);
+		return t;
+	}
+	const struct od_attr *as = od_node_attr(n, "start"), *ae = od_node_attr(n, "end");
+	int64_t start = as && as->type == OD_ATTR_INT ? as->i : 0;
+	int64_t end = ae && ae->type == OD_ATTR_INT ? ae->i : v->rank;
+	start = start < 0 ? start + v->rank : start;
+	end = end < 0 ? end + v->rank : end;
+	start = start < 0 ? 0 : start > v->rank ? v->rank : start;
+	end = end < 0 ? 0 : end > v->rank ? v->rank : end;
+	int64_t len = end > start ? end - start : 0;
+	struct od_tensor *t = od_tensor_new(f->a, n->outputs[0], OD_INT64, 1, &len);
+	for (int64_t i = 0; t && i < len; i++)
+		memcpy((char *)t->data + i * 8, &v->dims[start + i].value, 8);
+	return t;
+}
+
+/* Shape or Size of a static graph input: folds when a frozen value fixed its dims. */
+static int fold_shape(struct fz *f, struct fz_scope *s, struct od_node *n, const struct od_value *v)
+{
+	bool tainted = listed(f->rebound, f->n_rebound, v->name);
+	long k = (long)s->n_nodes;
+	struct od_tensor *t = shape_value(f, n, v);
+	int rc = t ? push_node(f, s, n, tainted) : od_error(f->ctx, OD_ENOMEM, "out of memory");
+	if (!rc)
+		rc = define_outputs(f, s, n, &t, tainted, k);
+	if (!rc)
+		s->nodes[k].fold = tainted || f->fold_all;
+	return rc;
+}
+
 int fz_process(struct fz *f, struct fz_scope *s, struct od_node *n)
 {
 	bool all_const = true, tainted = f->force_taint > 0;
@@ -218,6 +272,12 @@ int fz_process(struct fz *f, struct fz_scope *s, struct od_node *n)
 		const struct od_tensor *cond = fz_lookup(s, n->inputs[0])->t;
 		if (cond->numel == 1 && cond->data)
 			return fz_inline_if(f, s, n, cond);
+	}
+	if (!f->no_eval && !all_const && (is_op(n, "Shape") || is_op(n, "Size")) &&
+	    n->n_inputs == 1 && n->n_outputs == 1 && *n->inputs[0]) {
+		const struct od_value *v = static_input(s, n->inputs[0]);
+		if (v)
+			return fold_shape(f, s, n, v);
 	}
 	long k = (long)s->n_nodes;
 	int rc = push_node(f, s, n, tainted);

@@ -108,6 +108,8 @@ struct binder {
 	struct od_freeze_report *rep;
 	struct fix *fixes;      /* malloc'd */
 	size_t n_fixes;
+	const char **rebound;   /* inputs whose dims were fixed, malloc'd */
+	size_t n_rebound;
 	struct od_ctx *ctx;
 };
 
@@ -241,10 +243,10 @@ static int bind_one(struct binder *b, const struct od_value *in, struct od_tenso
 	return od_graph_remove_input(g, name);
 }
 
-/* Fixes dims named by b->fixes on v. */
-static int rebind_value(struct binder *b, struct od_value *v)
+/* Fixes dims named by b->fixes on v; *changed tells whether it had any. */
+static int rebind_value(struct binder *b, struct od_value *v, bool *changed)
 {
-	bool changed = false;
+	*changed = false;
 	if (v->kind != OD_TYPE_TENSOR || v->rank <= 0)
 		return 0;
 	struct od_dim *dims = od_arena_memdup(b->m->arena, v->dims, (size_t)v->rank * sizeof *dims);
@@ -255,9 +257,9 @@ static int rebind_value(struct binder *b, struct od_value *v)
 			if (!strcmp(dims[d].param, b->fixes[i].param)) {
 				dims[d].value = b->fixes[i].value;
 				dims[d].param = NULL;
-				changed = true;
+				*changed = true;
 			}
-	if (!changed)
+	if (!*changed)
 		return 0;
 	v->dims = dims;
 	v->dirty = true;
@@ -268,13 +270,18 @@ static int rebind_value(struct binder *b, struct od_value *v)
 static int rebind_dims(struct binder *b)
 {
 	struct od_graph *g = b->m->graph;
+	bool changed;
 	int rc = 0;
+	b->rebound = od_calloc(g->n_inputs + 1, sizeof *b->rebound);
+	if (!b->rebound)
+		return od_error(b->ctx, OD_ENOMEM, "out of memory");
 	for (size_t i = 0; !rc && i < g->n_inputs; i++)
-		rc = rebind_value(b, g->inputs[i]);
+		if (!(rc = rebind_value(b, g->inputs[i], &changed)) && changed)
+			b->rebound[b->n_rebound++] = g->inputs[i]->name;
 	for (size_t i = 0; !rc && i < g->n_outputs; i++)
-		rc = rebind_value(b, g->outputs[i]);
+		rc = rebind_value(b, g->outputs[i], &changed);
 	for (size_t i = 0; !rc && i < g->n_value_info; i++)
-		rc = rebind_value(b, g->value_info[i]);
+		rc = rebind_value(b, g->value_info[i], &changed);
 	if (rc || !b->n_fixes)
 		return rc;
 	b->rep->dims = od_arena_alloc(b->rep->arena, b->n_fixes * sizeof *b->rep->dims);
@@ -328,10 +335,16 @@ static uint64_t growth_budget(const struct od_freeze_opts *o, uint64_t const_byt
 }
 
 static int run_fold(struct od_model *m, struct od_freeze_report *rep, const struct od_freeze_opts *o,
-                    const char *const *frozen, size_t n_frozen, bool fold_all, struct od_ctx *ctx)
+                    const struct binder *b, const char *const *frozen, bool fold_all,
+                    struct od_ctx *ctx)
 {
 	struct fz f = {.m = m, .a = m->arena, .rep = rep, .fold_all = fold_all,
-	               .no_eval = o && o->no_fold, .frozen = frozen, .n_frozen = n_frozen, .ctx = ctx};
+	               .no_eval = o && o->no_fold, .frozen = frozen, .ctx = ctx};
+	if (b) {
+		f.n_frozen = b->rep->n_frozen;
+		f.rebound = b->rebound;
+		f.n_rebound = b->n_rebound;
+	}
 	f.budget = growth_budget(o, fz_const_bytes(m->graph));
 	/* Intermediates may be larger than what is finally stored (Expand, then ReduceSum): one
 	 * evaluated tensor is bounded for memory only, the budget applies when settling. */
@@ -384,7 +397,7 @@ int od_freeze(struct od_model *m, const struct od_binding *bindings, size_t n,
               struct od_ctx *ctx)
 {
 	struct od_freeze_report *rep = report_new();
-	struct binder b = {m, rep, NULL, 0, ctx};
+	struct binder b = {.m = m, .rep = rep, .ctx = ctx};
 	const char **names = od_calloc(n + 1, sizeof *names);
 	int rc = 0;
 	if (report)
@@ -400,12 +413,13 @@ int od_freeze(struct od_model *m, const struct od_binding *bindings, size_t n,
 	for (size_t i = 0; !rc && i < n; i++)
 		names[i] = bindings[i].name;
 	if (!rc)
-		rc = run_fold(m, rep, opts, names, n, false, ctx);
+		rc = run_fold(m, rep, opts, &b, names, false, ctx);
 	if (!rc && opts && opts->strict && rep->n_notes)
 		rc = strict_error(rep, ctx);
 	if (!rc && opts && opts->check_expect)
 		rc = expect_error(rep, opts, ctx);
 	od_free(b.fixes);
+	od_free(b.rebound);
 	od_free(names);
 	if (rc || !report)
 		od_freeze_report_free(rep);
@@ -426,7 +440,7 @@ int od_fold_model(struct od_model *m, const struct od_freeze_opts *opts,
 	if (!rep)
 		return od_error(ctx, OD_ENOMEM, "out of memory");
 	report_before(rep, m);
-	rc = run_fold(m, rep, opts, NULL, 0, true, ctx);
+	rc = run_fold(m, rep, opts, NULL, NULL, true, ctx);
 	if (rc || !report)
 		od_freeze_report_free(rep);
 	else

@@ -47,6 +47,8 @@ struct fz {
 	int force_taint;        /* > 0 while a tainted If's branch is inlined */
 	const char *const *frozen; /* names whose values are tainted (freeze) */
 	size_t n_frozen;
+	const char *const *rebound; /* main graph inputs whose dims a frozen value fixed */
+	size_t n_rebound;
 	uint64_t budget;        /* bytes of constants folding may add (UINT64_MAX: no limit) */
 	uint64_t added;
 	int64_t max_numel;      /* per evaluated tensor */

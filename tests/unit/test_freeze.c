@@ -543,6 +543,66 @@ Test(freeze, folds_inside_branches)
 	od_model_free(m);
 }
 
+/* Adds op(in) -> out to g and out as a graph output of type like's dtype, rank 1. */
+static void add_output_node(struct od_model *m, const char *op, const char *in, const char *out)
+{
+	struct od_graph *g = m->graph;
+	struct od_node *n = od_node_new(m->arena, op, "", op);
+	const char **io = od_arena_alloc(m->arena, 2 * sizeof *io);
+	io[0] = in;
+	io[1] = out;
+	n->inputs = io;
+	n->n_inputs = 1;
+	n->outputs = io + 1;
+	n->n_outputs = 1;
+	cr_assert_eq(od_graph_add_node(m->arena, g, n), 0);
+	struct od_value *v = od_arena_alloc(m->arena, sizeof *v);
+	v->name = out;
+	v->kind = OD_TYPE_TENSOR;
+	v->dtype = OD_INT64;
+	v->rank = -1;
+	v->type_str = "tensor(int64)";
+	v->dirty = true;
+	g->outputs = od_arena_grow(m->arena, g->outputs, g->n_outputs, sizeof *g->outputs,
+	                           &g->cap_outputs, g->n_outputs + 1);
+	g->outputs[g->n_outputs++] = v;
+}
+
+Test(freeze, shape_of_a_rebound_input_folds)
+{
+	/* freezing hidden_state fixes batch = 2 on x: Shape(x) and Size(x) become constants */
+	struct od_model *m = load(FIX "hidden/with_hidden.onnx");
+	add_output_node(m, "Shape", "x", "x_shape");
+	add_output_node(m, "Size", "x", "x_size");
+	struct od_freeze_report *r = freeze1(m, "hidden_state", "@" FIX "hidden/hidden_state.npy", NULL);
+	cr_assert_eq(r->n_folded, 2);
+	const struct od_node *p = producer(m->graph, "x_shape");
+	cr_assert_str_eq(p->op_type, "Constant");
+	const struct od_tensor *t = od_node_attr(p, "value")->t;
+	cr_assert_eq(t->numel, 3);
+	cr_assert_eq(od_tensor_get_f64(t, 0), 2);
+	cr_assert_eq(od_tensor_get_f64(t, 1), 3);
+	cr_assert_eq(od_tensor_get_f64(t, 2), 4);
+	p = producer(m->graph, "x_size");
+	cr_assert_str_eq(p->op_type, "Constant");
+	cr_assert_eq(od_tensor_get_f64(od_node_attr(p, "value")->t, 0), 24);
+	od_model_free(roundtrip(m));
+	od_freeze_report_free(r);
+	od_model_free(m);
+}
+
+Test(freeze, shape_of_a_symbolic_input_stays)
+{
+	struct od_model *m = load(FIX "seed/with_mask.onnx");
+	add_output_node(m, "Shape", "x", "x_shape");
+	struct od_freeze_report *r = freeze1(m, "mask", "1", NULL);
+	cr_assert_str_eq(producer(m->graph, "x_shape")->op_type, "Shape");
+	cr_assert_eq(r->n_folded, 0);
+	cr_assert_eq(r->n_notes, 0);
+	od_freeze_report_free(r);
+	od_model_free(m);
+}
+
 /* ---- od_fold_model ----------------------------------------------------------------------------- */
 
 Test(fold, wrapper_folds_like_the_frozen_model)
