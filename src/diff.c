@@ -495,7 +495,12 @@ int od_diff(struct od_model *a, struct od_model *b, const struct od_diff_opts *o
 	st.d->a = a;
 	st.d->b = b;
 	st.d->opts = st.opts;
-	rc = diff_run(&st);
+	/* Read every payload once, both models side by side on all CPUs (tensor.c): the hashes
+	 * and equalities the matching asks for later are then free. */
+	rc = st.opts.ignore & OD_DIFF_IGNORE(WEIGHTS) ? 0 :
+	     od_models_hash((struct od_model *const[]){a, b}, 2, 0);
+	if (!rc)
+		rc = diff_run(&st);
 	od_arena_free(st.tmp);
 	if (rc) {
 		od_free(st.d->changes);

@@ -279,7 +279,17 @@ void diff_tensor_delta(const struct od_tensor *a, const struct od_tensor *b, dou
 		return;
 	out->compared = true;
 	out->numel = a->numel;
+	const int64_t run = 1024;       /* elements compared bytewise at once */
+	size_t esz = od_dtype_size(a->dtype);
 	for (int64_t i = 0; i < a->numel; i++) {
+		/* Bit-equal elements add nothing: skip runs of them at memcmp() speed (a changed
+		 * weight is often one element of millions; element by element took 30 ms per 9 MB). */
+		if (i % run == 0 && a->numel - i >= run &&
+		    !memcmp((const uint8_t *)a->data + (size_t)i * esz,
+		            (const uint8_t *)b->data + (size_t)i * esz, (size_t)run * esz)) {
+			i += run - 1;
+			continue;
+		}
 		double x = od_tensor_get_f64(a, i), y = od_tensor_get_f64(b, i);
 		if (x == y || (isnan(x) && isnan(y)))
 			continue;
