@@ -125,6 +125,31 @@ static int text_out(void *priv, const char *buf, size_t len)
 	return 0;
 }
 
+/* Adds a value_info entry named name, typed like graph input like but with dims. */
+static void add_value_info(struct od_model *m, const char *name, const char *like, int rank,
+                           const struct od_dim *dims)
+{
+	struct od_graph *g = m->graph;
+	struct od_value *v = od_arena_alloc(m->arena, sizeof *v);
+	*v = *od_graph_find_input(g, like);
+	v->name = name;
+	v->rank = rank;
+	v->dims = od_arena_memdup(m->arena, dims, (size_t)rank * sizeof *dims);
+	v->src = NULL;
+	v->dirty = true;
+	g->value_info = od_arena_grow(m->arena, g->value_info, g->n_value_info, sizeof *g->value_info,
+	                              &g->cap_value_info, g->n_value_info + 1);
+	g->value_info[g->n_value_info++] = v;
+}
+
+static const struct od_value *find_value_info(const struct od_graph *g, const char *name)
+{
+	for (size_t i = 0; i < g->n_value_info; i++)
+		if (!strcmp(g->value_info[i]->name, name))
+			return g->value_info[i];
+	return NULL;
+}
+
 /* ---- the fixtures ---------------------------------------------------------------------------- */
 
 Test(freeze, seed_mask_leaves_x)
@@ -203,8 +228,11 @@ Test(freeze, if_else_branch)
 Test(freeze, dims_rebound)
 {
 	struct od_model *m = load(FIX "hidden/with_hidden.onnx");
+	add_value_info(m, "/gru/Transpose_output_0", "x", 3,
+	               (struct od_dim[]){{3, NULL}, {-1, "batch"}, {4, NULL}});
 	struct od_freeze_report *r = freeze1(m, "hidden_state", "@" FIX "hidden/hidden_state.npy", NULL);
 	const struct od_graph *g = m->graph;
+	assert_dims(find_value_info(g, "/gru/Transpose_output_0"), 3, (int64_t[]){3, 2, 4});
 	assert_dims(od_graph_find_input(g, "x"), 3, (int64_t[]){2, 3, 4});
 	assert_dims(od_graph_find_output(g, "y"), 3, (int64_t[]){2, 3, 2});
 	assert_dims(od_graph_find_output(g, "h_n"), 3, (int64_t[]){1, 2, 5});
@@ -405,8 +433,10 @@ Test(freeze, empty_optional_input_is_not_dynamic)
 	ins[0] = mul->inputs[0];
 	ins[1] = "clipped";
 	mul->inputs = ins;
+	add_value_info(m, "clipped", "mask", 2, (struct od_dim[]){{1, NULL}, {4, NULL}});
 	struct od_freeze_report *r = freeze1(m, "mask", "@" FIX "seed/mask.npy", NULL);
 	cr_assert_eq(r->n_folded, 1, "%zu notes: %s", r->n_notes, r->n_notes ? r->notes[0].reason : "");
+	cr_assert_null(find_value_info(g, "clipped"), "the value_info of a folded value is dropped");
 	struct od_tensor *t = od_graph_find_init(g, "clipped");
 	cr_assert(t, "Clip folded into an initializer");
 	cr_assert_eq(od_tensor_get_f64(t, 0), 0.5);
