@@ -53,6 +53,47 @@ h="{'descr': '<i8', 'fortran_order': False, 'shape': (1, 8), }"
 } >"$T/half.npy"
 case_ transformer-half "$FIX/transformer/with_mask.onnx" attention_mask "$T/half.npy" -- --input x="$FIX/transformer/x.npy"
 
+# nested Ifs, a name both branches define, a branch output that is a branch initializer
+# (built here: the committed fixtures have one plain If)
+npy_bool() {
+	{
+		printf '\223NUMPY\001\000\166\000'
+		printf '%-117s\n' "{'descr': '|b1', 'fortran_order': False, 'shape': (), }"
+		printf "\\00$1"
+	} >"$2"
+}
+npy_bool 1 "$T/true.npy"
+npy_bool 0 "$T/false.npy"
+if [ -n "$have_checker" ] && /usr/bin/python3 - "$T/nested-if.onnx" <<'PY' 2>"$T/py"; then
+import sys, onnx
+from onnx import helper, TensorProto as TP
+def c(name, v): return helper.make_node('Constant', [], [name], value=helper.make_tensor('v', TP.FLOAT, [], [v]))
+inner_then = helper.make_graph([helper.make_node('Add', ['t', 'c'], ['u'])], 'inner_then', [], [helper.make_tensor_value_info('u', TP.FLOAT, [2])])
+inner_else = helper.make_graph([helper.make_node('Identity', ['t'], ['u2'])], 'inner_else', [], [helper.make_tensor_value_info('u2', TP.FLOAT, [2])])
+then = helper.make_graph([c('c', 2.0), helper.make_node('Mul', ['x', 'c'], ['t']),
+                          helper.make_node('If', ['flag'], ['ti'], then_branch=inner_then, else_branch=inner_else)],
+                         'then', [], [helper.make_tensor_value_info('ti', TP.FLOAT, [2])])
+els = helper.make_graph([c('c', 3.0), helper.make_node('Add', ['x', 'c'], ['e'])], 'else', [],
+                        [helper.make_tensor_value_info('e', TP.FLOAT, [2]), helper.make_tensor_value_info('k', TP.FLOAT, [2])],
+                        [helper.make_tensor('k', TP.FLOAT, [2], [5.0, 7.0])])
+then.output.append(helper.make_tensor_value_info('t', TP.FLOAT, [2]))
+g = helper.make_graph([helper.make_node('If', ['flag'], ['y', 'y2'], then_branch=then, else_branch=els),
+                       helper.make_node('Add', ['y', 'y2'], ['z'])], 'g',
+                      [helper.make_tensor_value_info('x', TP.FLOAT, [2]), helper.make_tensor_value_info('flag', TP.BOOL, [])],
+                      [helper.make_tensor_value_info('z', TP.FLOAT, [2]), helper.make_tensor_value_info('y', TP.FLOAT, [2])])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 14)])
+m.ir_version = 7
+onnx.checker.check_model(m, full_check=True)
+onnx.save(m, sys.argv[1])
+PY
+	case_ nested-if-true "$T/nested-if.onnx" flag "$T/true.npy"
+	expect 0 "nested-if-true: both Ifs inlined" -- od check --inputs x --no-op If "$T/nested-if-true.onnx"
+	case_ nested-if-false "$T/nested-if.onnx" flag "$T/false.npy"
+	expect 0 "nested-if-false: the If inlined" -- od check --inputs x --no-op If "$T/nested-if-false.onnx"
+else
+	skip "nested If model" "cannot build it: $(tail -1 "$T/py")"
+fi
+
 # the interface that CI asserts
 expect 0 "seed result: exactly x" -- od check --inputs x "$T/seed.onnx"
 expect 0 "hidden result: exactly x" -- od check --inputs x "$T/hidden.onnx"
