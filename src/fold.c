@@ -209,10 +209,11 @@ static int evaluate(struct fz *f, struct fz_scope *s, struct od_node *n, bool ta
 static const struct od_value *static_input(const struct fz_scope *s, const char *name)
 {
 	const struct od_value *v = s->outer ? NULL : od_graph_find_input(s->g, name);
+	int64_t size = 1;
 	if (!v || v->kind != OD_TYPE_TENSOR || v->rank < 0)
 		return NULL;
 	for (int d = 0; d < v->rank; d++)
-		if (v->dims[d].value < 0)
+		if (v->dims[d].value < 0 || __builtin_mul_overflow(size, v->dims[d].value, &size))
 			return NULL;
 	return v;
 }
