@@ -29,6 +29,8 @@ static const char help[] =
 	"  --max-growth X       bytes of constants folding may add: a ratio of the model's own\n"
 	"                       (default 1, plus 1 MiB), a size (512B, 100K, 10MiB) or 'none'\n"
 	"  --no-fold            only bind the values and prune what no longer reaches an output\n"
+	"  --external-data      write payloads of 1 KiB and more to OUT.data beside OUT (payloads\n"
+	"                       that were external stay external; over 2 GB it is automatic)\n"
 	"  --force              allow OUT to be the input model\n"
 	"  -q, --quiet          no summary\n"
 	"\n"
@@ -46,6 +48,7 @@ struct freeze_args {
 	char *expect;           /* --expect-inputs list, or NULL */
 	bool quiet, force;
 	struct od_freeze_opts opts;
+	struct od_save_opts save;
 };
 
 /* "2", "1.5x": a ratio; "100K", "10MiB", "512B": bytes; "none": no limit. */
@@ -90,7 +93,7 @@ static int parse_args(int argc, char **argv, struct freeze_args *fa)
 		{"expect-inputs", required_argument, NULL, 'e'}, {"strict", no_argument, NULL, 'S'},
 		{"max-growth", required_argument, NULL, 'g'}, {"no-fold", no_argument, NULL, 'n'},
 		{"force", no_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'}, {0}};
+		{"external-data", no_argument, NULL, 'x'}, {"help", no_argument, NULL, 'h'}, {0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "o:s:qfh", opts, NULL)) != -1) {
 		switch (c) {
@@ -100,6 +103,7 @@ static int parse_args(int argc, char **argv, struct freeze_args *fa)
 		case 'n': fa->opts.no_fold = true; break;
 		case 'f': fa->force = true; break;
 		case 'q': fa->quiet = true; break;
+		case 'x': fa->save.external_data = true; break;
 		case 'h': fputs(help, stdout); return -1;
 		case 'g':
 			if (parse_growth(optarg, &fa->opts))
@@ -204,7 +208,7 @@ static int run(struct freeze_args *fa)
 			goto out;
 		}
 	}
-	if (od_model_save(m, fa->out, NULL, &ctx)) {
+	if (od_model_save(m, fa->out, &fa->save, &ctx)) {
 		cli_error("%s", ctx.msg);
 		goto out;
 	}

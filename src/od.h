@@ -325,7 +325,9 @@ int od_model_load_buffer(const void *buf, size_t len, const char *name, const ch
 void od_model_free(struct od_model *m);
 
 struct od_save_opts {
-	bool external_data;      /* write payloads >= external_min bytes to a side file */
+	bool external_data;      /* write payloads >= external_min bytes to a side file; also
+	                            done when they would pass protobuf's 2 GB limit. Payloads
+	                            that came from a side file always go to one */
 	size_t external_min;     /* 0 for the default (1024) */
 	const char *external_name; /* side file name, default "<out>.data" */
 };

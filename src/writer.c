@@ -24,6 +24,8 @@ struct writer {
 	uint64_t ext_off;
 	int err;                /* errno of the first failed write */
 	bool oom;
+	bool all_external;      /* payloads >= external_min go to the side file */
+	bool ext_used;          /* some tensor points into it: else no side file is left */
 };
 
 #define W_NEW(w, p, init) do { \
@@ -71,7 +73,7 @@ static bool goes_external(const struct writer *w, const struct od_tensor *t)
 	size_t min = w->opts && w->opts->external_min ? w->opts->external_min : 1024;
 	if (t->dtype == OD_STRING || !t->data)
 		return false;
-	return t->ext || (w->opts && w->opts->external_data && t->nbytes >= min);
+	return t->ext || (w->all_external && t->nbytes >= min);
 }
 
 /* Appends the payload to the side file and points tp at it. */
@@ -92,6 +94,7 @@ static void write_external(struct writer *w, const struct od_tensor *t, Onnx__Te
 	tp->external_data[1] = entry(w, "offset", od_arena_printf(w->a, "%llu", (unsigned long long)w->ext_off));
 	tp->external_data[2] = entry(w, "length", od_arena_printf(w->a, "%zu", t->nbytes));
 	w->ext_off += t->nbytes;
+	w->ext_used = true;
 }
 
 static Onnx__TensorProto *build_tensor(struct writer *w, const struct od_tensor *t)
@@ -348,7 +351,7 @@ static void file_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
 
 int od_model_serialize(struct od_model *m, void **buf, size_t *len, struct od_ctx *ctx)
 {
-	struct writer w = {od_arena_new(), NULL, NULL, NULL, 0, 0, false};
+	struct writer w = {od_arena_new(), NULL, NULL, NULL, 0, 0, false, false, false};
 	int rc = 0;
 	*buf = NULL;
 	Onnx__ModelProto *mp = w.a ? build_model(&w, m) : NULL;
@@ -414,24 +417,58 @@ static int finish(FILE *f, int err)
 	return err;
 }
 
-static bool model_has_external(const struct od_graph *g)
+/* Protobuf's own parsers (onnx, onnxruntime) refuse messages over 2 GB: a model whose
+ * payloads would pass this goes to external data even when not asked to. */
+#define INLINE_MAX ((uint64_t)INT32_MAX - (64u << 20))  /* 64 MB left for the graph */
+
+struct payloads {
+	uint64_t inline_bytes;  /* payloads the model file would carry */
+	bool external;          /* some payload came from a side file */
+};
+
+static void count_tensor(struct payloads *p, const struct od_tensor *t)
 {
+	if (t && t->ext)
+		p->external = true;
+	else if (t && t->data)
+		p->inline_bytes += t->nbytes;
+}
+
+static void count_payloads(struct payloads *p, const struct od_graph *g, int depth)
+{
+	if (!g || depth > OD_MAX_DEPTH_DEFAULT * 4)
+		return;
 	for (size_t i = 0; i < g->n_inits; i++)
-		if (g->inits[i]->ext)
-			return true;
-	return false;
+		count_tensor(p, g->inits[i]);
+	for (size_t i = 0; i < g->n_nodes; i++)
+		for (size_t k = 0; k < g->nodes[i]->n_attrs; k++) {
+			const struct od_attr *a = &g->nodes[i]->attrs[k];
+			if (a->type == OD_ATTR_TENSOR)
+				count_tensor(p, a->t);
+			if (a->type == OD_ATTR_GRAPH)
+				count_payloads(p, a->g, depth + 1);
+			for (size_t e = 0; a->type == OD_ATTR_TENSORS && e < a->n; e++)
+				count_tensor(p, a->tensors[e]);
+			for (size_t e = 0; a->type == OD_ATTR_GRAPHS && e < a->n; e++)
+				count_payloads(p, a->graphs[e], depth + 1);
+		}
 }
 
 int od_model_save(struct od_model *m, const char *path, const struct od_save_opts *opts,
                   struct od_ctx *ctx)
 {
-	struct writer w = {od_arena_new(), opts, NULL, NULL, 0, 0, false};
+	struct writer w = {od_arena_new(), opts, NULL, NULL, 0, 0, false, false, false};
 	char *tmp = NULL, *ext_tmp = NULL, *ext_path = NULL;
 	int rc = 0;
 	FILE *f = NULL;
 	if (!w.a)
 		return od_error(ctx, OD_ENOMEM, "out of memory");
-	if ((opts && opts->external_data) || model_has_external(m->graph)) {
+	struct payloads pl = {0, false};
+	count_payloads(&pl, m->graph, 0);
+	for (size_t i = 0; i < m->n_functions; i++)
+		count_payloads(&pl, m->functions[i]->body, 0);
+	w.all_external = (opts && opts->external_data) || pl.inline_bytes > INLINE_MAX;
+	if (w.all_external || pl.external) {
 		const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 		w.ext_name = opts && opts->external_name ? opts->external_name : od_arena_printf(w.a, "%s.data", base);
 		char *dir = od_dirname(path);
@@ -467,6 +504,11 @@ int od_model_save(struct od_model *m, const char *path, const struct od_save_opt
 	if (err) {
 		rc = od_error(ctx, OD_EIO, "cannot write '%s': %s", path, strerror(err));
 		goto out;
+	}
+	if (ext_tmp && !w.ext_used) {   /* --external-data, but every payload was small */
+		unlink(ext_tmp);
+		free(ext_tmp);
+		ext_tmp = NULL;
 	}
 	if ((ext_tmp && rename(ext_tmp, ext_path)) || rename(tmp, path)) {
 		rc = od_error(ctx, OD_EIO, "cannot write '%s': %s", path, strerror(errno));
