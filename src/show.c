@@ -13,12 +13,13 @@
 int64_t od_model_opset(const struct od_model *m, const char *domain)
 {
 	bool onnx = !*domain || !strcmp(domain, "ai.onnx");
-	for (size_t i = 0; i < m->n_opsets; i++) {
-		const char *d = m->opsets[i].domain;
+	int64_t v = 0;
+	for (size_t i = 0; i < m->n_opsets; i++) {   /* a domain listed twice: the last counts, */
+		const char *d = m->opsets[i].domain;    /* as in onnx.checker */
 		if (onnx ? (!*d || !strcmp(d, "ai.onnx")) : !strcmp(d, domain))
-			return m->opsets[i].version;
+			v = m->opsets[i].version;
 	}
-	return 0;
+	return v;
 }
 
 struct op_count {
@@ -93,7 +94,7 @@ static int histogram_build(struct histogram *h, struct od_model *m)
 	if (od_map_init(&h->index, 64))
 		return OD_ENOMEM;
 	int rc = count_graph(h, m->graph);
-	if (!rc)
+	if (!rc && h->n)        /* qsort(NULL, 0, ...) is undefined: a graph without nodes */
 		qsort(h->ops, h->n, sizeof *h->ops, by_count);
 	return rc;
 }
@@ -111,6 +112,32 @@ struct printer {
 	void *priv;
 	int rc;
 };
+
+/* Writes one formatted line. Names come from the file: a control character in one (a
+ * newline, an escape sequence meant for the terminal) is written as \n or \xHH; only a
+ * final newline, which the format gave, stays. */
+static int put_line(struct printer *p, const char *s, size_t n)
+{
+	size_t end = n && s[n - 1] == '\n' ? n - 1 : n, bad = 0;
+	for (size_t i = 0; i < end; i++)
+		bad += (unsigned char)s[i] < 0x20 || s[i] == 0x7f;
+	if (!bad)
+		return p->out(p->priv, s, n);
+	char *e = malloc(n + 3 * bad + 1);
+	size_t k = 0;
+	if (!e)
+		return OD_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (i < end && (c < 0x20 || c == 0x7f))
+			k += c == '\n' ? (size_t)sprintf(e + k, "\\n") : (size_t)sprintf(e + k, "\\x%02x", c);
+		else
+			e[k++] = (char)c;
+	}
+	int rc = p->out(p->priv, e, k);
+	free(e);
+	return rc;
+}
 
 static void OD_PRINTF(2, 3) pr(struct printer *p, const char *fmt, ...)
 {
@@ -132,11 +159,11 @@ static void OD_PRINTF(2, 3) pr(struct printer *p, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(big, (size_t)n + 1, fmt, ap);
 		va_end(ap);
-		p->rc = p->out(p->priv, big, (size_t)n);
+		p->rc = put_line(p, big, (size_t)n);
 		free(big);
 		return;
 	}
-	p->rc = p->out(p->priv, buf, (size_t)n);
+	p->rc = put_line(p, buf, (size_t)n);
 }
 
 static const char *human(char *buf, size_t n, double bytes)
@@ -308,7 +335,7 @@ static json_t *jstr(const char *s)
 	if (!t)
 		return NULL;
 	for (const unsigned char *q = (const unsigned char *)s; *q; ) {
-		size_t len = utf8_len(q);
+		len = utf8_len(q);
 		if (len) {
 			memcpy(t + k, q, len);
 			k += len, q += len;
