@@ -196,7 +196,8 @@ static size_t consumers_keyed(struct matcher *m, const struct dside *s, const st
 			key = dh_comb(key, s->bu[e->node]);
 		(*buf)[n++] = (struct keyed){key, e->node, s->topo_pos[e->node]};
 	}
-	qsort(*buf, n, sizeof **buf, cmp_keyed);
+	if (n > 1)
+		qsort(*buf, n, sizeof **buf, cmp_keyed);
 	return n;
 }
 
@@ -332,7 +333,8 @@ static int align(struct matcher *m, const uint64_t *keys_a, const uint64_t *keys
 	for (uint32_t k = 0; k < nn; k++)
 		if (b->match[k] == NONE32)
 			run[nb++] = (struct keyed){keys_b[k], k, b->topo_pos[k]};
-	qsort(run, nb, sizeof *run, cmp_keyed);
+	if (nb > 1)
+		qsort(run, nb, sizeof *run, cmp_keyed);
 	for (size_t i = 0; i < nb; i++)
 		if (i == 0 || run[i].key != run[i - 1].key) {
 			uint32_t *slot = diff_map_slot(map, run[i].key);

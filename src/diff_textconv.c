@@ -166,7 +166,8 @@ static void dump_node(struct dumper *d, const struct dside *s, uint32_t k, int i
 	put(d, ")");
 	for (size_t i = 0; i < n->n_attrs; i++)
 		attrs[i] = &n->attrs[i];
-	qsort(attrs, n->n_attrs, sizeof *attrs, cmp_attr);
+	if (n->n_attrs > 1)
+		qsort(attrs, n->n_attrs, sizeof *attrs, cmp_attr);
 	for (size_t i = 0; i < n->n_attrs; i++)
 		if (attrs[i]->type != OD_ATTR_GRAPH && attrs[i]->type != OD_ATTR_GRAPHS)
 			put(d, " %s=%s", attrs[i]->name, diff_attr_text(d->tmp, attrs[i]));
@@ -198,8 +199,10 @@ static void dump_graph(struct dumper *d, const struct dside *s, int indent)
 	put(d, "%*sgraph %s\n", indent, "", g->name ? g->name : "");
 	dump_values(d, indent, "input", g->inputs, g->n_inputs);
 	dump_values(d, indent, "output", g->outputs, g->n_outputs);
-	memcpy(inits, g->inits, g->n_inits * sizeof *inits);
-	qsort(inits, g->n_inits, sizeof *inits, cmp_init);
+	if (g->n_inits) {
+		memcpy(inits, g->inits, g->n_inits * sizeof *inits);
+		qsort(inits, g->n_inits, sizeof *inits, cmp_init);
+	}
 	for (size_t i = 0; i < g->n_inits; i++)
 		dump_tensor(d, indent, "initializer", inits[i]);
 	for (size_t i = 0; i < g->n_nodes && !d->rc; i++)

@@ -94,7 +94,8 @@ static struct od_tensor *tensor(struct od_arena *a, const char *name, const char
 static void add_attr(struct od_arena *a, struct od_node *n, const char *spec)
 {
 	struct od_attr *at = od_arena_alloc(a, (n->n_attrs + 1) * sizeof *at);
-	memcpy(at, n->attrs, n->n_attrs * sizeof *at);
+	if (n->n_attrs)
+		memcpy(at, n->attrs, n->n_attrs * sizeof *at);
 	n->attrs = at;
 	at = &at[n->n_attrs++];
 	const char *eq = strchr(spec, '=');
@@ -144,7 +145,8 @@ static struct od_node *add_node(struct od_arena *a, struct od_graph *g, const ch
 static void push_value(struct od_arena *a, struct od_value ***arr, size_t *n, struct od_value *v)
 {
 	struct od_value **p = od_arena_alloc(a, (*n + 1) * sizeof *p);
-	memcpy(p, *arr, *n * sizeof *p);
+	if (*n)
+		memcpy(p, *arr, *n * sizeof *p);
 	p[(*n)++] = v;
 	*arr = p;
 }
@@ -230,7 +232,8 @@ static struct od_graph *subgraph(struct od_model *m, struct od_graph *parent, st
 	g->owner_attr = attr;
 	fill_graph(m, g, spec);
 	struct od_attr *at = od_arena_alloc(m->arena, (n->n_attrs + 1) * sizeof *at);
-	memcpy(at, n->attrs, n->n_attrs * sizeof *at);
+	if (n->n_attrs)
+		memcpy(at, n->attrs, n->n_attrs * sizeof *at);
 	at[n->n_attrs].name = attr;
 	at[n->n_attrs].type = OD_ATTR_GRAPH;
 	at[n->n_attrs].g = g;
