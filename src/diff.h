@@ -48,7 +48,8 @@ struct od_diff_opts {
 	double rtol;            /* both 0 (the default): bit-exact comparison of payloads */
 	unsigned ignore;        /* OD_DIFF_IGNORE(...) bits */
 	bool strict_names;      /* renames alone make the models different */
-	size_t max_depth;       /* subgraph nesting to compare, 0 for the default (64) */
+	size_t max_depth;       /* levels of subgraphs compared below the main graph, 0 for the
+	                           default (64); deeper bodies count as equal */
 };
 
 /* Parses "doc,metadata,producer" into OD_DIFF_IGNORE bits (or-ed into *mask).

@@ -793,6 +793,92 @@ Test(diff, textconv_ignores_node_order)
 	model_free(b);
 }
 
+/* A model calling the local function ns.Foo(x, y) -> z whose body applies op. */
+static struct od_model *function_model(const char *op, const char *extra_fn)
+{
+	struct od_model *m = model("in a float 2; in b float 2; out c float 2; node Foo call a,b c");
+	struct od_arena *ar = m->arena;
+	node_of(m->graph, "call")->domain = "ns";
+	m->n_functions = extra_fn ? 2 : 1;
+	m->functions = od_arena_alloc(ar, 2 * sizeof *m->functions);
+	for (size_t i = 0; i < m->n_functions; i++) {
+		struct od_function *f = od_arena_alloc(ar, sizeof *f);
+		f->name = i ? extra_fn : "Foo";
+		f->domain = "ns";
+		f->n_opsets = 1;
+		f->opsets = od_arena_alloc(ar, sizeof *f->opsets);
+		f->opsets[0] = (struct od_opset){.domain = "", .version = 14};
+		f->body = od_arena_alloc(ar, sizeof *f->body);
+		char spec[128];
+		snprintf(spec, sizeof spec, "in x float -; in y float -; out z float -; node %s body x,y z", op);
+		fill_graph(m, f->body, spec);
+		m->functions[i] = f;
+	}
+	return m;
+}
+
+Test(diff, local_functions)
+{
+	struct od_model *a = function_model("Add", NULL), *b = function_model("Add", NULL);
+	struct od_diff *d = diff(a, b);
+	cr_expect_eq(d->n_changes, 0, "changes:\n%s", text(d));
+	cr_expect_eq(d->n_graphs, 2);
+	cr_expect_str_eq(d->graphs[1].path, "function:ns.Foo");
+	od_diff_free(d);
+	model_free(b);
+
+	b = function_model("Mul", "Bar");
+	d = diff(a, b);
+	const struct od_change *c = find(d, OD_CHANGE_CHANGED, OD_CHANGE_OP);
+	cr_assert(c, "changes:\n%s", text(d));
+	cr_expect_str_eq(c->path, "function:ns.Foo");
+	cr_expect_str_eq(c->old_text, "Add");
+	cr_expect_str_eq(c->new_text, "Mul");
+	c = find(d, OD_CHANGE_ADDED, OD_CHANGE_FUNCTION);
+	cr_assert(c);
+	cr_expect_str_eq(c->b_name, "ns.Bar");
+	cr_expect_eq(real_changes(d), 3);   /* Foo's node and its op; Bar added */
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
+/* if0's then_branch holds if1, whose then_branch holds a constant. */
+static struct od_model *nested_if(double c)
+{
+	struct od_model *m = model("in x float 3; in flag bool -; out y float 3; node If if0 flag y");
+	struct od_graph *g1 = subgraph(m, m->graph, node_of(m->graph, "if0"), "then_branch",
+	                               "out t float 3; node If if1 flag t");
+	subgraph(m, m->graph, node_of(m->graph, "if0"), "else_branch",
+	         "out e float 3; node Neg neg x e");
+	char spec[128];
+	snprintf(spec, sizeof spec, "out u float 3; const c float - %g; node Add add x,c u", c);
+	subgraph(m, g1, node_of(g1, "if1"), "then_branch", spec);
+	subgraph(m, g1, node_of(g1, "if1"), "else_branch", "out w float 3; node Abs abs x w");
+	return m;
+}
+
+Test(diff, nested_subgraphs_and_max_depth)
+{
+	struct od_model *a = nested_if(1.0), *b = nested_if(2.0);
+	struct od_diff *d = diff(a, b);
+	const struct od_change *c = find(d, OD_CHANGE_CHANGED, OD_CHANGE_NODE);
+	cr_assert(c, "changes:\n%s", text(d));
+	cr_expect_str_eq(c->path, "graph/if0:then_branch/if1:then_branch");
+	cr_expect_eq(c->depth, 2);
+	cr_expect_eq(d->n_graphs, 5);
+	cr_expect_eq(real_changes(d), 2);
+	od_diff_free(d);
+
+	struct od_diff_opts o = {.max_depth = 1};   /* one level of subgraphs */
+	d = diff_opts(a, b, &o);
+	cr_expect_eq(d->n_graphs, 3);
+	cr_expect_eq(d->n_changes, 0, "changes:\n%s", text(d));
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
 /* ---- fixtures ---------------------------------------------------------------------------------- */
 
 static struct od_model *load(const char *path)
