@@ -64,7 +64,7 @@ static void want_huge_pages(void *p, size_t n)
 static struct chunk *add_chunk(struct od_arena *a, size_t need)
 {
 	size_t size = chunk_size(a, need);
-	struct chunk *c = od_malloc(sizeof *c + size);
+	struct chunk *c = od_calloc(1, sizeof *c + size);   /* zero: alloc need not memset */
 	if (!c)
 		return NULL;
 	if (size >= 2 * HUGE_PAGE)
@@ -100,8 +100,7 @@ void *od_arena_alloc(struct od_arena *a, size_t n)
 	void *p = c->mem + c->used;
 	c->used += rounded;
 	a->handed_out += rounded;
-	memset(p, 0, n);
-	return p;
+	return p;               /* zero: chunks are calloc'd and never reused */
 }
 
 void *od_arena_memdup(struct od_arena *a, const void *p, size_t n)
