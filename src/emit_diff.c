@@ -23,26 +23,40 @@ static const char *const ansi[] = {
 	[R_REMOVED] = "\033[31m", [R_CHANGED] = "\033[33m", [R_RENAMED] = "\033[35m",
 };
 
+/* Output goes through a buffer: the callback sees a few large writes, not one per word. */
 struct printer {
 	od_write_fn out;
 	void *priv;
 	int rc;
 	bool color;
+	size_t len;
+	char buf[8192];
 };
+
+static void flush(struct printer *p)
+{
+	if (!p->rc && p->len)
+		p->rc = p->out(p->priv, p->buf, p->len);
+	p->len = 0;
+}
 
 static void OD_PRINTF(2, 3) pr(struct printer *p, const char *fmt, ...)
 {
-	char buf[2048];
 	va_list ap;
 	if (p->rc)
 		return;
 	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	int n = vsnprintf(p->buf + p->len, sizeof p->buf - p->len, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0 || p->len + (size_t)n < sizeof p->buf) {
+		p->len += n > 0 ? (size_t)n : 0;
 		return;
-	if ((size_t)n < sizeof buf) {
-		p->rc = p->out(p->priv, buf, (size_t)n);
+	}
+	flush(p);
+	if ((size_t)n < sizeof p->buf) {
+		va_start(ap, fmt);
+		p->len = (size_t)vsnprintf(p->buf, sizeof p->buf, fmt, ap);
+		va_end(ap);
 		return;
 	}
 	char *big = od_malloc((size_t)n + 1);
@@ -53,8 +67,16 @@ static void OD_PRINTF(2, 3) pr(struct printer *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(big, (size_t)n + 1, fmt, ap);
 	va_end(ap);
-	p->rc = p->out(p->priv, big, (size_t)n);
+	if (!p->rc)
+		p->rc = p->out(p->priv, big, (size_t)n);
 	od_free(big);
+}
+
+/* Flushes and returns the first error. */
+static int done(struct printer *p)
+{
+	flush(p);
+	return p->rc;
 }
 
 static void on(struct printer *p, enum role r)
@@ -288,7 +310,7 @@ int od_diff_emit_text(const struct od_diff *d, const struct od_emit_opts *o, od_
                       void *priv)
 {
 	static const struct od_emit_opts none;
-	struct printer p = {out, priv, 0, false};
+	struct printer p = {.out = out, .priv = priv};
 	char la[1024], lb[1024];
 	if (!o)
 		o = &none;
@@ -308,7 +330,7 @@ int od_diff_emit_text(const struct od_diff *d, const struct od_emit_opts *o, od_
 			;
 		section(&p, d, i, j, o);
 	}
-	return p.rc;
+	return done(&p);
 }
 
 /* ---- stat ------------------------------------------------------------------------------------ */
@@ -327,7 +349,7 @@ static void count_line(struct printer *p, const char *what, long long a, long lo
 int od_diff_emit_stat(const struct od_diff *d, const struct od_emit_opts *o, od_write_fn out,
                       void *priv)
 {
-	struct printer p = {out, priv, 0, o && o->color};
+	struct printer p = {.out = out, .priv = priv, .color = o && o->color};
 	const struct od_diff_stat *s = &d->stat;
 	count_line(&p, "nodes", (long long)s->nodes_a, (long long)s->nodes_b);
 	count_line(&p, "parameters", (long long)s->params_a, (long long)s->params_b);
@@ -343,7 +365,7 @@ int od_diff_emit_stat(const struct od_diff *d, const struct od_emit_opts *o, od_
 	}
 	pr(&p, " %zu added, %zu removed, %zu changed, %zu renamed\n", s->count[OD_CHANGE_ADDED],
 	   s->count[OD_CHANGE_REMOVED], s->count[OD_CHANGE_CHANGED], s->count[OD_CHANGE_RENAMED]);
-	return p.rc;
+	return done(&p);
 }
 
 /* ---- JSON ------------------------------------------------------------------------------------ */
@@ -416,8 +438,15 @@ static json_t *graphs_json(const struct od_diff *d)
 static int json_out(const char *buf, size_t size, void *data)
 {
 	struct printer *p = data;
-	if (!p->rc)
-		p->rc = p->out(p->priv, buf, size);
+	if (p->len + size > sizeof p->buf)
+		flush(p);
+	if (size >= sizeof p->buf) {
+		if (!p->rc)
+			p->rc = p->out(p->priv, buf, size);
+	} else {
+		memcpy(p->buf + p->len, buf, size);
+		p->len += size;
+	}
 	return p->rc ? -1 : 0;
 }
 
@@ -425,7 +454,7 @@ int od_diff_emit_json(const struct od_diff *d, const struct od_emit_opts *o, od_
                       void *priv)
 {
 	static const struct od_emit_opts none;
-	struct printer p = {out, priv, 0, false};
+	struct printer p = {.out = out, .priv = priv};
 	json_t *changes = json_array();
 	json_t *last = NULL;
 	if (!o)
@@ -456,5 +485,6 @@ int od_diff_emit_json(const struct od_diff *d, const struct od_emit_opts *o, od_
 	json_decref(root);
 	if (!rc)
 		pr(&p, "\n");
-	return p.rc ? p.rc : rc ? OD_ENOMEM : 0;
+	rc = rc && !p.rc ? OD_ENOMEM : 0;
+	return done(&p) ? p.rc : rc;
 }
