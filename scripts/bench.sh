@@ -1,0 +1,227 @@
+#!/bin/bash
+# bench.sh — how fast onnxdiff loads, hashes, diffs and writes large models, as ratios to
+# baselines measured in the same run (never a timed test: it is not part of `make check`).
+#
+#   scripts/bench.sh [-n RUNS] [-k] [SECTION...]     sections: vit resnet big nodes (all)
+#
+# Inputs are built once by scripts/bench/make-inputs.py into the cache folder
+# ($ONNXDIFF_BENCH_CACHE, default ${XDG_CACHE_HOME:-~/.cache}/onnxdiff-bench; about 7 GB).
+# onnxdiff is built with -O2 in <cache>/build unless $ONNXDIFF names a binary. Every
+# measurement runs RUNS times (default 5) with a warm page cache (the files are read
+# with cat first) and prints the median wall time and the median peak RSS
+# (/usr/bin/time %M). A command that does not exist yet (diff, freeze) is skipped, saying so.
+# -k keeps what freeze wrote (<cache>/big-frozen.onnx and its data).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${ONNXDIFF_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/onnxdiff-bench}
+runs=5 keep=
+while getopts n:k opt; do
+	case $opt in
+	n) runs=$OPTARG ;;
+	k) keep=1 ;;
+	*) echo "usage: scripts/bench.sh [-n RUNS] [-k] [vit|resnet|big|nodes]..." >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+sections=${*:-vit resnet big nodes}
+PY=/usr/bin/python3
+work=$(mktemp -d "${TMPDIR:-/tmp}/onnxdiff-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+say() { printf '%s\n' "$*" >&2; }
+
+# ---- what the benchmark needs --------------------------------------------------------------
+apt_install() { # package...
+	if [ "$(id -u)" = 0 ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >"$work/apt.log" 2>&1
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+		sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >"$work/apt.log" 2>&1
+	else
+		return 1
+	fi || { tail -n 5 "$work/apt.log" >&2; return 1; }
+}
+[ -x /usr/bin/time ] || apt_install time || { say "bench: /usr/bin/time is missing (Debian's time)"; exit 2; }
+$PY -c 'import onnx, numpy' 2>/dev/null || apt_install python3-onnx python3-numpy ||
+	{ say "bench: $PY lacks onnx (Debian's python3-onnx)"; exit 2; }
+have_torchvision=1
+$PY -c 'import torch, torchvision' 2>/dev/null || apt_install python3-torchvision ||
+	{ have_torchvision=; say "bench: no torchvision (Debian's python3-torchvision): vit and resnet skipped"; }
+
+if [ -n "${ONNXDIFF:-}" ]; then
+	od=$ONNXDIFF
+else
+	say "bench: building onnxdiff (-O2) in $cache/build"
+	mkdir -p "$cache/build" || exit 2
+	[ -x "$top/configure" ] || (cd "$top" && autoreconf -fi >/dev/null 2>&1) || { say "bench: autoreconf failed"; exit 2; }
+	# only the CLI: half-written modules elsewhere must not stop a benchmark
+	(cd "$cache/build" &&
+	 { [ -f Makefile ] && [ config.status -nt "$top/configure" ] || "$top/configure" -q CFLAGS='-O2 -g'; } &&
+	 make -s src/onnx.pb-c.h >"$work/make.log" 2>&1 &&
+	 make -s -j"$(nproc)" onnxdiff >>"$work/make.log" 2>&1) || { tail -n 20 "$work/make.log" >&2; exit 2; }
+	od=$cache/build/onnxdiff
+fi
+has_cmd() { "$od" "$1" --help >/dev/null 2>&1; }
+
+inputs() { # make-inputs.py target...
+	$PY "$top/scripts/bench/make-inputs.py" "$cache" "$@" || { say "bench: building inputs ($*) failed"; exit 2; }
+}
+
+# ---- measuring ------------------------------------------------------------------------------
+# measure LABEL CMD...: runs CMD $runs times; sets T (median seconds) and M (median peak
+# RSS, KiB). Exit status 0 or 1 counts as success (diff(1) style), anything else fails.
+T= M=
+measure() {
+	local label=$1 i t0 t1 rc times= rss=
+	shift
+	for ((i = 0; i < runs; i++)); do
+		t0=$EPOCHREALTIME
+		/usr/bin/time -o "$work/rss" -f %M "$@" >/dev/null 2>"$work/err"
+		rc=$?
+		t1=$EPOCHREALTIME
+		if [ $rc -gt 1 ]; then
+			say "bench: '$label' failed (exit $rc):"; tail -n 5 "$work/err" >&2
+			T= M=
+			return 1
+		fi
+		times+="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }') "
+		rss+="$(tail -n 1 "$work/rss") "
+	done
+	T=$(median $times) M=$(median $rss)
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+warm() { cat "$@" >/dev/null; }
+bytes() { local s=0 f; for f; do s=$((s + $(stat -c %s "$f"))); done; echo $s; }
+mb() { awk -v b="$1" 'BEGIN { printf "%.0f MB", b / 1e6 }'; }
+
+base=
+row() { # LABEL [SIZE-BYTES-FOR-RSS-BOUND]: prints the last measurement against $base
+	local ratio=- bound=- rss=-
+	[ -n "$base" ] && ratio=$(awk -v t="$T" -v b="$base" 'BEGIN { printf "%.2f", t / b }')
+	[ -n "$M" ] && rss=$(awk -v k="$M" 'BEGIN { printf "%.0f MB", k * 1024 / 1e6 }')
+	if [ -n "${2:-}" ]; then
+		bound=$(awk -v s="$2" 'BEGIN { printf "%.0f MB", (1.1 * s + 64 * 1048576) / 1e6 }')
+		RSS_OK=$(awk -v k="$M" -v s="$2" 'BEGIN { print (k * 1024 <= 1.1 * s + 64 * 1048576) ? "ok" : "MISSED" }')
+		bound="$bound $RSS_OK"
+	fi
+	printf '  %-44s %9.3f s %8s x cat %10s %s\n' "$1" "$T" "$ratio" "$rss" "${bound/#-/}"
+}
+skip() { printf '  %-44s skipped: %s\n' "$1" "$2"; }
+verdict() { # TEXT OK(0/1)
+	printf '  target: %-60s %s\n' "$1" "$([ "$2" = 1 ] && echo ok || echo MISSED)"
+}
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+
+# ---- the sections ---------------------------------------------------------------------------
+pair_section() { # name: cat, python load, show, diff on <name>.onnx and <name>-b.onnx
+	local name=$1 A=$cache/$1.onnx B=$cache/$1-b.onnx
+	[ -n "$have_torchvision" ] || { echo "== $name: skipped (no torchvision)"; return; }
+	inputs "$name"
+	local size; size=$(bytes "$A" "$B")
+	echo "== $name: A = $(mb "$(bytes "$A")"), B = $(mb "$(bytes "$B")") (B has a few weights changed)"
+	warm "$A" "$B"
+	base=
+	measure "cat A B" cat "$A" "$B"; base=$T; local cat_t=$T
+	row "cat A B >/dev/null"
+	measure "python load" $PY -c 'import onnx, sys; onnx.load(sys.argv[1]); onnx.load(sys.argv[2])' "$A" "$B"
+	local py_t=$T
+	row "python3 onnx.load(A); onnx.load(B)" "$size"
+	warm "$A"
+	measure "show A" "$od" show "$A" && row "onnxdiff show A (hashes every payload)" "$(bytes "$A")"
+	if ! has_cmd diff; then
+		skip "onnxdiff A B" "no 'onnxdiff diff' yet"
+		return
+	fi
+	warm "$A" "$B"
+	measure "diff A B" "$od" "$A" "$B" || return
+	row "onnxdiff A B" "$size"
+	local rss_ok=$RSS_OK diff_t=$T
+	if [ "$name" = vit_b_16 ]; then
+		verdict "onnxdiff A B <= 2 x cat ($(awk -v t="$diff_t" -v c="$cat_t" 'BEGIN { printf "%.2f", t / c }') x)" \
+			"$(ge "$(awk -v c="$cat_t" 'BEGIN { print 2 * c }')" "$diff_t" && echo 1)"
+		verdict "python load >= 5 x onnxdiff A B ($(awk -v p="$py_t" -v t="$diff_t" 'BEGIN { printf "%.1f", p / t }') x)" \
+			"$(ge "$py_t" "$(awk -v t="$diff_t" 'BEGIN { print 5 * t }')" && echo 1)"
+		verdict "peak RSS <= 1.1 x (A + B) + 64 MB" "$([ "$rss_ok" = ok ] && echo 1)"
+	fi
+}
+
+big_section() {
+	local A=$cache/big.onnx B=$cache/big-b.onnx
+	inputs big
+	local sa sb; sa=$(bytes "$A" "$A.data") sb=$(bytes "$B" "$B.data")
+	echo "== big: A = $(mb "$sa") (.onnx $(mb "$(bytes "$A")") + external data), B = $(mb "$sb") (a few weights changed)"
+	warm "$A" "$A.data" "$B" "$B.data"
+	base=
+	measure "cat A B" cat "$A" "$A.data" "$B" "$B.data"; base=$T
+	row "cat A A.data B B.data >/dev/null"
+	warm "$A" "$A.data"
+	measure "show A" "$od" show "$A" && row "onnxdiff show A" "$sa"
+	if has_cmd diff; then
+		warm "$A" "$A.data" "$B" "$B.data"
+		measure "diff A B" "$od" "$A" "$B" && row "onnxdiff A B" "$((sa + sb))"
+	else
+		skip "onnxdiff A B" "no 'onnxdiff diff' yet"
+	fi
+	if has_cmd freeze; then
+		local out=$cache/big-frozen.onnx
+		# freeze writes every payload again (external stays external) and fsyncs it: the
+		# physical limit is writing the data, so dd conv=fsync of it is a second baseline
+		local saved=$runs
+		[ "$runs" -gt 3 ] && runs=3     # each run writes 2.7 GB to the disk
+		warm "$A" "$A.data"
+		measure "dd" dd if="$A.data" of="$cache/dd.tmp" bs=1M conv=fsync status=none
+		rm -f "$cache/dd.tmp"
+		row "dd A.data to a file, conv=fsync"
+		local dd_t=$T
+		warm "$A" "$A.data"
+		measure "freeze A" "$od" freeze "$A" -o "$out" --set scale=0.5 &&
+			row "onnxdiff freeze A -o OUT --set scale=0.5" "$sa" &&
+			printf '  %-44s %9.2f x dd conv=fsync (dd and freeze: median of %d)\n' "" \
+				"$(awk -v t="$T" -v d="$dd_t" 'BEGIN { print t / d }')" "$runs"
+		runs=$saved
+		if [ -f "$out" ]; then
+			printf '  %-44s %s\n' "frozen output" "$(mb "$(bytes "$out")") + $(ls "$(dirname "$out")" | grep -c "^$(basename "$out").*data") side file(s), $(mb "$(cat "$(dirname "$out")/$(basename "$out")"*.data 2>/dev/null | wc -c)") external"
+			has_cmd check && "$od" check --inputs x "$out" >/dev/null 2>&1 &&
+				printf '  %-44s %s\n' "onnxdiff check --inputs x OUT" "passes"
+			[ -n "$keep" ] || rm -f "$out" "$out".*data
+		fi
+	else
+		skip "onnxdiff freeze A -o OUT --set scale=0.5" "no 'onnxdiff freeze' yet"
+	fi
+}
+
+nodes_section() {
+	inputs graphs
+	local a20=$cache/g20k.onnx a200=$cache/g200k.onnx
+	echo "== nodes: generated graphs, $($PY -c 'import onnx,sys; print(" and ".join("%d" % len(onnx.load(f).graph.node) for f in sys.argv[1:]))' "$a20" "$a200") nodes; B renames everything and makes a few edits"
+	warm "$a20" "$a200"
+	base=
+	measure "show 20k" "$od" show "$a20" && row "onnxdiff show g20k"
+	measure "show 200k" "$od" show "$a200" && row "onnxdiff show g200k"
+	if ! has_cmd diff; then
+		skip "onnxdiff g20k g20k-b" "no 'onnxdiff diff' yet"
+		return
+	fi
+	warm "$cache"/g20k*.onnx "$cache"/g200k*.onnx
+	measure "diff 20k" "$od" "$a20" "$cache/g20k-b.onnx" || return
+	local t20=$T; row "onnxdiff g20k g20k-b"
+	measure "diff 200k" "$od" "$a200" "$cache/g200k-b.onnx" || return
+	local t200=$T; row "onnxdiff g200k g200k-b"
+	local r; r=$(awk -v a="$t200" -v b="$t20" 'BEGIN { printf "%.1f", a / b }')
+	verdict "200k diff < 12 x 20k diff ($r x)" "$(awk -v r="$r" 'BEGIN { print (r < 12) ? 1 : 0 }')"
+}
+
+# ---- run ------------------------------------------------------------------------------------
+mem=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+echo "onnxdiff benchmark: $("$od" --version 2>/dev/null), $(git -C "$top" rev-parse --short HEAD 2>/dev/null)"
+echo "machine: $(nproc) CPUs ($cpu), $mem RAM, $(uname -sr); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "median of $runs runs each, warm page cache; columns: time, time / cat time, peak RSS, RSS bound 1.1 x size + 64 MB"
+for s in $sections; do
+	case $s in
+	vit) pair_section vit_b_16 ;;
+	resnet) pair_section resnet50 ;;
+	big) big_section ;;
+	nodes) nodes_section ;;
+	*) say "bench: unknown section '$s'"; exit 2 ;;
+	esac
+done

@@ -1,0 +1,232 @@
+#!/usr/bin/python3
+# make-inputs.py DIR: builds the inputs of scripts/bench.sh into DIR (a cache folder
+# outside the repository). Every input is written once; an existing file is kept, so a
+# second run costs nothing. Run with Debian's /usr/bin/python3 (python3-torch 1.13,
+# python3-torchvision, python3-onnx); the `python3` first on PATH may lack them.
+#
+#   resnet50.onnx, resnet50-b.onnx   torchvision resnet50, random weights; -b has a few
+#                                    weights changed
+#   vit_b_16.onnx, vit_b_16-b.onnx   torchvision vit_b_16 (~350 MB), the same pair
+#   big.onnx (+ big.onnx.data)       > 2 GB of weights in external data: a MatMul/Relu
+#                                    chain with a `scale` input to freeze
+#   big-b.onnx (+ big-b.onnx.data)   its copy with a few weights changed
+#   g20k.onnx, g20k-b.onnx           generated graphs of 20k and 200k nodes; -b renames
+#   g200k.onnx, g200k-b.onnx         every tensor and node and makes a few edits
+#
+# Everything is seeded, so the files are the same on every machine with the same torch.
+
+import os
+import shutil
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 14
+
+
+def done(path):
+    return os.path.exists(path) and os.path.getsize(path) > 0
+
+
+def say(msg):
+    print("make-inputs: " + msg, file=sys.stderr, flush=True)
+
+
+def save_atomic(model, path):
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(model.SerializeToString())
+    os.replace(tmp, path)
+
+
+def change_weights(src, dst, count=3):
+    """Copies src to dst with one element changed in `count` of its largest initializers."""
+    m = onnx.load(src)
+    inits = sorted(m.graph.initializer, key=lambda t: -len(t.raw_data))[:count]
+    for t in inits:
+        a = numpy_helper.to_array(t).copy()
+        a.flat[len(a.flat) // 2] += 1.0
+        t.raw_data = a.tobytes()
+    save_atomic(m, dst)
+
+
+def export_torchvision(name, path):
+    import torch
+    import torchvision
+
+    torch.manual_seed(0)
+    model = getattr(torchvision.models, name)(weights=None).eval()
+    x = torch.randn(1, 3, 224, 224)
+    tmp = path + ".tmp"
+    # Not under torch.no_grad(): with gradients off, torch 1.13's MultiheadAttention takes
+    # its fast path (aten::_native_multi_head_attention), which has no ONNX export.
+    torch.onnx.export(model, x, tmp, opset_version=OPSET, input_names=["x"],
+                      output_names=["y"], dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
+    os.replace(tmp, path)
+
+
+def torchvision_pair(out, name):
+    a, b = os.path.join(out, name + ".onnx"), os.path.join(out, name + "-b.onnx")
+    if not done(a):
+        say("exporting " + name)
+        export_torchvision(name, a)
+    if not done(b):
+        say("writing " + os.path.basename(b))
+        change_weights(a, b)
+
+
+# ---- > 2 GB with external data --------------------------------------------------------
+
+BIG_D = 4096            # 64 MiB per float weight
+BIG_LAYERS = 40         # 2.5 GiB of weights
+
+
+def big_model(onnx_path, data_name, weights):
+    """Writes the graph; weights is a list of (name, offset, length) in the side file."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", BIG_D])
+    scale = helper.make_tensor_value_info("scale", TensorProto.FLOAT, [1])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", BIG_D])
+    inits = [numpy_helper.from_array(np.array([0.5], np.float32), "half")]
+    nodes = [helper.make_node("Mul", ["scale", "half"], ["s"], name="scale_half")]
+    prev = "x"
+    for i, (name, off, length) in enumerate(weights):
+        t = TensorProto(name=name, data_type=TensorProto.FLOAT, dims=[BIG_D, BIG_D])
+        t.data_location = TensorProto.EXTERNAL
+        for k, v in (("location", data_name), ("offset", str(off)), ("length", str(length))):
+            e = t.external_data.add()
+            e.key, e.value = k, v
+        inits.append(t)
+        nodes += [helper.make_node("MatMul", [prev, name], ["mm%d" % i], name="mm%d" % i),
+                  helper.make_node("Relu", ["mm%d" % i], ["relu%d" % i], name="relu%d" % i),
+                  helper.make_node("Mul", ["relu%d" % i, "s"], ["h%d" % i], name="mul%d" % i)]
+        prev = "h%d" % i
+    nodes.append(helper.make_node("Identity", [prev], ["y"], name="out"))
+    g = helper.make_graph(nodes, "big", [x, scale], [y], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)],
+                          producer_name="onnxdiff-bench")
+    m.ir_version = 8
+    save_atomic(m, onnx_path)
+
+
+def big_pair(out):
+    a, b = os.path.join(out, "big.onnx"), os.path.join(out, "big-b.onnx")
+    da, db = a + ".data", b + ".data"
+    nbytes = BIG_D * BIG_D * 4
+    weights = [("w%d" % i, i * nbytes, nbytes) for i in range(BIG_LAYERS)]
+    if not (done(a) and done(da)):
+        say("writing big.onnx.data (%.1f GB)" % (nbytes * BIG_LAYERS / 1e9))
+        rng = np.random.default_rng(1)
+        with open(da + ".tmp", "wb") as f:
+            for _ in range(BIG_LAYERS):
+                f.write(rng.standard_normal((BIG_D, BIG_D), np.float32).tobytes())
+        os.replace(da + ".tmp", da)
+        big_model(a, os.path.basename(da), weights)
+    if not (done(b) and done(db)):
+        say("writing big-b.onnx.data")
+        shutil.copyfile(da, db + ".tmp")
+        with open(db + ".tmp", "r+b") as f:     # one element changed in three weights
+            for i in (3, 17, 31):
+                f.seek(i * nbytes + nbytes // 2)
+                f.write(np.array([42.0], np.float32).tobytes())
+        os.replace(db + ".tmp", db)
+        big_model(b, os.path.basename(db), weights)
+
+
+# ---- generated graphs of many nodes ---------------------------------------------------
+
+def graph_pair(out, label, blocks):
+    """A transformer-like stack: each block has four parallel MatMul/Add/Relu branches,
+    a Concat, a projection, a residual Add and a normalisation (about 20 nodes). The -b
+    copy renames every tensor and node (prefix "/m") and makes a few edits: one weight
+    changed, one Relu turned into LeakyRelu, one node removed and one added."""
+    a, b = os.path.join(out, label + ".onnx"), os.path.join(out, label + "-b.onnx")
+    if done(a) and done(b):
+        return
+    say("generating %s (%d blocks)" % (label, blocks))
+    W, H = 8, 4           # hidden width, branches
+    for variant, path in ((0, a), (1, b)):
+        rng = np.random.default_rng(7)
+        p = "/m" if variant else ""
+        n = lambda s: p + s
+        nodes, inits = [], []
+        edits = {blocks // 3, blocks // 2, (2 * blocks) // 3}
+
+        def node(op, ins, outs, name, **attrs):
+            nodes.append(helper.make_node(op, [n(i) if i else "" for i in ins],
+                                          [n(o) for o in outs], name=n(name), **attrs))
+
+        def weight(name, shape):
+            arr = rng.standard_normal(shape).astype(np.float32)
+            return name, arr
+
+        inits.append(numpy_helper.from_array(np.array([-1], np.int64), n("axes")))
+        inits.append(numpy_helper.from_array(np.array(1e-5, np.float32), n("eps")))
+        h = "x"
+        for k in range(blocks):
+            branches = []
+            for j in range(H):
+                wn, w = weight("/b%d/h%d/W" % (k, j), (W, W))
+                bn, bias = weight("/b%d/h%d/b" % (k, j), (W,))
+                if variant and k == min(edits) and j == 0:
+                    w = w.copy()
+                    w[0, 0] += 1.0
+                inits += [numpy_helper.from_array(w, n(wn)), numpy_helper.from_array(bias, n(bn))]
+                pre = "/b%d/h%d/" % (k, j)
+                node("MatMul", [h, wn], [pre + "mm"], pre + "MatMul")
+                node("Add", [pre + "mm", bn], [pre + "add"], pre + "Add")
+                if variant and k == sorted(edits)[1] and j == 1:
+                    node("LeakyRelu", [pre + "add"], [pre + "act"], pre + "Relu", alpha=0.1)
+                else:
+                    node("Relu", [pre + "add"], [pre + "act"], pre + "Relu")
+                branches.append(pre + "act")
+            pre = "/b%d/" % k
+            pn, pw = weight(pre + "proj/W", (H * W, W))
+            inits.append(numpy_helper.from_array(pw, n(pn)))
+            node("Concat", branches, [pre + "cat"], pre + "Concat", axis=-1)
+            node("MatMul", [pre + "cat", pn], [pre + "proj"], pre + "Proj")
+            if variant and k == max(edits):      # the residual Add removed
+                res = pre + "proj"
+            else:
+                node("Add", [pre + "proj", h], [pre + "res"], pre + "Residual")
+                res = pre + "res"
+            node("ReduceMean", [res], [pre + "mean"], pre + "ReduceMean", axes=[-1])
+            node("Sub", [res, pre + "mean"], [pre + "cent"], pre + "Sub")
+            node("Mul", [pre + "cent", pre + "cent"], [pre + "sq"], pre + "Square")
+            node("ReduceMean", [pre + "sq"], [pre + "var"], pre + "ReduceMean2", axes=[-1])
+            node("Add", [pre + "var", "eps"], [pre + "vare"], pre + "AddEps")
+            node("Sqrt", [pre + "vare"], [pre + "std"], pre + "Sqrt")
+            node("Div", [pre + "cent", pre + "std"], [pre + "norm"], pre + "Div")
+            h = pre + "norm"
+            if variant and k == min(edits):      # an added node
+                node("Neg", [h], [pre + "neg"], pre + "Neg")
+                node("Neg", [pre + "neg"], [pre + "neg2"], pre + "Neg2")
+                h = pre + "neg2"
+        node("Identity", [h], ["y"], "/out")
+        x = helper.make_tensor_value_info(n("x"), TensorProto.FLOAT, ["batch", W])
+        y = helper.make_tensor_value_info(n("y"), TensorProto.FLOAT, ["batch", W])
+        g = helper.make_graph(nodes, label, [x], [y], inits)
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="onnxdiff-bench")
+        m.ir_version = 8
+        save_atomic(m, path)
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "onnxdiff-bench")
+    what = sys.argv[2:] or ["graphs", "resnet50", "vit_b_16", "big"]
+    os.makedirs(out, exist_ok=True)
+    if "graphs" in what:
+        graph_pair(out, "g20k", 910)
+        graph_pair(out, "g200k", 9100)
+    for name in ("resnet50", "vit_b_16"):
+        if name in what:
+            torchvision_pair(out, name)
+    if "big" in what:
+        big_pair(out)
+
+
+if __name__ == "__main__":
+    main()
