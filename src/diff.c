@@ -94,7 +94,7 @@ static int text_change(struct dstate *st, int what, const char *path, const char
 
 static const char *num(struct dstate *st, int64_t v)
 {
-	return od_arena_printf(st->d->arena, "%lld", (long long)v);
+	return diff_chk(st, od_arena_printf(st->d->arena, "%lld", (long long)v));
 }
 
 static const struct od_opset *find_opset(const struct od_opset *o, size_t n, const char *dom)
@@ -309,7 +309,7 @@ static const char *attr_names(struct dstate *st, const struct od_function *f)
 	buf[0] = 0;
 	for (size_t i = 0; i < f->n_attr_names && off < sizeof buf; i++)
 		off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s", i ? "," : "", f->attr_names[i]);
-	return od_arena_strdup(st->d->arena, buf);
+	return diff_chk(st, od_arena_strdup(st->d->arena, buf));
 }
 
 static int function_pairs(struct dstate *st, struct dside **fa, struct dside **fb,
@@ -502,6 +502,8 @@ int od_diff(struct od_model *a, struct od_model *b, const struct od_diff_opts *o
 	if (!rc)
 		rc = diff_run(&st);
 	od_arena_free(st.tmp);
+	if (!rc && st.oom)
+		rc = OD_ENOMEM;
 	if (rc) {
 		od_free(st.d->changes);
 		od_arena_free(arena);

@@ -276,7 +276,7 @@ static const char *value_type(struct dstate *st, const struct od_value *v)
 {
 	if (ignoring(st, OD_DIFF_IGNORE(SHAPES)) && v->kind == OD_TYPE_TENSOR)
 		return od_dtype_name(v->dtype);
-	return diff_value_type(st->d->arena, v);
+	return diff_chk(st, diff_value_type(st->d->arena, v));
 }
 
 static int doc_change(struct dstate *st, const char *path, const char *key, const char *a,
@@ -296,7 +296,7 @@ static int doc_change(struct dstate *st, const char *path, const char *key, cons
 #define PUT(...) do { if (off < bufsize) off += (size_t)snprintf(buf + off, bufsize - off, __VA_ARGS__); } while (0)
 
 /* "Mul '/Mul' input 1, output 'y'": up to three readers of v. */
-static size_t readers(char *buf, size_t off, size_t bufsize, struct od_arena *ar,
+static size_t readers(char *buf, size_t off, size_t bufsize, struct dstate *st,
                       const struct dval *v, const char *lead)
 {
 	const struct dside *s = v->side;
@@ -307,7 +307,7 @@ static size_t readers(char *buf, size_t off, size_t bufsize, struct od_arena *ar
 			PUT(", ...");
 			return off;
 		}
-		PUT("%s%s", n ? ", " : lead, diff_node_label(ar, s->g, e->node));
+		PUT("%s%s", n ? ", " : lead, str0(diff_chk(st, diff_node_label(st->tmp, s->g, e->node))));
 		if (e->port != IMPLICIT && s->in_start[e->node + 1] - s->in_start[e->node] > 1)
 			PUT(" input %u", e->port);
 	}
@@ -317,16 +317,16 @@ static size_t readers(char *buf, size_t off, size_t bufsize, struct od_arena *ar
 	return off;
 }
 
-static const char *readers_text(struct od_arena *ar, const struct dval *v)
+static const char *readers_text(struct dstate *st, const struct dval *v)
 {
 	char buf[512];
 	size_t off = 0;
 	buf[0] = 0;
 	if (v)
-		off = readers(buf, off, sizeof buf, ar, v, "read by ");
+		off = readers(buf, off, sizeof buf, st, v, "read by ");
 	if (off >= sizeof buf)
 		off = sizeof buf - 1;
-	return off ? od_arena_strdup(ar, buf) : NULL;
+	return off ? diff_chk(st, od_arena_strdup(st->d->arena, buf)) : NULL;
 }
 
 static int value_changes(struct dstate *st, struct dpair *p, int what,
@@ -337,7 +337,7 @@ static int value_changes(struct dstate *st, struct dpair *p, int what,
 	struct od_arena *ar = st->d->arena;
 	for (size_t i = 0; i < na; i++) {
 		const struct od_value *x = va[ia ? ia[i] : i];
-		const char *tx = value_type(st, x);
+		const char *tx = str0(value_type(st, x));
 		struct od_change *c;
 		if (pa[i] == NONE32) {
 			if (!(c = diff_add(st, OD_CHANGE_REMOVED, what, p->path)))
@@ -346,11 +346,11 @@ static int value_changes(struct dstate *st, struct dpair *p, int what,
 			c->a_value = x;
 			c->old_text = tx;
 			if (!outputs)
-				c->context = readers_text(ar, diff_name_get(p->a, x->name));
+				c->context = readers_text(st, diff_name_get(p->a, x->name));
 			continue;
 		}
 		const struct od_value *y = vb[ib ? ib[pa[i]] : pa[i]];
-		const char *ty = value_type(st, y);
+		const char *ty = str0(value_type(st, y));
 		bool retyped = strcmp(tx, ty) != 0;
 		bool rewired = false;
 		if (outputs) {
@@ -371,15 +371,15 @@ static int value_changes(struct dstate *st, struct dpair *p, int what,
 				c->new_text = ty;
 			} else if (rewired) {
 				c->key = "producer";
-				c->old_text = diff_val_text(ar, p->a->gouts[i]);
-				c->new_text = diff_val_text(ar, p->b->gouts[pa[i]]);
+				c->old_text = diff_chk(st, diff_val_text(ar, p->a->gouts[i]));
+				c->new_text = diff_chk(st, diff_val_text(ar, p->b->gouts[pa[i]]));
 			} else {
 				c->old_text = c->new_text = tx;
 			}
 		}
 		if (strcmp(str0(x->doc_string), str0(y->doc_string)) &&
-		    doc_change(st, p->path, od_arena_printf(ar, "%s '%s'", od_change_what_name(what),
-		                                            y->name), x->doc_string, y->doc_string))
+		    doc_change(st, p->path, diff_chk(st, od_arena_printf(ar, "%s '%s'",
+		               od_change_what_name(what), y->name)), x->doc_string, y->doc_string))
 			return OD_ENOMEM;
 	}
 	for (size_t j = 0; j < nb; j++) {
@@ -393,7 +393,7 @@ static int value_changes(struct dstate *st, struct dpair *p, int what,
 		c->b_value = y;
 		c->new_text = value_type(st, y);
 		if (!outputs)
-			c->context = readers_text(st->d->arena, diff_name_get(p->b, y->name));
+			c->context = readers_text(st, diff_name_get(p->b, y->name));
 	}
 	return 0;
 }
@@ -429,8 +429,8 @@ static int init_changes(struct dstate *st, struct dpair *p)
 				return OD_ENOMEM;
 			c->a_name = x->name;
 			c->a_tensor = x;
-			c->old_text = diff_tensor_type(ar, x);
-			c->context = readers_text(ar, diff_name_get(p->a, x->name));
+			c->old_text = diff_chk(st, diff_tensor_type(ar, x));
+			c->context = readers_text(st, diff_name_get(p->a, x->name));
 			continue;
 		}
 		struct od_tensor *y = gb->inits[j];
@@ -446,8 +446,8 @@ static int init_changes(struct dstate *st, struct dpair *p)
 		c->b_name = y->name;
 		c->a_tensor = x;
 		c->b_tensor = y;
-		c->old_text = diff_tensor_type(ar, x);
-		c->new_text = diff_tensor_type(ar, y);
+		c->old_text = diff_chk(st, diff_tensor_type(ar, x));
+		c->new_text = diff_chk(st, diff_tensor_type(ar, y));
 		c->delta = delta;
 	}
 	for (size_t j = 0; j < gb->n_inits; j++) {
@@ -458,8 +458,8 @@ static int init_changes(struct dstate *st, struct dpair *p)
 			return OD_ENOMEM;
 		c->b_name = gb->inits[j]->name;
 		c->b_tensor = gb->inits[j];
-		c->new_text = diff_tensor_type(ar, gb->inits[j]);
-		c->context = readers_text(ar, diff_name_get(p->b, gb->inits[j]->name));
+		c->new_text = diff_chk(st, diff_tensor_type(ar, gb->inits[j]));
+		c->context = readers_text(st, diff_name_get(p->b, gb->inits[j]->name));
 	}
 	return 0;
 }
@@ -488,8 +488,8 @@ static struct od_change *detail(struct node_cmp *nc, int kind, int what)
 		c->b_name = str0(nb->name);
 		c->a_node = na;
 		c->b_node = nb;
-		c->old_text = diff_node_label(ar, nc->p->a->g, nc->ka);
-		c->new_text = diff_node_label(ar, nc->p->b->g, nc->kb);
+		c->old_text = diff_chk(st, diff_node_label(ar, nc->p->a->g, nc->ka));
+		c->new_text = diff_chk(st, diff_node_label(ar, nc->p->b->g, nc->kb));
 		nc->first = st->d->n_changes - 1;
 		nc->opened = true;
 	}
@@ -518,12 +518,14 @@ static const struct od_attr *attr_or_default(const struct dside *s, uint32_t k, 
 	return at;
 }
 
-static const char *attr_text(struct od_arena *ar, const struct od_attr *at, bool dflt)
+static const char *attr_text(struct dstate *st, const struct od_attr *at, bool dflt)
 {
 	if (!at)
 		return NULL;
-	const char *t = diff_attr_text(ar, at);
-	return dflt ? od_arena_printf(ar, "%s (default)", t) : t;
+	const char *t = diff_chk(st, diff_attr_text(st->d->arena, at));
+	if (!t || !dflt)
+		return t;
+	return diff_chk(st, od_arena_printf(st->d->arena, "%s (default)", t));
 }
 
 static int compare_attr(struct node_cmp *nc, const char *name)
@@ -551,8 +553,8 @@ static int compare_attr(struct node_cmp *nc, const char *name)
 	c->key = name;
 	c->a_attr = da ? NULL : x;
 	c->b_attr = db ? NULL : y;
-	c->old_text = attr_text(st->d->arena, x, da);
-	c->new_text = attr_text(st->d->arena, y, db);
+	c->old_text = attr_text(st, x, da);
+	c->new_text = attr_text(st, y, db);
 	c->delta = delta;
 	if (x && x->type == OD_ATTR_TENSOR)
 		c->a_tensor = x->t;
@@ -614,8 +616,8 @@ static int port_change(struct node_cmp *nc, int port, const struct dval *va,
 	if (!c)
 		return OD_ENOMEM;
 	c->port = port;
-	c->old_text = va ? diff_val_text(ar, va) : NULL;
-	c->new_text = vb ? diff_val_text(ar, vb) : NULL;
+	c->old_text = va ? diff_chk(nc->st, diff_val_text(ar, va)) : NULL;
+	c->new_text = vb ? diff_chk(nc->st, diff_val_text(ar, vb)) : NULL;
 	return 0;
 }
 
@@ -685,8 +687,8 @@ static int compare_node(struct dstate *st, struct dpair *p, uint32_t ka, uint32_
 		struct od_change *c = detail(&nc, OD_CHANGE_CHANGED, OD_CHANGE_OP);
 		if (!c)
 			return OD_ENOMEM;
-		c->old_text = op_name(st->d->arena, na);
-		c->new_text = op_name(st->d->arena, nb);
+		c->old_text = diff_chk(st, op_name(st->d->arena, na));
+		c->new_text = diff_chk(st, op_name(st->d->arena, nb));
 	}
 	if ((!same_attrs(p, ka, kb) && compare_attrs(&nc)) || compare_ports(&nc))
 		return OD_ENOMEM;
@@ -694,8 +696,8 @@ static int compare_node(struct dstate *st, struct dpair *p, uint32_t ka, uint32_
 		struct od_change *c = detail(&nc, OD_CHANGE_CHANGED, OD_CHANGE_OUTPUTS);
 		if (!c)
 			return OD_ENOMEM;
-		c->old_text = od_arena_printf(st->d->arena, "%zu", na->n_outputs);
-		c->new_text = od_arena_printf(st->d->arena, "%zu", nb->n_outputs);
+		c->old_text = diff_chk(st, od_arena_printf(st->d->arena, "%zu", na->n_outputs));
+		c->new_text = diff_chk(st, od_arena_printf(st->d->arena, "%zu", nb->n_outputs));
 	}
 	if (nc.opened || !names_differ(st, na->name, nb->name))
 		return 0;
@@ -710,24 +712,24 @@ static int compare_node(struct dstate *st, struct dpair *p, uint32_t ka, uint32_
 }
 
 /* "reads X, Y; feeds Z input 1, output 'y'" for an added or removed node. */
-static const char *node_context(struct od_arena *ar, const struct dside *s, uint32_t k)
+static const char *node_context(struct dstate *st, const struct dside *s, uint32_t k)
 {
 	char buf[768];
 	size_t off = 0, bufsize = sizeof buf;
 	const struct od_node *n = s->g->nodes[k];
 	buf[0] = 0;
 	if (s->cst[k])
-		PUT("value %s", diff_attr_text(ar, &n->attrs[0]));
+		PUT("value %s", str0(diff_chk(st, diff_attr_text(st->tmp, &n->attrs[0]))));
 	for (uint32_t i = s->in_start[k]; i < s->in_start[k + 1]; i++)
 		PUT("%s%s", i == s->in_start[k] ? (off ? "; reads " : "reads ") : ", ",
-		    s->ins[i] ? diff_val_text(ar, s->ins[i]) : "nothing");
+		    s->ins[i] ? str0(diff_chk(st, diff_val_text(st->tmp, s->ins[i]))) : "nothing");
 	bool feeds = false;
 	for (uint32_t o = s->out_start[k]; o < s->out_start[k + 1]; o++) {
 		size_t before = off;
-		off = readers(buf, off, bufsize, ar, &s->vals[o], feeds ? ", " : off ? "; feeds " : "feeds ");
+		off = readers(buf, off, bufsize, st, &s->vals[o], feeds ? ", " : off ? "; feeds " : "feeds ");
 		feeds |= off != before;
 	}
-	return off ? od_arena_strdup(ar, buf) : NULL;
+	return off ? diff_chk(st, od_arena_strdup(st->d->arena, buf)) : NULL;
 }
 #undef PUT
 
@@ -739,8 +741,8 @@ static int node_alone(struct dstate *st, struct dpair *p, const struct dside *s,
 	                               OD_CHANGE_NODE, p->path);
 	if (!c)
 		return OD_ENOMEM;
-	const char *label = diff_node_label(st->d->arena, s->g, k);
-	c->context = node_context(st->d->arena, s, k);
+	const char *label = diff_chk(st, diff_node_label(st->d->arena, s->g, k));
+	c->context = node_context(st, s, k);
 	if (added) {
 		c->b_name = str0(n->name);
 		c->b_node = n;

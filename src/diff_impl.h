@@ -143,8 +143,18 @@ struct dstate {
 	struct dside *all;      /* every side built */
 	struct dmap consts;     /* content hash -> bit 1: in A, bit 2: in B */
 	size_t cap_changes, cap_graphs;
+	bool oom;               /* an allocation failed where the code could go on: the result
+	                           is dropped and od_diff() returns OD_ENOMEM */
 	struct od_ctx *ctx;
 };
+
+/* Notes a failed allocation of a text (NULL) and passes the text on. */
+static inline const char *diff_chk(struct dstate *st, const char *s)
+{
+	if (!s)
+		st->oom = true;
+	return s;
+}
 
 /* The value named name defined in s itself, or NULL. */
 struct dval *diff_name_get(const struct dside *s, const char *name);

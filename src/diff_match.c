@@ -181,9 +181,11 @@ static size_t consumers_keyed(struct matcher *m, const struct dside *s, const st
 {
 	size_t n = 0;
 	if (v->n_cons > *cap) {
-		struct keyed *p = realloc(*buf, v->n_cons * sizeof *p);
-		if (!p)
+		struct keyed *p = od_realloc(*buf, v->n_cons * sizeof *p);
+		if (!p) {
+			m->st->oom = true;
 			return 0;
+		}
 		*buf = p;
 		*cap = v->n_cons;
 	}
@@ -460,7 +462,7 @@ int diff_match(struct dstate *st, struct dside *a, struct dside *b)
 		extend(&m);
 	}
 out:
-	free(m.ka);
-	free(m.kb);
+	od_free(m.ka);
+	od_free(m.kb);
 	return rc;
 }

@@ -143,10 +143,18 @@ static int cmp_attr(const void *x, const void *y)
 
 static void dump_graph(struct dumper *d, const struct dside *s, int indent);
 
+/* A text from the arena, or "" after noting that the allocation failed. */
+static const char *txt(struct dumper *d, const char *s)
+{
+	if (!s && !d->rc)
+		d->rc = OD_ENOMEM;
+	return s ? s : "";
+}
+
 static void dump_tensor(struct dumper *d, int indent, const char *what, struct od_tensor *t)
 {
 	put(d, "%*s%s %s %s xxh3:%016" PRIx64 "\n", indent, "", what, t->name,
-	    diff_tensor_type(d->tmp, t), od_tensor_hash(t));
+	    txt(d, diff_tensor_type(d->tmp, t)), od_tensor_hash(t));
 }
 
 static void dump_node(struct dumper *d, const struct dside *s, uint32_t k, int indent)
@@ -170,7 +178,7 @@ static void dump_node(struct dumper *d, const struct dside *s, uint32_t k, int i
 		qsort(attrs, n->n_attrs, sizeof *attrs, cmp_attr);
 	for (size_t i = 0; i < n->n_attrs; i++)
 		if (attrs[i]->type != OD_ATTR_GRAPH && attrs[i]->type != OD_ATTR_GRAPHS)
-			put(d, " %s=%s", attrs[i]->name, diff_attr_text(d->tmp, attrs[i]));
+			put(d, " %s=%s", attrs[i]->name, txt(d, diff_attr_text(d->tmp, attrs[i])));
 	put(d, "\n");
 	for (size_t i = 0; i < n->n_attrs; i++)
 		for (uint32_t c = s->child_start[k]; c < s->child_start[k + 1]; c++)
@@ -184,7 +192,7 @@ static void dump_values(struct dumper *d, int indent, const char *what,
                         struct od_value *const *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		put(d, "%*s%s %s %s\n", indent, "", what, v[i]->name, diff_value_type(d->tmp, v[i]));
+		put(d, "%*s%s %s %s\n", indent, "", what, v[i]->name, txt(d, diff_value_type(d->tmp, v[i])));
 }
 
 static void dump_graph(struct dumper *d, const struct dside *s, int indent)

@@ -136,22 +136,45 @@ static void sb_dims(struct sbuf *b, int n, const int64_t *dims, const struct od_
 	sb_add(b, "]");
 }
 
+static void sb_value_type(struct sbuf *b, const struct od_value *v)
+{
+	if (v->kind != OD_TYPE_TENSOR) {
+		sb_add(b, "%s", v->type_str ? v->type_str : "?");
+		return;
+	}
+	sb_add(b, "%s", od_dtype_name(v->dtype));
+	if (v->rank >= 0)
+		sb_dims(b, v->rank, NULL, v->dims);
+}
+
+static void sb_tensor_type(struct sbuf *b, const struct od_tensor *t)
+{
+	sb_add(b, "%s", od_dtype_name(t->dtype));
+	sb_dims(b, t->ndims, t->dims, NULL);
+}
+
+static void sb_node_label(struct sbuf *b, const struct od_graph *g, uint32_t k)
+{
+	const struct od_node *n = g->nodes[k];
+	if (n->domain && *n->domain)
+		sb_add(b, "%s.", n->domain);
+	if (n->name && *n->name)
+		sb_add(b, "%s '%s'", n->op_type, n->name);
+	else
+		sb_add(b, "%s #%u", n->op_type, k);
+}
+
 const char *diff_value_type(struct od_arena *a, const struct od_value *v)
 {
 	struct sbuf b = {.len = 0};
-	if (v->kind != OD_TYPE_TENSOR)
-		return od_arena_strdup(a, v->type_str ? v->type_str : "?");
-	sb_add(&b, "%s", od_dtype_name(v->dtype));
-	if (v->rank >= 0)
-		sb_dims(&b, v->rank, NULL, v->dims);
+	sb_value_type(&b, v);
 	return od_arena_strdup(a, b.buf);
 }
 
 const char *diff_tensor_type(struct od_arena *a, const struct od_tensor *t)
 {
 	struct sbuf b = {.len = 0};
-	sb_add(&b, "%s", od_dtype_name(t->dtype));
-	sb_dims(&b, t->ndims, t->dims, NULL);
+	sb_tensor_type(&b, t);
 	return od_arena_strdup(a, b.buf);
 }
 
@@ -231,37 +254,38 @@ const char *diff_attr_text(struct od_arena *a, const struct od_attr *at)
 
 const char *diff_node_label(struct od_arena *a, const struct od_graph *g, uint32_t k)
 {
-	const struct od_node *n = g->nodes[k];
-	const char *dom = n->domain && *n->domain ? n->domain : NULL;
-	if (n->name && *n->name)
-		return od_arena_printf(a, "%s%s%s '%s'", dom ? dom : "", dom ? "." : "", n->op_type,
-		                       n->name);
-	return od_arena_printf(a, "%s%s%s #%u", dom ? dom : "", dom ? "." : "", n->op_type, k);
+	struct sbuf b = {.len = 0};
+	sb_node_label(&b, g, k);
+	return od_arena_strdup(a, b.buf);
 }
 
 const char *diff_val_text(struct od_arena *a, const struct dval *v)
 {
 	const struct od_graph *g = v->side->g;
+	struct sbuf b = {.len = 0};
 	switch (v->kind) {
 	case V_INPUT:
-		return od_arena_printf(a, "graph input '%s' %s", v->name,
-		                       diff_value_type(a, g->inputs[v->idx]));
+		sb_add(&b, "graph input '%s' ", v->name);
+		sb_value_type(&b, g->inputs[v->idx]);
+		break;
 	case V_INIT:
-		return od_arena_printf(a, "initializer '%s' %s", v->name,
-		                       diff_tensor_type(a, g->inits[v->idx]));
-	case V_NODE: {
-		struct od_tensor *t;
-		const struct od_node *n = g->nodes[v->idx];
-		if (diff_node_const(n, &t))
-			return od_arena_printf(a, "%s %s", diff_node_label(a, g, v->idx),
-			                       diff_tensor_type(a, t));
-		if (n->n_outputs > 1)
-			return od_arena_printf(a, "%s output %u", diff_node_label(a, g, v->idx), v->port);
-		return diff_node_label(a, g, v->idx);
-	}
+		sb_add(&b, "initializer '%s' ", v->name);
+		sb_tensor_type(&b, g->inits[v->idx]);
+		break;
+	case V_NODE:
+		sb_node_label(&b, g, v->idx);
+		if (v->side->cst[v->idx]) {
+			sb_add(&b, " ");
+			sb_tensor_type(&b, v->side->cst[v->idx]);
+		} else if (g->nodes[v->idx]->n_outputs > 1) {
+			sb_add(&b, " output %u", v->port);
+		}
+		break;
 	default:
-		return od_arena_printf(a, "undefined '%s'", v->name);
+		sb_add(&b, "undefined '%s'", v->name);
+		break;
 	}
+	return od_arena_strdup(a, b.buf);
 }
 
 /* ---- tensor deltas ----------------------------------------------------------------------- */

@@ -370,68 +370,120 @@ int od_diff_emit_stat(const struct od_diff *d, const struct od_emit_opts *o, od_
 
 /* ---- JSON ------------------------------------------------------------------------------------ */
 
-static json_t *str_or_null(const char *s)
+/* Builders that note any failed allocation in *bad (values are stolen, as jansson's _new). */
+static json_t *jstr(bool *bad, const char *s)
 {
-	return s ? json_string(s) : json_null();
+	json_t *v = s ? json_string(s) : json_null();
+	*bad |= !v;
+	return v;
 }
 
-static json_t *change_json(const struct od_change *c)
+static json_t *jint(bool *bad, json_int_t i)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o}", "kind", od_change_kind_name(c->kind),
-	                      "what", od_change_what_name(c->what), "path", c->path,
-	                      "a", str_or_null(c->a_name), "b", str_or_null(c->b_name));
-	if (!o)
-		return NULL;
+	json_t *v = json_integer(i);
+	*bad |= !v;
+	return v;
+}
+
+static void jset(bool *bad, json_t *o, const char *key, json_t *v)
+{
+	if (!o || !v) {
+		json_decref(v);
+		*bad = true;
+	} else if (json_object_set_new(o, key, v)) {
+		*bad = true;
+	}
+}
+
+static void jpush(bool *bad, json_t *a, json_t *v)
+{
+	if (!a || !v) {
+		json_decref(v);
+		*bad = true;
+	} else if (json_array_append_new(a, v)) {
+		*bad = true;
+	}
+}
+
+static json_t *jpair(bool *bad, json_int_t x, json_int_t y)
+{
+	json_t *a = json_array();
+	jpush(bad, a, jint(bad, x));
+	jpush(bad, a, jint(bad, y));
+	*bad |= !a;
+	return a;
+}
+
+static json_t *change_json(bool *bad, const struct od_change *c)
+{
+	json_t *o = json_object();
 	const struct od_node *n = c->a_node ? c->a_node : c->b_node;
+	jset(bad, o, "kind", jstr(bad, od_change_kind_name(c->kind)));
+	jset(bad, o, "what", jstr(bad, od_change_what_name(c->what)));
+	jset(bad, o, "path", jstr(bad, c->path));
+	jset(bad, o, "a", jstr(bad, c->a_name));
+	jset(bad, o, "b", jstr(bad, c->b_name));
 	if (c->what == OD_CHANGE_NODE && n)
-		json_object_set_new(o, "op", json_string(n->op_type));
+		jset(bad, o, "op", jstr(bad, n->op_type));
 	if (c->key)
-		json_object_set_new(o, "key", json_string(c->key));
+		jset(bad, o, "key", jstr(bad, c->key));
 	if (c->port >= 0)
-		json_object_set_new(o, "port", json_integer(c->port));
+		jset(bad, o, "port", jint(bad, c->port));
 	if (c->old_text || c->new_text) {
-		json_object_set_new(o, "old", str_or_null(c->old_text));
-		json_object_set_new(o, "new", str_or_null(c->new_text));
+		jset(bad, o, "old", jstr(bad, c->old_text));
+		jset(bad, o, "new", jstr(bad, c->new_text));
 	}
 	if (c->context)
-		json_object_set_new(o, "context", json_string(c->context));
-	if (c->delta.compared)
-		json_object_set_new(o, "values", json_pack("{s:I, s:I, s:f, s:f, s:I}",
-		                    "numel", (json_int_t)c->delta.numel,
-		                    "differ", (json_int_t)c->delta.n_diff,
-		                    "max_abs", c->delta.max_abs, "max_rel", c->delta.max_rel,
-		                    "first", (json_int_t)c->delta.first_diff));
+		jset(bad, o, "context", jstr(bad, c->context));
+	if (c->delta.compared) {
+		json_t *v = json_object();
+		jset(bad, v, "numel", jint(bad, c->delta.numel));
+		jset(bad, v, "differ", jint(bad, c->delta.n_diff));
+		jset(bad, v, "max_abs", json_real(c->delta.max_abs));
+		jset(bad, v, "max_rel", json_real(c->delta.max_rel));
+		jset(bad, v, "first", jint(bad, c->delta.first_diff));
+		jset(bad, o, "values", v);
+	}
+	*bad |= !o;
 	return o;
 }
 
-static json_t *stat_json(const struct od_diff *d)
+static json_t *stat_json(bool *bad, const struct od_diff *d)
 {
 	const struct od_diff_stat *s = &d->stat;
-	json_t *ops = json_array();
-	for (size_t i = 0; ops && i < s->n_ops; i++)
-		json_array_append_new(ops, json_pack("{s:s, s:s, s:I, s:I}", "domain",
-		                      domain_name(s->ops[i].domain), "op", s->ops[i].op_type,
-		                      "a", (json_int_t)s->ops[i].a, "b", (json_int_t)s->ops[i].b));
-	return json_pack("{s:[I,I], s:[I,I], s:[I,I], s:o, s:{s:I, s:I, s:I, s:I}}",
-	                 "nodes", (json_int_t)s->nodes_a, (json_int_t)s->nodes_b,
-	                 "parameters", (json_int_t)s->params_a, (json_int_t)s->params_b,
-	                 "bytes", (json_int_t)s->bytes_a, (json_int_t)s->bytes_b, "ops", ops,
-	                 "counts", "added", (json_int_t)s->count[OD_CHANGE_ADDED],
-	                 "removed", (json_int_t)s->count[OD_CHANGE_REMOVED],
-	                 "changed", (json_int_t)s->count[OD_CHANGE_CHANGED],
-	                 "renamed", (json_int_t)s->count[OD_CHANGE_RENAMED]);
+	json_t *o = json_object(), *ops = json_array(), *counts = json_object();
+	for (size_t i = 0; i < s->n_ops; i++) {
+		json_t *op = json_object();
+		jset(bad, op, "domain", jstr(bad, domain_name(s->ops[i].domain)));
+		jset(bad, op, "op", jstr(bad, s->ops[i].op_type));
+		jset(bad, op, "a", jint(bad, (json_int_t)s->ops[i].a));
+		jset(bad, op, "b", jint(bad, (json_int_t)s->ops[i].b));
+		jpush(bad, ops, op);
+	}
+	for (int k = 0; k < OD_CHANGE_KIND_MAX; k++)
+		jset(bad, counts, od_change_kind_name(k), jint(bad, (json_int_t)s->count[k]));
+	jset(bad, o, "nodes", jpair(bad, (json_int_t)s->nodes_a, (json_int_t)s->nodes_b));
+	jset(bad, o, "parameters", jpair(bad, s->params_a, s->params_b));
+	jset(bad, o, "bytes", jpair(bad, (json_int_t)s->bytes_a, (json_int_t)s->bytes_b));
+	jset(bad, o, "ops", ops);
+	jset(bad, o, "counts", counts);
+	*bad |= !o;
+	return o;
 }
 
-static json_t *graphs_json(const struct od_diff *d)
+static json_t *graphs_json(bool *bad, const struct od_diff *d)
 {
 	json_t *a = json_array();
-	for (size_t i = 0; a && i < d->n_graphs; i++) {
+	for (size_t i = 0; i < d->n_graphs; i++) {
 		const struct od_diff_graph *g = &d->graphs[i];
-		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:I}", "path", g->path,
-		                      "a_nodes", (json_int_t)g->a->n_nodes,
-		                      "b_nodes", (json_int_t)g->b->n_nodes,
-		                      "matched", (json_int_t)g->n_matched));
+		json_t *o = json_object();
+		jset(bad, o, "path", jstr(bad, g->path));
+		jset(bad, o, "a_nodes", jint(bad, (json_int_t)g->a->n_nodes));
+		jset(bad, o, "b_nodes", jint(bad, (json_int_t)g->b->n_nodes));
+		jset(bad, o, "matched", jint(bad, (json_int_t)g->n_matched));
+		jpush(bad, a, o);
 	}
+	*bad |= !a;
 	return a;
 }
 
@@ -455,32 +507,33 @@ int od_diff_emit_json(const struct od_diff *d, const struct od_emit_opts *o, od_
 {
 	static const struct od_emit_opts none;
 	struct printer p = {.out = out, .priv = priv};
-	json_t *changes = json_array();
-	json_t *last = NULL;
+	bool bad = false;
+	json_t *root = json_object(), *changes = json_array(), *last = NULL;
 	if (!o)
 		o = &none;
-	for (size_t i = 0; changes && i < d->n_changes; i++) {
-		json_t *c = change_json(&d->changes[i]);
-		if (!c)
-			break;
+	jset(&bad, root, "schema", jstr(&bad, "onnxdiff-diff/1"));
+	jset(&bad, root, "a", jstr(&bad, o->a_label ? o->a_label : s0(d->a->path)));
+	jset(&bad, root, "b", jstr(&bad, o->b_label ? o->b_label : s0(d->b->path)));
+	jset(&bad, root, "same", json_boolean(od_diff_is_same(d)));
+	for (size_t i = 0; i < d->n_changes && !bad; i++) {
+		json_t *c = change_json(&bad, &d->changes[i]);
 		if (d->changes[i].parent >= 0 && last) {
 			json_t *details = json_object_get(last, "details");
 			if (!details)
-				json_object_set_new(last, "details", details = json_array());
-			json_array_append_new(details, c);
+				jset(&bad, last, "details", details = json_array());
+			jpush(&bad, details, c);
 			continue;
 		}
-		json_array_append_new(changes, c);
+		jpush(&bad, changes, c);
 		last = c;
 	}
-	json_t *root = json_pack("{s:s, s:s, s:s, s:b, s:o, s:o, s:o}",
-	                         "schema", "onnxdiff-diff/1",
-	                         "a", o->a_label ? o->a_label : s0(d->a->path),
-	                         "b", o->b_label ? o->b_label : s0(d->b->path),
-	                         "same", od_diff_is_same(d), "changes", changes,
-	                         "stat", stat_json(d), "graphs", graphs_json(d));
-	if (!root)
+	jset(&bad, root, "changes", changes);
+	jset(&bad, root, "stat", stat_json(&bad, d));
+	jset(&bad, root, "graphs", graphs_json(&bad, d));
+	if (bad) {
+		json_decref(root);
 		return OD_ENOMEM;
+	}
 	int rc = json_dump_callback(root, json_out, &p, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (!rc)

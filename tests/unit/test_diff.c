@@ -13,6 +13,7 @@
 #include <string.h>
 #include "od.h"
 #include "diff.h"
+#include "internal.h"
 
 #define FIX OD_SRCDIR "/fixtures/"
 
@@ -878,6 +879,35 @@ Test(diff, nested_subgraphs_and_max_depth)
 	model_free(a);
 	model_free(b);
 }
+
+#ifdef OD_FAULT_INJECTION
+Test(diff, textconv_allocation_failures)
+{
+	struct od_model *m = nested_if(1.0);
+	char *whole = NULL;
+	struct od_ctx ctx = {0};
+	cr_assert_eq(od_diff_textconv(m, buf_write, &whole, &ctx), 0);
+	long k;
+	for (k = 1; k < 100000; k++) {
+		char *out = NULL;
+		od_fault_alloc_after(k);
+		int rc = od_diff_textconv(m, buf_write, &out, &ctx);
+		long used = od_fault_alloc_count();
+		od_fault_alloc_after(0);
+		cr_assert(rc == 0 || rc == OD_ENOMEM, "allocation %ld: rc %d", k, rc);
+		if (rc == 0)
+			cr_assert_str_eq(out, whole, "allocation %ld failed but the dump went on", k);
+		else
+			cr_assert_str_eq(ctx.msg, "cannot dump: out of memory");
+		free(out);
+		if (rc == 0 && used < k)
+			break;
+	}
+	cr_expect_gt(k, 3);
+	free(whole);
+	model_free(m);
+}
+#endif
 
 /* ---- fixtures ---------------------------------------------------------------------------------- */
 
