@@ -398,15 +398,19 @@ static int value_changes(struct dstate *st, struct dpair *p, int what,
 	return 0;
 }
 
+static bool same_type_and_shape(const struct od_tensor *x, const struct od_tensor *y)
+{
+	return x->dtype == y->dtype && x->ndims == y->ndims &&
+	       (!x->ndims || !memcmp(x->dims, y->dims, (size_t)x->ndims * sizeof *x->dims));
+}
+
 /* Compares two tensors; true when they count as equal. */
 static bool tensors_same(struct dstate *st, struct od_tensor *x, struct od_tensor *y,
                          struct od_tensor_delta *delta)
 {
 	memset(delta, 0, sizeof *delta);
 	delta->first_diff = -1;
-	bool shaped = x->dtype == y->dtype && x->ndims == y->ndims &&
-	              (!x->ndims || !memcmp(x->dims, y->dims, (size_t)x->ndims * sizeof *x->dims));
-	if (!shaped)
+	if (!same_type_and_shape(x, y))
 		return false;
 	if (ignoring(st, OD_DIFF_IGNORE(WEIGHTS)))
 		return true;
@@ -447,7 +451,8 @@ static int init_changes(struct dstate *st, struct dpair *p)
 		c->a_tensor = x;
 		c->b_tensor = y;
 		c->old_text = diff_chk(st, diff_tensor_type(ar, x));
-		c->new_text = diff_chk(st, diff_tensor_type(ar, y));
+		c->new_text = same_type_and_shape(x, y) ? c->old_text
+		              : diff_chk(st, diff_tensor_type(ar, y));
 		c->delta = delta;
 	}
 	for (size_t j = 0; j < gb->n_inits; j++) {

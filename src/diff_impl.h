@@ -67,6 +67,10 @@ void diff_op_defaults(const struct od_node *n, int64_t opset,
 const struct od_attr *diff_op_default(const struct od_node *n, int64_t opset,
                                       const char *name, struct od_attr *tmp);
 bool diff_op_commutative(const char *domain, const char *op);
+/* The rows of n's op in the defaults table, packed (0: none), to look up once per op. */
+uint32_t diff_op_rows(const struct od_node *n);
+void diff_op_defaults_rows(uint32_t rows, const struct od_node *n, int64_t opset,
+                           void (*fn)(const struct od_attr *def, void *priv), void *priv);
 
 /* ---- per-graph tables (diff_sig.c) ---------------------------------------------------- */
 
@@ -118,6 +122,7 @@ struct dside {
 	uint32_t *topo_pos;     /* node index -> position in topo */
 	uint64_t *op_h;         /* per node: hash of op_type and domain */
 	uint8_t *comm;          /* per node: commutative op (inputs compare as a multiset) */
+	uint32_t *op_rows;      /* per node: op_facts() (diff_sig.c) */
 	struct od_tensor **cst; /* per node: the tensor of a Constant node, else NULL */
 	uint64_t *attr_h;       /* per node: canonical attributes, defaults explicit */
 	uint64_t *bu, *td;      /* per node signatures */
@@ -142,6 +147,7 @@ struct dstate {
 	struct od_diff *d;      /* the result (its arena) */
 	struct dside *all;      /* every side built */
 	struct dmap consts;     /* content hash -> bit 1: in A, bit 2: in B */
+	struct dmap ops;        /* op hash -> diff_op_rows() + 1 and commutativity, per op */
 	size_t cap_changes, cap_graphs;
 	bool oom;               /* an allocation failed where the code could go on: the result
 	                           is dropped and od_diff() returns OD_ENOMEM */

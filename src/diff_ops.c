@@ -195,6 +195,25 @@ static void row_attr(const struct opdef *r, struct od_attr *a)
 	}
 }
 
+uint32_t diff_op_rows(const struct od_node *n)
+{
+	size_t i, end;
+	if (!is_onnx_domain(n->domain) || !rows_of(n->op_type, &i, &end))
+		return 0;
+	return (uint32_t)(i << 8 | (end - i));
+}
+
+void diff_op_defaults_rows(uint32_t rows, const struct od_node *n, int64_t opset,
+                           void (*fn)(const struct od_attr *def, void *priv), void *priv)
+{
+	struct od_attr tmp;
+	for (size_t i = rows >> 8, end = (rows >> 8) + (rows & 0xff); i < end; i++)
+		if (row_applies(&defaults[i], opset) && !od_node_attr(n, defaults[i].name)) {
+			row_attr(&defaults[i], &tmp);
+			fn(&tmp, priv);
+		}
+}
+
 void diff_op_defaults(const struct od_node *n, int64_t opset,
                       void (*fn)(const struct od_attr *def, void *priv), void *priv)
 {

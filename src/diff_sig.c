@@ -325,6 +325,21 @@ static int topo_order(struct dstate *st, struct dside *s)
 	return 0;
 }
 
+/* What the tables say about an op, looked up once per op rather than once per node:
+ * diff_op_rows() + 1 in the low bits, commutativity in bit 31; 0 when out of memory. */
+static uint32_t op_facts(struct dstate *st, uint64_t op_h, const struct od_node *n)
+{
+	if (!st->ops.slots && diff_map_init(&st->ops, st->tmp, 64))
+		return 0;
+	uint32_t *slot = diff_map_slot(&st->ops, op_h);
+	if (!slot)
+		return 0;
+	if (*slot == NONE32)
+		*slot = (diff_op_rows(n) + 1) |
+		        (diff_op_commutative(n->domain, n->op_type) ? UINT32_C(1) << 31 : 0);
+	return *slot;
+}
+
 int diff_side_build(struct dstate *st, const struct od_graph *g, struct dside *parent,
                     int64_t onnx_opset, int depth, struct dside **out)
 {
@@ -352,6 +367,7 @@ int diff_side_build(struct dstate *st, const struct od_graph *g, struct dside *p
 	ALLOC(child_start, nn);
 	ALLOC(op_h, nn);
 	ALLOC(comm, nn);
+	ALLOC(op_rows, nn);
 	ALLOC(cst, nn);
 	ALLOC(attr_h, nn);
 	ALLOC(bu, nn);
@@ -377,7 +393,9 @@ int diff_side_build(struct dstate *st, const struct od_graph *g, struct dside *p
 	for (size_t k = 0; k < nn; k++) {
 		const struct od_node *n = g->nodes[k];
 		s->op_h[k] = dh_comb(diff_hash_str(n->domain ? n->domain : ""), diff_hash_str(n->op_type));
-		s->comm[k] = diff_op_commutative(n->domain, n->op_type);
+		if (!(s->op_rows[k] = op_facts(st, s->op_h[k], n)))
+			return OD_ENOMEM;
+		s->comm[k] = s->op_rows[k] >> 31;
 		if (!diff_node_const(n, &s->cst[k]))
 			s->cst[k] = NULL;
 	}
@@ -507,7 +525,9 @@ static uint64_t attrs_hash(struct dstate *st, const struct dside *s, uint32_t k)
 	struct attr_acc acc = {st, s, k, 0};
 	for (size_t i = 0; i < n->n_attrs; i++)
 		acc.sum += dh_mix(diff_attr_hash(st, &n->attrs[i], s, k));
-	diff_op_defaults(n, s->onnx_opset, add_default, &acc);
+	uint32_t rows = (s->op_rows[k] & ~(UINT32_C(1) << 31)) - 1;
+	if (rows)
+		diff_op_defaults_rows(rows, n, s->onnx_opset, add_default, &acc);
 	return acc.sum;
 }
 
