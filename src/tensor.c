@@ -130,7 +130,7 @@ uint64_t od_tensor_hash(struct od_tensor *t)
 
 #define HASH_THREADS_MAX 8
 #define HASH_PARALLEL_MIN (8u << 20)    /* fewer payload bytes than this: one thread */
-#define HASH_CHUNK (128u << 10)         /* hash A, hash B, compare: stays in L2 */
+#define HASH_CHUNK (128u << 10)         /* compare A and B, hash A (and B): stays in L2 */
 #define PAIR_MIN 4096                   /* smaller payloads are compared when asked */
 
 struct hash_item {
@@ -146,23 +146,37 @@ struct hash_job {
 	atomic_size_t next;
 };
 
+static bool same_head(const struct od_tensor *a, const struct od_tensor *b)
+{
+	return a->dtype == b->dtype && a->ndims == b->ndims &&
+	       (!a->ndims || !memcmp(a->dims, b->dims, (size_t)a->ndims * sizeof *a->dims));
+}
+
+/* While the bytes agree (and dtype and dims do), B's hash state is A's: only A is hashed
+ * and B is compared, and B's state is forked from A's at the first chunk that differs. */
 static void hash_pair(struct hash_item *it)
 {
 	XXH3_state_t sa, sb;
 	const uint8_t *pa = it->a->data, *pb = it->b->data;
 	size_t n = it->a->nbytes;
+	bool shared = same_head(it->a, it->b), equal = true;
 	hash_head(&sa, it->a);
-	hash_head(&sb, it->b);
-	it->same = true;
+	if (!shared)
+		hash_head(&sb, it->b);
 	for (size_t off = 0; off < n; off += HASH_CHUNK) {
 		size_t len = n - off < HASH_CHUNK ? n - off : HASH_CHUNK;
+		equal = equal && !memcmp(pa + off, pb + off, len);
+		if (shared && !equal) {
+			XXH3_copyState(&sb, &sa);
+			shared = false;
+		}
 		XXH3_64bits_update(&sa, pa + off, len);
-		XXH3_64bits_update(&sb, pb + off, len);
-		if (it->same && memcmp(pa + off, pb + off, len))
-			it->same = false;
+		if (!shared)
+			XXH3_64bits_update(&sb, pb + off, len);
 	}
+	it->same = equal;
 	it->ha = XXH3_64bits_digest(&sa);
-	it->hb = XXH3_64bits_digest(&sb);
+	it->hb = shared ? it->ha : XXH3_64bits_digest(&sb);
 }
 
 static void *hash_worker(void *arg)
