@@ -67,26 +67,40 @@ inputs() { # make-inputs.py target...
 }
 
 # ---- measuring ------------------------------------------------------------------------------
-# measure LABEL CMD...: runs CMD $runs times; sets T (median seconds) and M (median peak
-# RSS, KiB). Exit status 0 or 1 counts as success (diff(1) style), anything else fails.
-T= M=
+# once SLOT LABEL CMD...: runs CMD once, appending wall seconds, peak RSS (KiB) and CPU
+# seconds (user + sys) to W_SLOT, R_SLOT, C_SLOT. Exit 0 or 1 is success (diff(1) style).
+once() {
+	local slot=$1 label=$2 t0 t1 rc
+	shift 2
+	t0=$EPOCHREALTIME
+	/usr/bin/time -o "$work/rss" -f '%M %U %S' "$@" >/dev/null 2>"$work/err"
+	rc=$?
+	t1=$EPOCHREALTIME
+	if [ $rc -gt 1 ]; then
+		say "bench: '$label' failed (exit $rc):"; tail -n 5 "$work/err" >&2
+		return 1
+	fi
+	printf -v "W_$slot" '%s %s' "$(eval echo "\${W_$slot-}")" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')"
+	read -r kb u sy < <(tail -n 1 "$work/rss")
+	printf -v "R_$slot" '%s %s' "$(eval echo "\${R_$slot-}")" "$kb"
+	printf -v "C_$slot" '%s %s' "$(eval echo "\${C_$slot-}")" "$(awk -v u="$u" -v s="$sy" 'BEGIN { print u + s }')"
+}
+# summary SLOT: sets T, M, C to the medians of what once() gathered in SLOT, and clears it.
+summary() {
+	local w r c
+	eval "w=\${W_$1-} r=\${R_$1-} c=\${C_$1-}"
+	T=$(median $w) M=$(median $r) C=$(median $c)
+	unset "W_$1" "R_$1" "C_$1"
+}
+# measure LABEL CMD...: runs CMD $runs times; T, M, C are the medians.
+T= M= C=
 measure() {
-	local label=$1 i t0 t1 rc times= rss=
+	local label=$1 i
 	shift
 	for ((i = 0; i < runs; i++)); do
-		t0=$EPOCHREALTIME
-		/usr/bin/time -o "$work/rss" -f %M "$@" >/dev/null 2>"$work/err"
-		rc=$?
-		t1=$EPOCHREALTIME
-		if [ $rc -gt 1 ]; then
-			say "bench: '$label' failed (exit $rc):"; tail -n 5 "$work/err" >&2
-			T= M=
-			return 1
-		fi
-		times+="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }') "
-		rss+="$(tail -n 1 "$work/rss") "
+		once m "$label" "$@" || { unset W_m R_m C_m; T= M= C=; return 1; }
 	done
-	T=$(median $times) M=$(median $rss)
+	summary m
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 warm() { cat "$@" >/dev/null; }
@@ -103,7 +117,7 @@ row() { # LABEL [SIZE-BYTES-FOR-RSS-BOUND]: prints the last measurement against 
 		RSS_OK=$(awk -v k="$M" -v s="$2" 'BEGIN { print (k * 1024 <= 1.1 * s + 64 * 1048576) ? "ok" : "MISSED" }')
 		bound="$bound $RSS_OK"
 	fi
-	printf '  %-44s %9.3f s %8s x cat %10s %s\n' "$1" "$T" "$ratio" "$rss" "${bound/#-/}"
+	printf '  %-42s %8.3f s %6s x %8.3f s %8s %s\n' "$1" "$T" "$ratio" "$C" "$rss" "${bound/#-/}"
 }
 skip() { printf '  %-44s skipped: %s\n' "$1" "$2"; }
 verdict() { # TEXT OK(0/1)
@@ -202,12 +216,18 @@ nodes_section() {
 		return
 	fi
 	warm "$cache"/g20k*.onnx "$cache"/g200k*.onnx
-	measure "diff 20k" "$od" "$a20" "$cache/g20k-b.onnx" || return
-	local t20=$T; row "onnxdiff g20k g20k-b"
-	measure "diff 200k" "$od" "$a200" "$cache/g200k-b.onnx" || return
-	local t200=$T; row "onnxdiff g200k g200k-b"
-	local r; r=$(awk -v a="$t200" -v b="$t20" 'BEGIN { printf "%.1f", a / b }')
-	verdict "200k diff < 12 x 20k diff ($r x)" "$(awk -v r="$r" 'BEGIN { print (r < 12) ? 1 : 0 }')"
+	# alternated, so that both see the same load from whatever else runs on the machine
+	local i
+	for ((i = 0; i < runs; i++)); do
+		once d20 "diff 20k" "$od" "$a20" "$cache/g20k-b.onnx" &&
+			once d200 "diff 200k" "$od" "$a200" "$cache/g200k-b.onnx" || return
+	done
+	summary d20; local t20=$T c20=$C; row "onnxdiff g20k g20k-b"
+	summary d200; local t200=$T c200=$C; row "onnxdiff g200k g200k-b"
+	local r rc
+	r=$(awk -v a="$t200" -v b="$t20" 'BEGIN { printf "%.1f", a / b }')
+	rc=$(awk -v a="$c200" -v b="$c20" 'BEGIN { printf "%.1f", a / b }')
+	verdict "200k diff < 12 x 20k diff ($r x wall, $rc x CPU)" "$(awk -v r="$r" 'BEGIN { print (r < 12) ? 1 : 0 }')"
 }
 
 # ---- run ------------------------------------------------------------------------------------
@@ -215,7 +235,8 @@ mem=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 echo "onnxdiff benchmark: $("$od" --version 2>/dev/null), $(git -C "$top" rev-parse --short HEAD 2>/dev/null)"
 echo "machine: $(nproc) CPUs ($cpu), $mem RAM, $(uname -sr); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "median of $runs runs each, warm page cache; columns: time, time / cat time, peak RSS, RSS bound 1.1 x size + 64 MB"
+echo "median of $runs runs each, warm page cache; columns: wall time, wall / cat wall, CPU time (user + sys),"
+echo "peak RSS, RSS bound 1.1 x size + 64 MB"
 for s in $sections; do
 	case $s in
 	vit) pair_section vit_b_16 ;;
