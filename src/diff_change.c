@@ -329,12 +329,45 @@ static const char *readers_text(struct dstate *st, const struct dval *v)
 	return off ? diff_chk(st, od_arena_strdup(st->d->arena, buf)) : NULL;
 }
 
+static struct od_change *pair_change(struct dstate *st, struct dpair *p, int kind, int what,
+                                     const struct od_value *x, const struct od_value *y,
+                                     const char *key, const char *old, const char *new)
+{
+	struct od_change *c = diff_add(st, kind, what, p->path);
+	if (c) {
+		c->a_name = x->name;
+		c->b_name = y->name;
+		c->a_value = x;
+		c->b_value = y;
+		c->key = key;
+		c->old_text = old;
+		c->new_text = new;
+	}
+	return c;
+}
+
+/* Rank of each paired value among the paired ones, in its own graph's order. */
+static uint32_t *pair_ranks(struct dstate *st, const uint32_t *pairs, size_t n)
+{
+	uint32_t *r = od_arena_alloc(st->tmp, (n + 1) * sizeof *r), k = 0;
+	if (r)
+		for (size_t i = 0; i < n; i++)
+			r[i] = pairs[i] == NONE32 ? NONE32 : k++;
+	return r;
+}
+
+/* Inputs or outputs: removed, added, and per pair a changed type, a moved position (among
+ * the paired ones, so a removal does not move the rest), a new producer (outputs), a
+ * rename, a doc string. */
 static int value_changes(struct dstate *st, struct dpair *p, int what,
                          struct od_value *const *va, const uint32_t *ia, size_t na,
                          struct od_value *const *vb, const uint32_t *ib, size_t nb,
                          const uint32_t *pa, const uint32_t *pb, bool outputs)
 {
 	struct od_arena *ar = st->d->arena;
+	uint32_t *ra = pair_ranks(st, pa, na), *rb = pair_ranks(st, pb, nb);
+	if (!ra || !rb)
+		return OD_ENOMEM;
 	for (size_t i = 0; i < na; i++) {
 		const struct od_value *x = va[ia ? ia[i] : i];
 		const char *tx = str0(value_type(st, x));
@@ -351,32 +384,23 @@ static int value_changes(struct dstate *st, struct dpair *p, int what,
 		}
 		const struct od_value *y = vb[ib ? ib[pa[i]] : pa[i]];
 		const char *ty = str0(value_type(st, y));
-		bool retyped = strcmp(tx, ty) != 0;
-		bool rewired = false;
-		if (outputs) {
-			const struct dval *xa = p->a->gouts[i], *yb = p->b->gouts[pa[i]];
-			rewired = !equiv(st, p, xa, yb) && !explained(xa, yb);
-		}
-		const char *renamed = names_differ(st, x->name, y->name);
-		if (retyped || rewired || renamed) {
-			int kind = retyped || rewired ? OD_CHANGE_CHANGED : OD_CHANGE_RENAMED;
-			if (!(c = diff_add(st, kind, what, p->path)))
-				return OD_ENOMEM;
-			c->a_name = x->name;
-			c->b_name = y->name;
-			c->a_value = x;
-			c->b_value = y;
-			if (retyped) {
-				c->old_text = tx;
-				c->new_text = ty;
-			} else if (rewired) {
-				c->key = "producer";
-				c->old_text = diff_chk(st, diff_val_text(ar, p->a->gouts[i]));
-				c->new_text = diff_chk(st, diff_val_text(ar, p->b->gouts[pa[i]]));
-			} else {
-				c->old_text = c->new_text = tx;
-			}
-		}
+		const struct dval *xa = outputs ? p->a->gouts[i] : NULL;
+		const struct dval *yb = outputs ? p->b->gouts[pa[i]] : NULL;
+		bool retyped = strcmp(tx, ty) != 0, moved = ra[i] != rb[pa[i]];
+		bool rewired = outputs && !equiv(st, p, xa, yb) && !explained(xa, yb);
+		if (retyped && !pair_change(st, p, OD_CHANGE_CHANGED, what, x, y, NULL, tx, ty))
+			return OD_ENOMEM;
+		if (moved && !pair_change(st, p, OD_CHANGE_CHANGED, what, x, y, "position",
+		                          diff_chk(st, od_arena_printf(ar, "%zu", i)),
+		                          diff_chk(st, od_arena_printf(ar, "%u", pa[i]))))
+			return OD_ENOMEM;
+		if (rewired && !pair_change(st, p, OD_CHANGE_CHANGED, what, x, y, "producer",
+		                            diff_chk(st, diff_val_text(ar, xa)),
+		                            diff_chk(st, diff_val_text(ar, yb))))
+			return OD_ENOMEM;
+		if (!retyped && !moved && !rewired && names_differ(st, x->name, y->name) &&
+		    !pair_change(st, p, OD_CHANGE_RENAMED, what, x, y, NULL, tx, tx))
+			return OD_ENOMEM;
 		if (strcmp(str0(x->doc_string), str0(y->doc_string)) &&
 		    doc_change(st, p->path, diff_chk(st, od_arena_printf(ar, "%s '%s'",
 		               od_change_what_name(what), y->name)), x->doc_string, y->doc_string))

@@ -211,8 +211,10 @@ static void item_line(struct printer *p, const struct od_change *c)
 	case OD_CHANGE_OUTPUT:
 		pr(p, "%s ", what);
 		names(p, c);
-		if (c->key)         /* an output now returns another value */
+		if (c->key && !strcmp(c->key, "producer"))      /* an output returns another value */
 			pr(p, ": was %s, now %s", s0(c->old_text), s0(c->new_text));
+		else if (c->key)                                /* "position" */
+			pr(p, ": %s %s -> %s", c->key, s0(c->old_text), s0(c->new_text));
 		else {
 			pr(p, ": ");
 			arrow(p, c->old_text, c->new_text);

@@ -487,6 +487,30 @@ Test(diff, input_dtype_changed)
 	model_free(b);
 }
 
+Test(diff, inputs_reordered)
+{
+	struct od_model *a = model(MLP);
+	struct od_model *b = model(MLP);
+	struct od_value *t = b->graph->inputs[0];
+	b->graph->inputs[0] = b->graph->inputs[1];
+	b->graph->inputs[1] = t;
+	struct od_diff *d = diff(a, b);
+	cr_expect_eq(d->n_changes, 2, "changes:\n%s", text(d));
+	const struct od_change *c = find(d, OD_CHANGE_CHANGED, OD_CHANGE_INPUT);
+	cr_assert(c);
+	cr_expect_str_eq(c->key, "position");
+	cr_expect_str_eq(c->a_name, "x");
+	cr_expect_str_eq(c->old_text, "0");
+	cr_expect_str_eq(c->new_text, "1");
+	cr_expect_eq(d->graphs[0].n_matched, 4);
+	char *out = text(d);
+	cr_expect(strstr(out, "~ input x: position 0 -> 1\n"), "%s", out);
+	free(out);
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
 Test(diff, symbolic_dim_renamed)
 {
 	struct od_model *a = model(MLP);
