@@ -197,12 +197,32 @@ struct dpair {
 	uint32_t *init_pair_a, *init_pair_b; /* initializers */
 };
 
+/* diff_pair.c */
 int diff_pair_interface(struct dstate *st, struct dpair *p, bool by_name);
 int diff_pair_inits(struct dstate *st, struct dpair *p);
+/* True when what va (in A) and vb (in B) hold is the same value for a port reading it. */
+bool diff_equiv(const struct dstate *st, const struct dpair *p, const struct dval *va,
+                const struct dval *vb);
+/* True when either is the output of an added or removed node (whose own line tells). */
+bool diff_explained(const struct dval *va, const struct dval *vb);
+
+/* diff_change.c */
 /* Appends the changes of p; subgraph pairs of matched nodes go onto the queue. */
 int diff_pair_changes(struct dstate *st, struct dpair *p, struct dpair ***queue,
                       size_t *n_queue, size_t *cap_queue);
 struct od_change *diff_add(struct dstate *st, int kind, int what, const char *path);
+/* True when two tensors count as equal (atol/rtol, --ignore weights); *delta says how
+ * they differ when dtype and shape agree. */
+bool diff_tensors_same(struct dstate *st, struct od_tensor *x, struct od_tensor *y,
+                       struct od_tensor_delta *delta);
+/* Appends "lead" and up to three readers of v ("Mul '/Mul' input 1, output 'y'") to buf at
+ * off; returns the new offset. */
+size_t diff_readers(char *buf, size_t off, size_t bufsize, struct dstate *st,
+                    const struct dval *v, const char *lead);
+
+/* diff_node.c */
+int diff_node_changes(struct dstate *st, struct dpair *p, struct dpair ***queue,
+                      size_t *n_queue, size_t *cap_queue);
 
 /* ---- text (diff_util.c) ----------------------------------------------------------------- */
 
