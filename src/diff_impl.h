@@ -1,12 +1,17 @@
 /*
  * diff_impl.h — what the diff modules share and nothing outside them sees:
  *
- *   diff_util.c      hashing, a u64 -> u32 map, text helpers
+ *   diff_util.c      hashing, a u64 -> u32 map, texts of values, attributes and tensors
  *   diff_ops.c       operator facts as data: attribute defaults, commutativity (bsearch)
  *   diff_sig.c       per-graph value tables, topological order, signatures bottom-up/top-down
- *   diff_match.c     node matching: anchors, extension to neighbours, per-op alignment
- *   diff_change.c    the change list of one matched graph pair
- *   diff.c           od_diff(): sides, interface pairing, the queue of graph pairs, stats
+ *   diff_match.c     node matching: anchors, extension to neighbours, per-op alignment,
+ *                    replacements
+ *   diff_pair.c      pairing of inputs, outputs and initializers; equivalence of port values
+ *   diff_change.c    the changes of inputs, outputs and initializers of one graph pair
+ *   diff_node.c      the changes of nodes; subgraph pairs for the queue
+ *   diff.c           od_diff(): sides, model-level items, the queue of graph pairs, stats
+ *   diff_textconv.c  the canonical dump for git's textconv
+ *   emit_diff.c      text, JSON and stat renderers (diff.h only)
  */
 #ifndef OD_DIFF_IMPL_H
 #define OD_DIFF_IMPL_H
