@@ -151,6 +151,20 @@ void *od_arena_grow(struct od_arena *a, void *p, size_t n, size_t sz, size_t *ca
 	return q;
 }
 
+void od_arena_release(struct od_arena *a, void *p)
+{
+	struct chunk **link = a ? &a->head : NULL;
+	for (struct chunk *c; p && link && (c = *link); link = &c->next)
+		if ((void *)c->mem == p) {
+			if (c->size <= CHUNK_MIN || c->used != c->size)
+				return;         /* shares its chunk: stays until the arena goes */
+			*link = c->next;
+			a->handed_out -= c->size;
+			od_free(c);
+			return;
+		}
+}
+
 size_t od_arena_used(const struct od_arena *a)
 {
 	return a ? a->handed_out : 0;

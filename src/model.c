@@ -44,10 +44,11 @@ static void *pb_alloc(void *data, size_t size)
 	return p;
 }
 
+/* protobuf-c frees only its scratch (the scanned-member slabs of a message with many
+ * fields): the big ones go back, the rest with the arena. */
 static void pb_free(void *data, void *p)
 {
-	(void)data;
-	(void)p;                /* the arena frees everything at once */
+	od_arena_release(((struct pb_arena *)data)->a, p);
 }
 
 static const char *str(const char *s)

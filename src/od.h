@@ -78,6 +78,9 @@ char *od_arena_strdup(struct od_arena *a, const char *s);
 char *od_arena_printf(struct od_arena *a, const char *fmt, ...) OD_PRINTF(2, 3);
 /* Grows an arena array of n elements of size sz to hold at least want (old copy abandoned). */
 void *od_arena_grow(struct od_arena *a, void *p, size_t n, size_t sz, size_t *cap, size_t want);
+/* Gives back a block of more than 64 KiB, which has a chunk of its own; smaller ones stay
+ * until the arena goes. For protobuf-c's scratch (17 MB of a 200k-node graph's load). */
+void od_arena_release(struct od_arena *a, void *p);
 size_t od_arena_used(const struct od_arena *a);                /* bytes handed out */
 
 /* ---- data types -------------------------------------------------------------------- */
