@@ -97,11 +97,35 @@ static const char *num(struct dstate *st, int64_t v)
 	return diff_chk(st, od_arena_printf(st->d->arena, "%lld", (long long)v));
 }
 
+static bool same_domain(const char *x, const char *y)
+{
+	bool ox = !*x || !strcmp(x, "ai.onnx"), oy = !*y || !strcmp(y, "ai.onnx");
+	return ox || oy ? ox && oy : !strcmp(x, y);
+}
+
 static const struct od_opset *find_opset(const struct od_opset *o, size_t n, const char *dom)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!strcmp(o[i].domain, dom) ||
-		    ((!*dom || !strcmp(dom, "ai.onnx")) && (!*o[i].domain || !strcmp(o[i].domain, "ai.onnx"))))
+		if (same_domain(o[i].domain, dom))
+			return &o[i];
+	return NULL;
+}
+
+/* The k-th import of a domain pairs with the k-th import of that domain on the other side
+ * (a file may import a domain twice; the loader keeps what it found). */
+static size_t nth_of(const struct od_opset *o, size_t i)
+{
+	size_t k = 0;
+	for (size_t j = 0; j < i; j++)
+		k += same_domain(o[j].domain, o[i].domain);
+	return k;
+}
+
+static const struct od_opset *find_nth(const struct od_opset *o, size_t n, const char *dom,
+                                       size_t k)
+{
+	for (size_t i = 0; i < n; i++)
+		if (same_domain(o[i].domain, dom) && k-- == 0)
 			return &o[i];
 	return NULL;
 }
@@ -112,24 +136,33 @@ static int opset_changes(struct dstate *st, const char *path, const struct od_op
 	if (st->opts.ignore & OD_DIFF_IGNORE(OPSETS))
 		return 0;
 	for (size_t i = 0; i < na; i++) {
-		const struct od_opset *y = find_opset(b, nb, a[i].domain);
+		const struct od_opset *y = find_nth(b, nb, a[i].domain, nth_of(a, i));
 		if (text_change(st, OD_CHANGE_OPSET, path, a[i].domain, num(st, a[i].version),
 		                y ? num(st, y->version) : NULL))
 			return OD_ENOMEM;
 	}
 	for (size_t j = 0; j < nb; j++)
-		if (!find_opset(a, na, b[j].domain) &&
+		if (!find_nth(a, na, b[j].domain, nth_of(b, j)) &&
 		    text_change(st, OD_CHANGE_OPSET, path, b[j].domain, NULL, num(st, b[j].version)))
 			return OD_ENOMEM;
 	return 0;
 }
 
-static const char *prop(const struct od_model *m, const char *key)
+/* The value of the k-th metadata entry with this key (keys may repeat in a file). */
+static const char *prop(const struct od_model *m, const char *key, size_t k)
 {
 	for (size_t i = 0; i < m->n_props; i++)
-		if (!strcmp(m->props[i].key, key))
+		if (!strcmp(m->props[i].key, key) && k-- == 0)
 			return m->props[i].value;
 	return NULL;
+}
+
+static size_t prop_nth(const struct od_model *m, size_t i)
+{
+	size_t k = 0;
+	for (size_t j = 0; j < i; j++)
+		k += !strcmp(m->props[j].key, m->props[i].key);
+	return k;
 }
 
 static int metadata_changes(struct dstate *st)
@@ -138,7 +171,7 @@ static int metadata_changes(struct dstate *st)
 	if (st->opts.ignore & OD_DIFF_IGNORE(METADATA))
 		return 0;
 	for (size_t i = 0; i < a->n_props; i++) {
-		const char *y = prop(b, a->props[i].key);
+		const char *y = prop(b, a->props[i].key, prop_nth(a, i));
 		struct od_change *c;
 		if (y && !strcmp(y, a->props[i].value))
 			continue;
@@ -150,7 +183,7 @@ static int metadata_changes(struct dstate *st)
 	}
 	for (size_t j = 0; j < b->n_props; j++) {
 		struct od_change *c;
-		if (prop(a, b->props[j].key))
+		if (prop(a, b->props[j].key, prop_nth(b, j)))
 			continue;
 		if (!(c = diff_add(st, OD_CHANGE_ADDED, OD_CHANGE_METADATA, "model")))
 			return OD_ENOMEM;
@@ -255,13 +288,26 @@ static int push(struct dstate *st, struct queue *q, struct dpair *p)
 
 /* ---- functions ---------------------------------------------------------------------------- */
 
-static struct od_function *find_function(const struct od_model *m, const struct od_function *f)
+static bool same_function(const struct od_function *f, const struct od_function *g)
+{
+	return !strcmp(f->name, g->name) && !strcmp(f->domain ? f->domain : "", g->domain ? g->domain : "");
+}
+
+/* Index in m of the k-th function named as f, or NONE32 (names may repeat in a file). */
+static uint32_t find_function(const struct od_model *m, const struct od_function *f, size_t k)
 {
 	for (size_t i = 0; i < m->n_functions; i++)
-		if (!strcmp(m->functions[i]->name, f->name) &&
-		    !strcmp(m->functions[i]->domain ? m->functions[i]->domain : "", f->domain ? f->domain : ""))
-			return m->functions[i];
-	return NULL;
+		if (same_function(m->functions[i], f) && k-- == 0)
+			return (uint32_t)i;
+	return NONE32;
+}
+
+static size_t function_nth(const struct od_model *m, size_t i)
+{
+	size_t k = 0;
+	for (size_t j = 0; j < i; j++)
+		k += same_function(m->functions[j], m->functions[i]);
+	return k;
 }
 
 static const char *function_path(struct dstate *st, const struct od_function *f)
@@ -317,15 +363,14 @@ static int function_pairs(struct dstate *st, struct dside **fa, struct dside **f
 {
 	struct od_model *a = st->ma, *b = st->mb;
 	for (size_t i = 0; i < a->n_functions; i++) {
-		struct od_function *f = a->functions[i], *g = find_function(b, f);
-		if (!g) {
+		struct od_function *f = a->functions[i];
+		uint32_t j = find_function(b, f, function_nth(a, i));
+		if (j == NONE32) {
 			if (function_alone(st, f, false))
 				return OD_ENOMEM;
 			continue;
 		}
-		size_t j = 0;
-		while (b->functions[j] != g)
-			j++;
+		struct od_function *g = b->functions[j];
 		struct dpair *p = od_arena_alloc(st->tmp, sizeof *p);
 		if (!p || !(p->path = function_path(st, f)))
 			return OD_ENOMEM;
@@ -338,7 +383,8 @@ static int function_pairs(struct dstate *st, struct dside **fa, struct dside **f
 			return OD_ENOMEM;
 	}
 	for (size_t j = 0; j < b->n_functions; j++)
-		if (!find_function(a, b->functions[j]) && function_alone(st, b->functions[j], true))
+		if (find_function(a, b->functions[j], function_nth(b, j)) == NONE32 &&
+		    function_alone(st, b->functions[j], true))
 			return OD_ENOMEM;
 	return 0;
 }

@@ -697,6 +697,39 @@ Test(diff, metadata_producer_ir_version)
 	model_free(b);
 }
 
+/* A file may import a domain twice or repeat a metadata key: against itself, no change. */
+static struct od_model *duplicated_entries(void)
+{
+	struct od_model *m = model(MLP);
+	m->n_opsets = 2;
+	m->opsets = od_arena_alloc(m->arena, 2 * sizeof *m->opsets);
+	m->opsets[0] = (struct od_opset){.domain = "", .version = 11};
+	m->opsets[1] = (struct od_opset){.domain = "ai.onnx", .version = 16};
+	m->n_props = 2;
+	m->props = od_arena_alloc(m->arena, 2 * sizeof *m->props);
+	m->props[0] = (struct od_prop){.key = "k", .value = "1"};
+	m->props[1] = (struct od_prop){.key = "k", .value = "2"};
+	return m;
+}
+
+Test(diff, duplicated_opsets_and_metadata)
+{
+	struct od_model *a = duplicated_entries(), *b = duplicated_entries();
+	struct od_diff *d = diff(a, b);
+	cr_expect_eq(d->n_changes, 0, "changes:\n%s", text(d));
+	od_diff_free(d);
+	b->props[1].value = "3";
+	d = diff(a, b);
+	cr_expect_eq(d->n_changes, 1, "changes:\n%s", text(d));
+	const struct od_change *c = find(d, OD_CHANGE_CHANGED, OD_CHANGE_METADATA);
+	cr_assert(c);
+	cr_expect_str_eq(c->old_text, "2");
+	cr_expect_str_eq(c->new_text, "3");
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
 Test(diff, ignore_parse_rejects_unknown)
 {
 	unsigned mask = 0;
