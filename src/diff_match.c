@@ -21,6 +21,7 @@
 
 #define H_COMM UINT64_C(0x636f6d6d75746174)
 #define MAX_TRIES 8
+#define MAX_PORTS 64
 
 struct keyed {
 	uint64_t key;
@@ -122,8 +123,10 @@ static void descend(struct matcher *m, size_t from)
 			uint32_t pa = producer(m->a, m->a->ins[sa + i]);
 			if (pa == NONE32 || m->a->match[pa] != NONE32)
 				continue;
-			/* Commutative inputs may sit at other ports: take any free equal one. */
-			for (uint32_t j = 0; j < n; j++) {
+			/* Commutative inputs may sit at other ports: take any free equal one (looking
+			 * at a bounded number of ports, so that a Sum of thousands stays linear). */
+			uint32_t tries = m->a->comm[ka] ? (n < MAX_PORTS ? n : MAX_PORTS) : 1;
+			for (uint32_t j = 0; j < tries; j++) {
 				uint32_t pb = producer(m->b, m->b->ins[sb + (j + i) % n]);
 				if (pb != NONE32 && m->b->match[pb] == NONE32 && m->a->bu[pa] == m->b->bu[pb] &&
 				    m->a->ins[sa + i]->port == m->b->ins[sb + (j + i) % n]->port) {
@@ -152,7 +155,7 @@ static void extend_inputs(struct matcher *m, uint32_t ka, uint32_t kb)
 		uint32_t pa = producer(m->a, va);
 		if (pa == NONE32 || m->a->match[pa] != NONE32)
 			continue;
-		for (uint32_t t = 0; t < (comm ? nb : 1); t++) {
+		for (uint32_t t = 0; t < (comm ? (nb < MAX_PORTS ? nb : MAX_PORTS) : 1); t++) {
 			uint32_t j = comm ? (i + t) % nb : i;
 			if (j >= nb)
 				break;
