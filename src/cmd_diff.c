@@ -29,6 +29,10 @@ static const char diff_usage[] =
 	"  --renames         list every renamed node instead of counting them\n"
 	"  --fold            fold constants on both sides first (the folder of freeze)\n"
 	"\n"
+	"With the 7 operands of git's GIT_EXTERNAL_DIFF (path old-file old-hex old-mode new-file\n"
+	"new-hex new-mode) it diffs old-file and new-file labelled with path, exiting 0 so that\n"
+	"git goes on; 'onnxdiff textconv MODEL' is the textconv driver (see man onnxdiff).\n"
+	"\n"
 	"exit status: 0 same (renames alone do not count), 1 different, 2 trouble";
 
 struct usage_buf {
