@@ -82,7 +82,7 @@ enum od_change_kind {
 	X(OPSET,       "opset")        /* key: the domain, "" for ai.onnx */ \
 	X(METADATA,    "metadata")     /* key: the metadata_props key */ \
 	X(DOC,         "doc")          /* key: "model", "graph", "input 'x'", ... */ \
-	X(INPUT,       "input") \
+	X(INPUT,       "input")        /* key: NULL (type), "position" or (outputs) "producer" */ \
 	X(OUTPUT,      "output") \
 	X(INITIALIZER, "initializer") \
 	X(NODE,        "node") \
@@ -184,7 +184,8 @@ struct od_diff {
 	size_t n_graphs;
 	struct od_diff_graph *graphs;     /* [0] is the main graph pair */
 	struct od_diff_stat stat;
-	struct od_arena *arena;           /* owns all of the above */
+	struct od_arena *arena;           /* owns all of the above but changes, which are one
+	                                     malloc'd array; od_diff_free() frees both */
 };
 
 /* Compares a and b (the models are not modified apart from cached tensor hashes) and
