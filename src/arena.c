@@ -6,12 +6,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include "internal.h"
 
 #define CHUNK_MIN (64 * 1024)
 #define CHUNK_MAX (8u << 20)    /* chunks grow with the arena up to this */
-#define HUGE_PAGE (2u << 20)
 #define ALIGN 16
 
 struct chunk {
@@ -42,9 +40,10 @@ void od_arena_free(struct od_arena *a)
 	od_free(a);
 }
 
-/* Chunks grow with the arena (a quarter of what it handed out, up to CHUNK_MAX), and the
- * big ones ask for transparent huge pages: a 200k-node graph takes ~130 MB of protobuf-c
- * and onnxdiff structs, and faulting that in 4 KiB pages was a sixth of loading it. */
+/* Chunks grow with the arena (a quarter of what it handed out, up to CHUNK_MAX): a
+ * 200k-node graph takes ~120 MB of protobuf-c and onnxdiff structs. Transparent huge
+ * pages for the big chunks made loading it 15% faster but its diff 8% slower (the kernel
+ * clears whole 2 MB pages of chunks the diff's scratch arenas barely use), so no. */
 static size_t chunk_size(const struct od_arena *a, size_t need)
 {
 	size_t grow = a->handed_out / 4 < CHUNK_MAX ? a->handed_out / 4 : CHUNK_MAX;
@@ -53,22 +52,12 @@ static size_t chunk_size(const struct od_arena *a, size_t need)
 	return grow > CHUNK_MIN ? grow & ~(size_t)(CHUNK_MIN - 1) : CHUNK_MIN;
 }
 
-static void want_huge_pages(void *p, size_t n)
-{
-	uintptr_t lo = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-	uintptr_t hi = ((uintptr_t)p + n) & ~(uintptr_t)(HUGE_PAGE - 1);
-	if (hi > lo)
-		madvise((void *)lo, hi - lo, MADV_HUGEPAGE);    /* a hint: failure is fine */
-}
-
 static struct chunk *add_chunk(struct od_arena *a, size_t need)
 {
 	size_t size = chunk_size(a, need);
 	struct chunk *c = od_calloc(1, sizeof *c + size);   /* zero: alloc need not memset */
 	if (!c)
 		return NULL;
-	if (size >= 2 * HUGE_PAGE)
-		want_huge_pages(c, sizeof *c + size);
 	c->size = size;
 	c->used = 0;
 	/* A big one-off block goes behind the current chunk so its free space stays usable. */
