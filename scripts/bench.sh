@@ -5,7 +5,7 @@
 #   scripts/bench.sh [-n RUNS] [-k] [SECTION...]     sections: vit resnet big nodes (all)
 #
 # Inputs are built once by scripts/bench/make-inputs.py into the cache folder
-# ($ONNXDIFF_BENCH_CACHE, default ${XDG_CACHE_HOME:-~/.cache}/onnxdiff-bench; about 7 GB).
+# ($ONNXDIFF_BENCH_CACHE, default ${XDG_CACHE_HOME:-~/.cache}/onnxdiff-bench; about 6 GB).
 # onnxdiff is built with -O2 in <cache>/build unless $ONNXDIFF names a binary. Every
 # measurement runs RUNS times (default 5) with a warm page cache (the files are read
 # with cat first) and prints the median wall time and the median peak RSS
