@@ -148,6 +148,7 @@ struct topo {
 	const struct od_map *producers;
 	size_t self;
 	bool direct;            /* a node's own input: reading its own output is a cycle */
+	size_t n_nodes;         /* producer values at or past this are not nodes */
 	size_t *edges;          /* pairs (from, to), malloc'd */
 	size_t n_edges, cap_edges;
 };
@@ -156,7 +157,8 @@ static int add_edge(const char *name, void *priv)
 {
 	struct topo *t = priv;
 	size_t from;
-	if (!od_map_get(t->producers, name, &from) || (from == t->self && !t->direct))
+	if (!od_map_get(t->producers, name, &from) || from >= t->n_nodes ||
+	    (from == t->self && !t->direct))
 		return 0;
 	if (t->n_edges == t->cap_edges) {
 		size_t cap = t->cap_edges ? t->cap_edges * 2 : 256;
@@ -223,19 +225,15 @@ static int cmp_edge(const void *a, const void *b)
 	return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] < y[1] ? -1 : x[1] > y[1];
 }
 
-int od_graph_topo_order(const struct od_graph *g, size_t **order, struct od_ctx *ctx)
+/* Kahn's algorithm over the edges found through producers (name -> index of the node
+ * that writes it; values >= n_nodes name something else and are no edge). */
+static int topo_sort(const struct od_graph *g, const struct od_map *producers, size_t **order,
+                     struct od_ctx *ctx)
 {
-	struct od_map producers = {0};
-	struct topo t = {&producers, 0, false, NULL, 0, 0};
+	struct topo t = {producers, 0, false, g->n_nodes, NULL, 0, 0};
 	size_t n = g->n_nodes, *indeg = NULL, *start = NULL, *heap = NULL, *out = NULL, nh = 0, k = 0;
 	int rc = OD_ENOMEM;
 	*order = NULL;
-	if (od_map_init(&producers, n))
-		goto out;
-	for (size_t i = 0; i < n; i++)
-		for (size_t o = 0; o < g->nodes[i]->n_outputs; o++)
-			if (*g->nodes[i]->outputs[o] && od_map_put(&producers, g->nodes[i]->outputs[o], i) < 0)
-				goto out;
 	if (collect_edges(g, &t))
 		goto out;
 	if (t.n_edges)          /* qsort(NULL, 0, ...) is undefined */
@@ -277,12 +275,24 @@ int od_graph_topo_order(const struct od_graph *g, size_t **order, struct od_ctx 
 out:
 	if (rc == OD_ENOMEM)
 		od_error(ctx, rc, "out of memory");
-	od_map_done(&producers);
 	od_free(t.edges);
 	od_free(indeg);
 	od_free(start);
 	od_free(heap);
 	od_free(out);
+	return rc;
+}
+
+int od_graph_topo_order(const struct od_graph *g, size_t **order, struct od_ctx *ctx)
+{
+	struct od_map producers = {0};
+	int rc = od_map_init(&producers, g->n_nodes);
+	for (size_t i = 0; !rc && i < g->n_nodes; i++)
+		for (size_t o = 0; !rc && o < g->nodes[i]->n_outputs; o++)
+			if (*g->nodes[i]->outputs[o] && od_map_put(&producers, g->nodes[i]->outputs[o], i) < 0)
+				rc = OD_ENOMEM;
+	rc = rc ? od_error(ctx, OD_ENOMEM, "out of memory") : topo_sort(g, &producers, order, ctx);
+	od_map_done(&producers);
 	return rc;
 }
 
@@ -301,15 +311,27 @@ static bool scope_has(const struct scope *s, const char *name)
 	return false;
 }
 
-static int define(struct scope *s, const char *name, const char *what, struct od_ctx *ctx)
+/* What defines a name, as the scope map stores it: a node output stores its node's index
+ * (so the same map serves the topological order), the others one of these. */
+#define DEF_INPUT  (SIZE_MAX - 1)
+#define DEF_INIT   (SIZE_MAX - 2)
+#define DEF_SPARSE (SIZE_MAX - 3)
+
+static const char *def_label(size_t def)
+{
+	return def == DEF_INPUT ? "graph input" : def == DEF_INIT ? "initializer" :
+	       def == DEF_SPARSE ? "sparse initializer" : "node output";
+}
+
+static int define(struct scope *s, const char *name, size_t def, struct od_ctx *ctx)
 {
 	if (!*name)
 		return 0;
-	int r = od_map_put(&s->names, name, (size_t)(uintptr_t)what);
+	int r = od_map_put(&s->names, name, def);
 	if (r < 0)
 		return od_error(ctx, OD_ENOMEM, "out of memory");
 	if (r)
-		return od_error(ctx, OD_EGRAPH, "duplicate value name '%s' (%s)", name, what);
+		return od_error(ctx, OD_EGRAPH, "duplicate value name '%s' (%s)", name, def_label(def));
 	return 0;
 }
 
@@ -334,8 +356,6 @@ static int validate_node(const struct od_node *n, const struct scope *s, struct 
 	return 0;
 }
 
-static const char graph_input[] = "graph input";
-
 static int validate_graph(const struct od_graph *g, const struct scope *outer, struct od_ctx *ctx)
 {
 	struct scope s = {outer, {0}};
@@ -345,22 +365,22 @@ static int validate_graph(const struct od_graph *g, const struct scope *outer, s
 	if (rc)
 		return od_error(ctx, rc, "out of memory");
 	for (size_t i = 0; !rc && i < g->n_inputs; i++)
-		rc = define(&s, g->inputs[i]->name, graph_input, ctx);
+		rc = define(&s, g->inputs[i]->name, DEF_INPUT, ctx);
 	for (size_t i = 0; !rc && i < g->n_inits; i++)  /* one also an input: an overridable default */
-		if (!od_map_get(&s.names, g->inits[i]->name, &what) || what != (size_t)(uintptr_t)graph_input)
-			rc = define(&s, g->inits[i]->name, "initializer", ctx);
+		if (!od_map_get(&s.names, g->inits[i]->name, &what) || what != DEF_INPUT)
+			rc = define(&s, g->inits[i]->name, DEF_INIT, ctx);
 	for (size_t i = 0; !rc && i < g->n_sparse; i++)
-		rc = define(&s, g->sparse_names[i], "sparse initializer", ctx);
+		rc = define(&s, g->sparse_names[i], DEF_SPARSE, ctx);
 	for (size_t i = 0; !rc && i < g->n_nodes; i++)
 		for (size_t o = 0; !rc && o < g->nodes[i]->n_outputs; o++)
-			rc = define(&s, g->nodes[i]->outputs[o], "node output", ctx);
+			rc = define(&s, g->nodes[i]->outputs[o], i, ctx);
 	for (size_t i = 0; !rc && i < g->n_nodes; i++)
 		rc = validate_node(g->nodes[i], &s, ctx);
 	for (size_t i = 0; !rc && i < g->n_outputs; i++)
 		if (!scope_has(&s, g->outputs[i]->name))
 			rc = od_error(ctx, OD_EGRAPH, "graph output '%s' is not defined", g->outputs[i]->name);
-	if (!rc)
-		rc = od_graph_topo_order(g, &order, ctx);
+	if (!rc)   /* the scope map doubles as the producer map */
+		rc = topo_sort(g, &s.names, &order, ctx);
 	od_free(order);
 	od_map_done(&s.names);
 	return rc;
