@@ -257,6 +257,8 @@ static void show_inits(struct printer *p, struct od_graph *g)
 
 int od_show_text(struct od_model *m, od_write_fn out, void *priv)
 {
+	if (od_models_hash(&m, 1, 0))   /* every payload, spread over the CPUs */
+		return OD_ENOMEM;
 	struct printer p = {out, priv, 0};
 	struct histogram h;
 	char sb[32];
@@ -435,6 +437,8 @@ static int json_out(const char *buf, size_t len, void *data)
 
 int od_show_json(struct od_model *m, od_write_fn out, void *priv)
 {
+	if (od_models_hash(&m, 1, 0))
+		return OD_ENOMEM;
 	struct printer p = {out, priv, 0};
 	struct histogram h;
 	json_t *opsets = json_array(), *meta = json_object(), *ops = json_object(), *funcs = json_array();
