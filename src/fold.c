@@ -313,7 +313,7 @@ static void mark_node_needs(struct fz_scope *s, const struct od_node *n)
 {
 	for (size_t p = 0; p < n->n_inputs; p++)
 		need_local(n->inputs[p], s);
-	fz_each_subgraph_ref(n, need_local, s);
+	od_node_each_subgraph_ref(n, need_local, s);
 }
 
 /* The values that must be stored: needed, and produced by a folded node. */
@@ -369,18 +369,6 @@ static int unfold(struct stored *st, struct fz_scope *s, struct fz_node *p)
 	return 0;
 }
 
-static void size_text(char *buf, size_t n, uint64_t bytes)
-{
-	static const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	double v = (double)bytes;
-	int u = 0;
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
-}
-
 /* Keeps the producer of the largest stored value as a node until the rest fits. */
 static int fit_budget(struct fz *f, struct fz_scope *s, struct stored *st)
 {
@@ -391,8 +379,8 @@ static int fit_budget(struct fz *f, struct fz_scope *s, struct stored *st)
 				big = j;
 		struct fz_node *p = &s->nodes[s->vals[st->v[big]].prod];
 		char have[32], limit[32];
-		size_text(have, sizeof have, f->added + st->bytes);
-		size_text(limit, sizeof limit, f->budget);
+		od_bytes_text(have, sizeof have, (double)f->added + st->bytes);
+		od_bytes_text(limit, sizeof limit, (double)f->budget);
 		if (unfold(st, s, p))
 			return od_error(f->ctx, OD_ENOMEM, "out of memory");
 		if (p->tainted || f->fold_all) {

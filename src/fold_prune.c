@@ -9,29 +9,6 @@
 #include <string.h>
 #include "freeze_impl.h"
 
-int fz_each_subgraph_ref(const struct od_node *n, int (*fn)(const char *, void *), void *priv)
-{
-	for (size_t k = 0; k < n->n_attrs; k++) {
-		const struct od_attr *a = &n->attrs[k];
-		size_t cnt = a->type == OD_ATTR_GRAPH ? (a->g != NULL) : a->type == OD_ATTR_GRAPHS ? a->n : 0;
-		for (size_t j = 0; j < cnt; j++) {
-			const struct od_graph *sg = a->type == OD_ATTR_GRAPH ? a->g : a->graphs[j];
-			for (size_t i = 0; i < sg->n_nodes; i++) {
-				const struct od_node *sn = sg->nodes[i];
-				for (size_t p = 0; p < sn->n_inputs; p++)
-					if (*sn->inputs[p] && fn(sn->inputs[p], priv))
-						return -1;
-				if (fz_each_subgraph_ref(sn, fn, priv))
-					return -1;
-			}
-			for (size_t i = 0; i < sg->n_outputs; i++)
-				if (fn(sg->outputs[i]->name, priv))
-					return -1;
-		}
-	}
-	return 0;
-}
-
 static int add_live(const char *name, void *priv)
 {
 	return *name && od_map_put(priv, name, 0) < 0 ? -1 : 0;
@@ -59,7 +36,7 @@ static int mark_live(const struct od_graph *g, const size_t *order, bool *keep, 
 		for (size_t p = 0; p < n->n_inputs; p++)
 			if (add_live(n->inputs[p], live))
 				return OD_ENOMEM;
-		if (fz_each_subgraph_ref(n, add_live, live))
+		if (od_node_each_subgraph_ref(n, add_live, live))
 			return OD_ENOMEM;
 	}
 	return 0;

@@ -470,18 +470,6 @@ static void OD_PRINTF(2, 3) say(struct out *o, const char *fmt, ...)
 	o->rc = o->fn(o->priv, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
-static void bytes_text(char *buf, size_t n, uint64_t bytes)
-{
-	static const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	double v = (double)bytes;
-	int u = 0;
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
-}
-
 int od_freeze_report_text(const struct od_freeze_report *r, od_write_fn fn, void *priv)
 {
 	struct out o = {fn, priv, 0};
@@ -491,7 +479,7 @@ int od_freeze_report_text(const struct od_freeze_report *r, od_write_fn fn, void
 	for (size_t i = 0; i < r->n_dims_fixed; i++)
 		say(&o, "%s%s = %lld%s", i ? ", " : "dims: ", r->dims[i].param, (long long)r->dims[i].value,
 		    i + 1 == r->n_dims_fixed ? "\n" : "");
-	bytes_text(added, sizeof added, r->bytes_added);
+	od_bytes_text(added, sizeof added, (double)r->bytes_added);
 	say(&o, "folded: %zu node%s, %zu If inlined, +%s of constants\n", r->n_folded,
 	    r->n_folded == 1 ? "" : "s", r->n_if_inlined, added);
 	say(&o, "nodes: %zu -> %zu, initializers: %zu -> %zu\n", r->n_nodes_before, r->n_nodes_after,

@@ -74,7 +74,6 @@ int fz_inline_if(struct fz *f, struct fz_scope *s, struct od_node *n,
 
 /* fold_prune.c */
 /* Calls fn for every name read inside the subgraphs of n (nested ones too). */
-int fz_each_subgraph_ref(const struct od_node *n, int (*fn)(const char *, void *), void *priv);
 /* Drops nodes that reach no output of g, then unused initializers and stale value_info. */
 int fz_prune(struct fz *f, struct od_graph *g);
 /* Nodes and initializers of g and every subgraph. */

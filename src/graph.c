@@ -120,8 +120,7 @@ size_t od_graph_count_subgraphs(const struct od_graph *g)
 
 /* ---- topological order ---------------------------------------------------------------- */
 
-/* Calls fn for every name the subgraphs of node n read (they may come from outside). */
-static int each_subgraph_ref(const struct od_node *n, int (*fn)(const char *, void *), void *priv)
+int od_node_each_subgraph_ref(const struct od_node *n, int (*fn)(const char *, void *), void *priv)
 {
 	for (size_t k = 0; k < n->n_attrs; k++) {
 		const struct od_attr *a = &n->attrs[k];
@@ -133,7 +132,7 @@ static int each_subgraph_ref(const struct od_node *n, int (*fn)(const char *, vo
 				for (size_t p = 0; p < sn->n_inputs; p++)
 					if (*sn->inputs[p] && fn(sn->inputs[p], priv))
 						return -1;
-				if (each_subgraph_ref(sn, fn, priv))
+				if (od_node_each_subgraph_ref(sn, fn, priv))
 					return -1;
 			}
 			for (size_t i = 0; i < sg->n_outputs; i++)
@@ -213,7 +212,7 @@ static int collect_edges(const struct od_graph *g, struct topo *t)
 			if (*n->inputs[p] && add_edge(n->inputs[p], t))
 				return OD_ENOMEM;
 		t->direct = false;
-		if (each_subgraph_ref(n, add_edge, t))
+		if (od_node_each_subgraph_ref(n, add_edge, t))
 			return OD_ENOMEM;
 	}
 	return 0;

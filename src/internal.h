@@ -27,6 +27,12 @@ bool od_fault_alloc_fails(void);
 #endif
 
 
+/* "512 B", "1.5 KiB", "3.2 GiB" into buf; returns buf. */
+const char *od_bytes_text(char *buf, size_t n, double bytes);
+/* Calls fn for every name the subgraphs of node n read, recursively (they may come from
+ * an enclosing graph); a non-zero return stops the walk and is returned as -1. */
+int od_node_each_subgraph_ref(const struct od_node *n, int (*fn)(const char *, void *), void *priv);
+
 /* Overflow-checked arithmetic for sizes read from files. */
 static inline int od_mul_size(size_t a, size_t b, size_t *out)
 {

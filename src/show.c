@@ -166,18 +166,6 @@ static void OD_PRINTF(2, 3) pr(struct printer *p, const char *fmt, ...)
 	p->rc = put_line(p, buf, (size_t)n);
 }
 
-static const char *human(char *buf, size_t n, double bytes)
-{
-	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	int u = 0;
-	while (bytes >= 1024 && u < 4) {
-		bytes /= 1024;
-		u++;
-	}
-	snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", bytes, unit[u]);
-	return buf;
-}
-
 /* "float[batch,4]" for tensors, the canonical type text otherwise. */
 static const char *value_type(const struct od_value *v, char *buf, size_t n)
 {
@@ -237,7 +225,7 @@ static void show_inits(struct printer *p, struct od_graph *g)
 		bytes += t->nbytes;
 		params += t->numel;
 	}
-	pr(p, "initializers (%zu, %lld parameters, %s):\n", g->n_inits, (long long)params, human(hb, sizeof hb, (double)bytes));
+	pr(p, "initializers (%zu, %lld parameters, %s):\n", g->n_inits, (long long)params, od_bytes_text(hb, sizeof hb, (double)bytes));
 	struct od_map inputs;
 	if (input_names(g, &inputs)) {
 		p->rc = p->rc ? p->rc : OD_ENOMEM;
@@ -248,7 +236,7 @@ static void show_inits(struct printer *p, struct od_graph *g)
 		char type[128];
 		snprintf(type, sizeof type, "%s%s", od_dtype_name(t->dtype), od_shape_str(t, sb, sizeof sb));
 		pr(p, "  %-*s  %-*s  %9s  %016llx%s%s\n", name_width(w), t->name, (int)tw, type,
-		   human(hb, sizeof hb, (double)t->nbytes), (unsigned long long)od_tensor_hash(t),
+		   od_bytes_text(hb, sizeof hb, (double)t->nbytes), (unsigned long long)od_tensor_hash(t),
 		   t->ext ? "  external" : "",
 		   od_map_get(&inputs, t->name, NULL) ? "  (also an input: overridable default)" : "");
 	}
@@ -262,7 +250,7 @@ int od_show_text(struct od_model *m, od_write_fn out, void *priv)
 	struct printer p = {out, priv, 0};
 	struct histogram h;
 	char sb[32];
-	pr(&p, "model: %s (%s)\n", m->path, human(sb, sizeof sb, (double)m->file_size));
+	pr(&p, "model: %s (%s)\n", m->path, od_bytes_text(sb, sizeof sb, (double)m->file_size));
 	pr(&p, "ir_version: %lld\n", (long long)m->ir_version);
 	pr(&p, "producer: %s%s%s\n", *m->producer_name ? m->producer_name : "(none)",
 	   *m->producer_version ? " " : "", m->producer_version);

@@ -616,3 +616,15 @@ char *od_shape_str(const struct od_tensor *t, char *buf, size_t n)
 		snprintf(buf + off, n - off, "]");
 	return buf;
 }
+
+const char *od_bytes_text(char *buf, size_t n, double bytes)
+{
+	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	int u = 0;
+	while (bytes >= 1024 && u < 4) {
+		bytes /= 1024;
+		u++;
+	}
+	snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", bytes, unit[u]);
+	return buf;
+}
