@@ -612,11 +612,11 @@ int od_model_load(const char *path, const struct od_load_opts *opts, struct od_m
 {
 	struct stat st;
 	*out = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);  /* a fifo must not hang us */
 	if (fd < 0)
 		return od_error(ctx, OD_EIO, "cannot open '%s': %s", path, strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		int err = S_ISDIR(st.st_mode) ? EISDIR : errno ? errno : EINVAL;
+	int err = fstat(fd, &st) ? errno : S_ISDIR(st.st_mode) ? EISDIR : S_ISREG(st.st_mode) ? 0 : EINVAL;
+	if (err) {              /* (errno is stale when fstat worked) */
 		close(fd);
 		return od_error(ctx, OD_EIO, "cannot read '%s': %s", path,
 		                err == EINVAL ? "not a regular file" : strerror(err));

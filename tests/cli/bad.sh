@@ -86,6 +86,13 @@ while read -r f st pat; do
 done <"$BAD/expected.txt"
 
 [ "$have_fifo" = yes ] || ok "# SKIP ext-fifo.onnx: mkfifo failed"
+
+# Not a file at all: a fifo given as the model used to block in open(2) for ever.
+if [ "$have_fifo" = yes ]; then
+	run "show a fifo" 2 "^error: cannot read '$(ere_quote "$D/fifo.bin")': not a regular file\$" show "$D/fifo.bin"
+fi
+run "show a device" 2 "^error: cannot read '/dev/null': not a regular file\$" show /dev/null
+run "show a folder" 2 "^error: cannot read '$(ere_quote "$D/folder.bin")': Is a directory\$" show "$D/folder.bin"
 [ "$have_freeze" = yes ] || ok "# SKIP .npy and .pb values: no freeze command yet"
 [ "$have_diff" = yes ] || ok "# SKIP diff: no diff command yet"
 
