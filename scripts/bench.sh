@@ -9,7 +9,7 @@
 # onnxdiff is built with -O2 in <cache>/build unless $ONNXDIFF names a binary. Every
 # measurement runs RUNS times (default 5) with a warm page cache (the files are read
 # with cat first) and prints the median wall time and the median peak RSS
-# (/usr/bin/time %M). A command that does not exist yet (diff, freeze) is skipped, saying so.
+# and CPU time (os.wait4, in microseconds; scripts/bench/run1.py). A command that does not exist yet (diff, freeze) is skipped, saying so.
 # -k keeps what freeze wrote (<cache>/big-frozen.onnx and its data).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,7 +40,6 @@ apt_install() { # package...
 		return 1
 	fi || { tail -n 5 "$work/apt.log" >&2; return 1; }
 }
-[ -x /usr/bin/time ] || apt_install time || { say "bench: /usr/bin/time is missing (Debian's time)"; exit 2; }
 $PY -c 'import onnx, numpy' 2>/dev/null || apt_install python3-onnx python3-numpy ||
 	{ say "bench: $PY lacks onnx (Debian's python3-onnx)"; exit 2; }
 have_torchvision=1
@@ -50,15 +49,17 @@ $PY -c 'import torch, torchvision' 2>/dev/null || apt_install python3-torchvisio
 if [ -n "${ONNXDIFF:-}" ]; then
 	od=$ONNXDIFF
 else
-	say "bench: building onnxdiff (-O2) in $cache/build"
-	mkdir -p "$cache/build" || exit 2
+	say "bench: building onnxdiff (-O2) in $cache/build-static"
+	mkdir -p "$cache/build-static" || exit 2
 	[ -x "$top/configure" ] || (cd "$top" && autoreconf -fi >/dev/null 2>&1) || { say "bench: autoreconf failed"; exit 2; }
-	# only the CLI: half-written modules elsewhere must not stop a benchmark
-	(cd "$cache/build" &&
-	 { [ -f Makefile ] && [ config.status -nt "$top/configure" ] || "$top/configure" -q CFLAGS='-O2 -g'; } &&
+	# only the CLI, linked statically with the library: a libtool wrapper script would add
+	# its own start-up to every timing
+	(cd "$cache/build-static" &&
+	 { [ -f Makefile ] && [ config.status -nt "$top/configure" ] && grep -q disable-shared config.status ||
+	   "$top/configure" -q --disable-shared CFLAGS='-O2 -g'; } &&
 	 make -s src/onnx.pb-c.h >"$work/make.log" 2>&1 &&
 	 make -s -j"$(nproc)" onnxdiff >>"$work/make.log" 2>&1) || { tail -n 20 "$work/make.log" >&2; exit 2; }
-	od=$cache/build/onnxdiff
+	od=$cache/build-static/onnxdiff
 fi
 has_cmd() { "$od" "$1" --help >/dev/null 2>&1; }
 
@@ -73,17 +74,18 @@ once() {
 	local slot=$1 label=$2 t0 t1 rc
 	shift 2
 	t0=$EPOCHREALTIME
-	/usr/bin/time -o "$work/rss" -f '%M %U %S' "$@" >/dev/null 2>"$work/err"
+	$PY "$top/scripts/bench/run1.py" "$work/rss" "$@"
 	rc=$?
+	mv -f "$work/rss.err" "$work/err" 2>/dev/null
 	t1=$EPOCHREALTIME
 	if [ $rc -gt 1 ]; then
 		say "bench: '$label' failed (exit $rc):"; tail -n 5 "$work/err" >&2
 		return 1
 	fi
 	printf -v "W_$slot" '%s %s' "$(eval echo "\${W_$slot-}")" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')"
-	read -r kb u sy < <(tail -n 1 "$work/rss")
+	read -r kb cpu < <(tail -n 1 "$work/rss")
 	printf -v "R_$slot" '%s %s' "$(eval echo "\${R_$slot-}")" "$kb"
-	printf -v "C_$slot" '%s %s' "$(eval echo "\${C_$slot-}")" "$(awk -v u="$u" -v s="$sy" 'BEGIN { print u + s }')"
+	printf -v "C_$slot" '%s %s' "$(eval echo "\${C_$slot-}")" "$cpu"
 }
 # summary SLOT: sets T, M, C to the medians of what once() gathered in SLOT, and clears it.
 summary() {
