@@ -668,11 +668,16 @@ int od_tensor_load_pb_buffer(struct od_arena *a, const void *buf, size_t len,
 int od_tensor_load_pb(struct od_arena *a, const char *path, struct od_tensor **out,
                       struct od_ctx *ctx)
 {
-	FILE *f = fopen(path, "rb");
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);  /* a fifo must not hang us */
+	FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
 	struct stat st;
 	*out = NULL;
-	if (!f)
-		return od_error(ctx, OD_EIO, "cannot open '%s': %s", path, strerror(errno));
+	if (!f) {
+		int err = errno;
+		if (fd >= 0)
+			close(fd);
+		return od_error(ctx, OD_EIO, "cannot open '%s': %s", path, strerror(err));
+	}
 	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
 		fclose(f);
 		return od_error(ctx, OD_EIO, "cannot read '%s': not a regular file", path);

@@ -91,6 +91,17 @@ done <"$BAD/expected.txt"
 if [ "$have_fifo" = yes ]; then
 	run "show a fifo" 2 "^error: cannot read '$(ere_quote "$D/fifo.bin")': not a regular file\$" show "$D/fifo.bin"
 fi
+# and a fifo given as a value (--set x=@fifo.npy), with a shorter time limit
+if [ "$have_fifo" = yes ] && [ "$have_freeze" = yes ] && [ -n "$tmo" ]; then
+	for ext in npy pb; do
+		ln -s fifo.bin "$D/fifo-value.$ext"
+		tmo="timeout -k 5 20"
+		run "freeze --set mask=@fifo-value.$ext" 2 "^error: .*fifo-value\\.$ext.*not a regular file" \
+			freeze "$top_srcdir/fixtures/seed/with_mask.onnx" -o "$T/frozen.onnx" --set "mask=@$D/fifo-value.$ext"
+		tmo="timeout -k 5 $limit"
+		rm -f "$D/fifo-value.$ext"
+	done
+fi
 run "show a device" 2 "^error: cannot read '/dev/null': not a regular file\$" show /dev/null
 run "show a folder" 2 "^error: cannot read '$(ere_quote "$D/folder.bin")': Is a directory\$" show "$D/folder.bin"
 [ "$have_freeze" = yes ] || ok "# SKIP .npy and .pb values: no freeze command yet"
