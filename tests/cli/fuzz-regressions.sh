@@ -29,6 +29,7 @@ check() {
 for f in "$R"/*; do
 	name=$(basename "$f")
 	check "show $name" "$f" show "$W/in.onnx"
+	check "show --json $name" "$f" show --json "$W/in.onnx"
 	has_command diff && check "diff $name $name" "$f" "$W/in.onnx" "$W/in.onnx"
 	has_command freeze && check "freeze $name" "$f" freeze "$W/in.onnx" -o "$T/frozen.onnx" --set x=0
 done
