@@ -668,30 +668,13 @@ int od_tensor_load_pb_buffer(struct od_arena *a, const void *buf, size_t len,
 int od_tensor_load_pb(struct od_arena *a, const char *path, struct od_tensor **out,
                       struct od_ctx *ctx)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);  /* a fifo must not hang us */
-	FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
-	struct stat st;
+	uint8_t *buf;
+	size_t len;
 	*out = NULL;
-	if (!f) {
-		int err = errno;
-		if (fd >= 0)
-			close(fd);
-		return od_error(ctx, OD_EIO, "cannot open '%s': %s", path, strerror(err));
-	}
-	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
-		fclose(f);
-		return od_error(ctx, OD_EIO, "cannot read '%s': not a regular file", path);
-	}
-	size_t len = (size_t)st.st_size;
-	void *buf = od_malloc(len ? len : 1);
-	if (!buf) {
-		fclose(f);
-		return od_error(ctx, OD_ENOMEM, "out of memory");
-	}
-	size_t got = fread(buf, 1, len, f);
-	fclose(f);
-	int rc = got != len ? od_error(ctx, OD_EIO, "cannot read '%s'", path) :
-	         od_tensor_load_pb_buffer(a, buf, len, out, ctx);
+	int rc = od_read_file(path, &buf, &len, ctx);
+	if (rc)
+		return rc;
+	rc = od_tensor_load_pb_buffer(a, buf, len, out, ctx);
 	od_free(buf);
 	if (rc && ctx && strncmp(ctx->msg, "cannot ", 7)) {
 		char detail[sizeof ctx->msg];

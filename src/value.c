@@ -591,42 +591,13 @@ static int npy_from_buffer(struct od_arena *a, const uint8_t *buf, size_t len, c
 	return 0;
 }
 
-/* Reads a regular file into a malloc'd buffer. */
-static int slurp(const char *path, uint8_t **buf, size_t *len, struct od_ctx *ctx)
-{
-	FILE *f = fopen(path, "rb");
-	struct stat st;
-	*buf = NULL;
-	if (!f)
-		return od_error(ctx, OD_EIO, "cannot open '%s': %s", path, strerror(errno));
-	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
-		fclose(f);
-		return od_error(ctx, OD_EIO, "cannot read '%s': not a regular file", path);
-	}
-	*len = (size_t)st.st_size;
-	*buf = od_malloc(*len ? *len : 1);
-	if (!*buf) {
-		fclose(f);
-		return od_error(ctx, OD_ENOMEM, "out of memory");
-	}
-	size_t got = fread(*buf, 1, *len, f);
-	int err = ferror(f) ? errno : 0;
-	fclose(f);
-	if (got != *len) {
-		od_free(*buf);
-		*buf = NULL;
-		return od_error(ctx, OD_EIO, "cannot read '%s': %s", path, err ? strerror(err) : "file changed while reading");
-	}
-	return 0;
-}
-
 int od_tensor_load_npy(struct od_arena *a, const char *path, struct od_tensor **out,
                        struct od_ctx *ctx)
 {
 	uint8_t *buf;
 	size_t len;
 	*out = NULL;
-	int rc = slurp(path, &buf, &len, ctx);
+	int rc = od_read_file(path, &buf, &len, ctx);
 	if (rc)
 		return rc;
 	rc = npy_from_buffer(a, buf, len, path, out, ctx);
@@ -654,7 +625,7 @@ static int load_file(struct od_arena *a, const char *path, struct od_tensor **ou
 		return od_tensor_load_pb(a, path, out, ctx);
 	uint8_t *buf;
 	size_t len;
-	int rc = slurp(path, &buf, &len, ctx);
+	int rc = od_read_file(path, &buf, &len, ctx);
 	if (rc)
 		return rc;
 	bool npy = len >= 6 && !memcmp(buf, "\x93NUMPY", 6);
