@@ -40,36 +40,58 @@ static void flush(struct printer *p)
 	p->len = 0;
 }
 
+/* Appends bytes as they are (colour codes, text already escaped). */
+static void raw(struct printer *p, const char *s, size_t n)
+{
+	if (p->rc || !n)
+		return;
+	if (p->len + n > sizeof p->buf)
+		flush(p);
+	if (n > sizeof p->buf) {
+		if (!p->rc)
+			p->rc = p->out(p->priv, s, n);
+		return;
+	}
+	memcpy(p->buf + p->len, s, n);
+	p->len += n;
+}
+
+/* Formats and appends. Names come from the file: a control character in one (a newline,
+ * an escape sequence meant for the terminal) is written as \n or \xHH, so it can neither
+ * break a line nor reach the terminal; only a newline that ends the format stays. */
 static void OD_PRINTF(2, 3) pr(struct printer *p, const char *fmt, ...)
 {
+	char stack[1024], *s = stack;
 	va_list ap;
 	if (p->rc)
 		return;
 	va_start(ap, fmt);
-	int n = vsnprintf(p->buf + p->len, sizeof p->buf - p->len, fmt, ap);
+	int n = vsnprintf(stack, sizeof stack, fmt, ap);
 	va_end(ap);
-	if (n < 0 || p->len + (size_t)n < sizeof p->buf) {
-		p->len += n > 0 ? (size_t)n : 0;
+	if (n < 0)
 		return;
-	}
-	flush(p);
-	if ((size_t)n < sizeof p->buf) {
+	if ((size_t)n >= sizeof stack) {
+		if (!(s = od_malloc((size_t)n + 1))) {
+			p->rc = OD_ENOMEM;
+			return;
+		}
 		va_start(ap, fmt);
-		p->len = (size_t)vsnprintf(p->buf, sizeof p->buf, fmt, ap);
+		vsnprintf(s, (size_t)n + 1, fmt, ap);
 		va_end(ap);
-		return;
 	}
-	char *big = od_malloc((size_t)n + 1);
-	if (!big) {
-		p->rc = OD_ENOMEM;
-		return;
+	size_t len = (size_t)n, keep = *fmt && fmt[strlen(fmt) - 1] == '\n' ? len - 1 : len, from = 0;
+	for (size_t i = 0; i < keep; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != 0x7f)
+			continue;
+		char esc[8];
+		raw(p, s + from, i - from);
+		raw(p, esc, (size_t)(c == '\n' ? snprintf(esc, sizeof esc, "\\n") : snprintf(esc, sizeof esc, "\\x%02x", c)));
+		from = i + 1;
 	}
-	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	if (!p->rc)
-		p->rc = p->out(p->priv, big, (size_t)n);
-	od_free(big);
+	raw(p, s + from, len - from);
+	if (s != stack)
+		od_free(s);
 }
 
 /* Flushes and returns the first error. */
@@ -82,13 +104,13 @@ static int done(struct printer *p)
 static void on(struct printer *p, enum role r)
 {
 	if (p->color && r != R_NONE)
-		pr(p, "%s", ansi[r]);
+		raw(p, ansi[r], strlen(ansi[r]));
 }
 
 static void off(struct printer *p, enum role r)
 {
 	if (p->color && r != R_NONE)
-		pr(p, "\033[m");
+		raw(p, "\033[m", 3);
 }
 
 static enum role role_of(int kind)
@@ -375,7 +397,7 @@ int od_diff_emit_stat(const struct od_diff *d, const struct od_emit_opts *o, od_
 /* Builders that note any failed allocation in *bad (values are stolen, as jansson's _new). */
 static json_t *jstr(bool *bad, const char *s)
 {
-	json_t *v = s ? json_string(s) : json_null();
+	json_t *v = s ? od_json_text(s) : json_null();
 	*bad |= !v;
 	return v;
 }

@@ -29,6 +29,10 @@ bool od_fault_alloc_fails(void);
 
 /* Reads a whole regular file into a malloc'd buffer (od_free); never blocks on a fifo. */
 int od_read_file(const char *path, uint8_t **buf, size_t *len, struct od_ctx *ctx);
+/* A JSON string (jansson's json_t) of text from a file: bytes that are not valid UTF-8 become
+ * U+FFFD (jansson refuses them). NULL only when out of memory. (show.c) */
+struct json_t;
+struct json_t *od_json_text(const char *s);
 /* "512 B", "1.5 KiB", "3.2 GiB" into buf; returns buf. */
 const char *od_bytes_text(char *buf, size_t n, double bytes);
 /* Calls fn for every name the subgraphs of node n read, recursively (they may come from

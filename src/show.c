@@ -312,7 +312,7 @@ static size_t utf8_len(const unsigned char *p)
 /* A JSON string of text from the file. jansson refuses invalid UTF-8, and a NULL inside
  * json_pack or an append drops the whole item without a word (an input missing from the
  * list): invalid bytes become U+FFFD instead. NULL only when out of memory. */
-static json_t *jstr(const char *s)
+json_t *od_json_text(const char *s)
 {
 	json_t *j = json_string(s);
 	const unsigned char *u = (const unsigned char *)s;
@@ -343,7 +343,7 @@ static json_t *jstr(const char *s)
 /* json_object_set_new with a key from the file; -1 (v released) on failure. */
 static int jset(json_t *o, const char *key, json_t *v)
 {
-	json_t *k = jstr(key);
+	json_t *k = od_json_text(key);
 	int rc = k && v ? json_object_set_new(o, json_string_value(k), v) : -1;
 	if (!k || !v)
 		json_decref(v);
@@ -370,7 +370,7 @@ static json_t *jdone(json_t *o, bool bad)
 
 static json_t *value_json(const struct od_value *v)
 {
-	json_t *o = json_pack("{s:o, s:o}", "name", jstr(v->name), "type", jstr(v->type_str));
+	json_t *o = json_pack("{s:o, s:o}", "name", od_json_text(v->name), "type", od_json_text(v->type_str));
 	bool bad = !o;
 	if (!bad && (v->kind == OD_TYPE_TENSOR || v->kind == OD_TYPE_SPARSE_TENSOR)) {
 		bad |= jset(o, "dtype", json_string(od_dtype_name(v->dtype))) < 0;
@@ -378,7 +378,7 @@ static json_t *value_json(const struct od_value *v)
 			json_t *shape = json_array();
 			for (int i = 0; i < v->rank; i++)
 				jadd(shape, v->dims[i].value >= 0 ? json_integer(v->dims[i].value) :
-				     v->dims[i].param ? jstr(v->dims[i].param) : json_null(), &bad);
+				     v->dims[i].param ? od_json_text(v->dims[i].param) : json_null(), &bad);
 			bad |= jset(o, "shape", jdone(shape, bad)) < 0;
 		}
 	}
@@ -409,7 +409,7 @@ static json_t *inits_json(struct od_graph *g)
 			jadd(shape, json_integer(t->dims[d]), &bad);
 		snprintf(hash, sizeof hash, "%016llx", (unsigned long long)od_tensor_hash(t));
 		jadd(arr, json_pack("{s:o, s:s, s:o, s:I, s:I, s:s, s:b, s:b}",
-		        "name", jstr(t->name), "dtype", od_dtype_name(t->dtype), "shape", jdone(shape, bad),
+		        "name", od_json_text(t->name), "dtype", od_dtype_name(t->dtype), "shape", jdone(shape, bad),
 		        "elements", (json_int_t)t->numel, "bytes", (json_int_t)t->nbytes, "hash", hash,
 		        "external", t->ext != NULL, "also_input", od_map_get(&inputs, t->name, NULL)), &bad);
 	}
@@ -432,17 +432,17 @@ int od_show_json(struct od_model *m, od_write_fn out, void *priv)
 	json_t *opsets = json_array(), *meta = json_object(), *ops = json_object(), *funcs = json_array();
 	bool bad = !opsets || !meta || !ops || !funcs;
 	for (size_t i = 0; !bad && i < m->n_opsets; i++)
-		jadd(opsets, json_pack("{s:o, s:I}", "domain", jstr(*m->opsets[i].domain ?
+		jadd(opsets, json_pack("{s:o, s:I}", "domain", od_json_text(*m->opsets[i].domain ?
 		     m->opsets[i].domain : "ai.onnx"), "version", (json_int_t)m->opsets[i].version), &bad);
 	for (size_t i = 0; !bad && i < m->n_props; i++)
-		bad |= jset(meta, m->props[i].key, jstr(m->props[i].value)) < 0;
+		bad |= jset(meta, m->props[i].key, od_json_text(m->props[i].value)) < 0;
 	bad |= histogram_build(&h, m) != 0;
 	for (size_t i = 0; !bad && i < h.n; i++)
 		bad |= jset(ops, h.ops[i].name, json_integer((json_int_t)h.ops[i].count)) < 0;
 	histogram_done(&h);
 	for (size_t i = 0; !bad && i < m->n_functions; i++)
-		jadd(funcs, json_pack("{s:o, s:o}", "domain", jstr(m->functions[i]->domain),
-		     "name", jstr(m->functions[i]->name)), &bad);
+		jadd(funcs, json_pack("{s:o, s:o}", "domain", od_json_text(m->functions[i]->domain),
+		     "name", od_json_text(m->functions[i]->name)), &bad);
 	if (bad) {
 		json_decref(opsets);
 		json_decref(meta);
@@ -452,10 +452,10 @@ int od_show_json(struct od_model *m, od_write_fn out, void *priv)
 	}
 	/* "o" steals its reference even when json_pack fails */
 	json_t *root = json_pack("{s:s, s:o, s:I, s:I, s:{s:o, s:o}, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:o}",
-	        "schema", "onnxdiff-show/1", "path", jstr(m->path), "file_size", (json_int_t)m->file_size,
+	        "schema", "onnxdiff-show/1", "path", od_json_text(m->path), "file_size", (json_int_t)m->file_size,
 	        "ir_version", (json_int_t)m->ir_version,
-	        "producer", "name", jstr(m->producer_name), "version", jstr(m->producer_version),
-	        "domain", jstr(m->domain), "model_version", (json_int_t)m->model_version,
+	        "producer", "name", od_json_text(m->producer_name), "version", od_json_text(m->producer_version),
+	        "domain", od_json_text(m->domain), "model_version", (json_int_t)m->model_version,
 	        "opsets", opsets, "metadata", meta,
 	        "inputs", values_json(m->graph->inputs, m->graph->n_inputs),
 	        "outputs", values_json(m->graph->outputs, m->graph->n_outputs),

@@ -128,4 +128,15 @@ if command -v git >/dev/null 2>&1; then
 else
 	ok "# SKIP git not installed"
 fi
+# Hostile names (fuzz regressions): no raw control character reaches the terminal, and JSON
+# stays valid when a name is not UTF-8.
+R="$top_srcdir/tests/fuzz/regressions"
+expect 1 "diff of hostile names" -- od --strict-names "$R/name-escape-sequence.onnx" "$R/name-not-utf8.onnx"
+if tr -d '\n' <"$T/out" | LC_ALL=C grep -q '[[:cntrl:]]'; then not_ok "names with control characters are escaped" "$(cat -A "$T/out")"
+else ok "names with control characters are escaped"; fi
+grep_ok "$T/out" '^= input \\x1b -> ' "the escape character shows as \\x1b"
+expect 1 "diff --json of a name that is not UTF-8" -- od --json --strict-names "$R/name-escape-sequence.onnx" "$R/name-not-utf8.onnx"
+if /usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out" 2>"$T/py"; then ok "the JSON parses"
+else not_ok "the JSON parses" "$(cat "$T/py")"; fi
+
 done_testing
