@@ -29,7 +29,7 @@ static void OD_PRINTF(2, 3) fail(struct report *r, const char *fmt, ...)
 	buf[n++] = '\n';
 	r->failed++;
 	if (!r->rc)
-		r->rc = r->out(r->priv, buf, (size_t)n);
+		r->rc = od_write_text(r->out, r->priv, buf, (size_t)n, (size_t)n - 1);
 }
 
 static bool listed(const char *const *names, size_t n, const char *name)

@@ -19,6 +19,12 @@ struct dumper {
 	struct od_arena *tmp;
 };
 
+/* Names are escaped (od_write_text); a newline that ends the format stays. */
+static size_t keep(const char *fmt, size_t n)
+{
+	return *fmt && fmt[strlen(fmt) - 1] == '\n' ? n - 1 : n;
+}
+
 static void OD_PRINTF(2, 3) put(struct dumper *d, const char *fmt, ...)
 {
 	char buf[4096];
@@ -39,11 +45,11 @@ static void OD_PRINTF(2, 3) put(struct dumper *d, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(big, (size_t)n + 1, fmt, ap);
 		va_end(ap);
-		d->rc = d->out(d->priv, big, (size_t)n);
+		d->rc = od_write_text(d->out, d->priv, big, (size_t)n, keep(fmt, (size_t)n));
 		od_free(big);
 		return;
 	}
-	d->rc = d->out(d->priv, buf, (size_t)n);
+	d->rc = od_write_text(d->out, d->priv, buf, (size_t)n, keep(fmt, (size_t)n));
 }
 
 /* The key a node is ordered by among ready nodes: its name, else its first output. */
@@ -220,7 +226,8 @@ static void dump_graph(struct dumper *d, const struct dside *s, int indent)
 static void dump_model(struct dumper *d, struct dstate *st, const struct od_model *m)
 {
 	struct dside *s;
-	put(d, "onnxdiff-textconv 1\nir_version %" PRId64 "\n", m->ir_version);
+	put(d, "onnxdiff-textconv 1\n");
+	put(d, "ir_version %" PRId64 "\n", m->ir_version);
 	put(d, "producer %s %s\n", m->producer_name ? m->producer_name : "",
 	    m->producer_version ? m->producer_version : "");
 	if (m->domain && *m->domain)

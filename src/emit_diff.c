@@ -56,6 +56,13 @@ static void raw(struct printer *p, const char *s, size_t n)
 	p->len += n;
 }
 
+static int raw_out(void *priv, const char *s, size_t n)
+{
+	struct printer *p = priv;
+	raw(p, s, n);
+	return p->rc;
+}
+
 /* Formats and appends. Names come from the file: a control character in one (a newline,
  * an escape sequence meant for the terminal) is written as \n or \xHH, so it can neither
  * break a line nor reach the terminal; only a newline that ends the format stays. */
@@ -79,17 +86,8 @@ static void OD_PRINTF(2, 3) pr(struct printer *p, const char *fmt, ...)
 		vsnprintf(s, (size_t)n + 1, fmt, ap);
 		va_end(ap);
 	}
-	size_t len = (size_t)n, keep = *fmt && fmt[strlen(fmt) - 1] == '\n' ? len - 1 : len, from = 0;
-	for (size_t i = 0; i < keep; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != 0x7f)
-			continue;
-		char esc[8];
-		raw(p, s + from, i - from);
-		raw(p, esc, (size_t)(c == '\n' ? snprintf(esc, sizeof esc, "\\n") : snprintf(esc, sizeof esc, "\\x%02x", c)));
-		from = i + 1;
-	}
-	raw(p, s + from, len - from);
+	size_t len = (size_t)n, keep = *fmt && fmt[strlen(fmt) - 1] == '\n' ? len - 1 : len;
+	od_write_text(raw_out, p, s, len, keep);
 	if (s != stack)
 		od_free(s);
 }

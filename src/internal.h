@@ -29,8 +29,11 @@ bool od_fault_alloc_fails(void);
 
 /* Reads a whole regular file into a malloc'd buffer (od_free); never blocks on a fifo. */
 int od_read_file(const char *path, uint8_t **buf, size_t *len, struct od_ctx *ctx);
+/* Writes s[0..n) through out with the control characters of s[0..keep) escaped as \n or
+ * \xHH (text.c): names from a file must not break lines or reach the terminal raw. */
+int od_write_text(od_write_fn out, void *priv, const char *s, size_t n, size_t keep);
 /* A JSON string (jansson's json_t) of text from a file: bytes that are not valid UTF-8 become
- * U+FFFD (jansson refuses them). NULL only when out of memory. (show.c) */
+ * U+FFFD (jansson refuses them). NULL only when out of memory. (text.c) */
 struct json_t;
 struct json_t *od_json_text(const char *s);
 /* "512 B", "1.5 KiB", "3.2 GiB" into buf; returns buf. */

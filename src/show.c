@@ -113,30 +113,10 @@ struct printer {
 	int rc;
 };
 
-/* Writes one formatted line. Names come from the file: a control character in one (a
- * newline, an escape sequence meant for the terminal) is written as \n or \xHH; only a
- * final newline, which the format gave, stays. */
+/* Writes one formatted line with names escaped (od_write_text); its final newline stays. */
 static int put_line(struct printer *p, const char *s, size_t n)
 {
-	size_t end = n && s[n - 1] == '\n' ? n - 1 : n, bad = 0;
-	for (size_t i = 0; i < end; i++)
-		bad += (unsigned char)s[i] < 0x20 || s[i] == 0x7f;
-	if (!bad)
-		return p->out(p->priv, s, n);
-	char *e = malloc(n + 3 * bad + 1);
-	size_t k = 0;
-	if (!e)
-		return OD_ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (i < end && (c < 0x20 || c == 0x7f))
-			k += c == '\n' ? (size_t)sprintf(e + k, "\\n") : (size_t)sprintf(e + k, "\\x%02x", c);
-		else
-			e[k++] = (char)c;
-	}
-	int rc = p->out(p->priv, e, k);
-	free(e);
-	return rc;
+	return od_write_text(p->out, p->priv, s, n, n && s[n - 1] == '\n' ? n - 1 : n);
 }
 
 static void OD_PRINTF(2, 3) pr(struct printer *p, const char *fmt, ...)
@@ -285,60 +265,6 @@ int od_show_text(struct od_model *m, od_write_fn out, void *priv)
 }
 
 /* ---- JSON -------------------------------------------------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence at p, 0 when there is none (overlong, surrogate, ...). */
-static size_t utf8_len(const unsigned char *p)
-{
-	unsigned c = p[0], v, min;
-	size_t n;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, v = c & 0x1f, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, v = c & 0x0f, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, v = c & 0x07, min = 0x10000;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (p[i] & 0x3f);
-	}
-	return v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) ? 0 : n;
-}
-
-/* A JSON string of text from the file. jansson refuses invalid UTF-8, and a NULL inside
- * json_pack or an append drops the whole item without a word (an input missing from the
- * list): invalid bytes become U+FFFD instead. NULL only when out of memory. */
-json_t *od_json_text(const char *s)
-{
-	json_t *j = json_string(s);
-	const unsigned char *u = (const unsigned char *)s;
-	size_t n = strlen(s), k = 0, len;
-	while ((len = *u ? utf8_len(u) : 0))
-		u += len;
-	if (j || !*u)           /* valid: json_string ran out of memory */
-		return j;
-	char *t = malloc(3 * n + 1);
-	if (!t)
-		return NULL;
-	for (const unsigned char *q = (const unsigned char *)s; *q; ) {
-		len = utf8_len(q);
-		if (len) {
-			memcpy(t + k, q, len);
-			k += len, q += len;
-		} else {
-			memcpy(t + k, "\xef\xbf\xbd", 3);
-			k += 3, q++;
-		}
-	}
-	t[k] = 0;
-	j = json_string(t);
-	free(t);
-	return j;
-}
 
 /* json_object_set_new with a key from the file; -1 (v released) on failure. */
 static int jset(json_t *o, const char *key, json_t *v)
