@@ -47,4 +47,11 @@ bad "payload size not matching dims" "$FIX/bad/bad-dims.onnx" "initializer 'w': 
 expect 2 "unknown command" -- od frobnicate
 expect 0 "--version" -- od --version
 grep_ok "$T/out" '^onnxdiff [0-9]' "--version prints the version"
+# a name with an escape sequence is printed escaped, by check and by textconv
+R="$top_srcdir/tests/fuzz/regressions"
+expect 1 "check on a hostile input name" -- od check --inputs x "$R/name-escape-sequence.onnx"
+grep_ok "$T/out" "^inputs: unexpected '\\\\x1b'$" "check escapes the name"
+expect 0 "textconv of a hostile input name" -- od textconv "$R/name-escape-sequence.onnx"
+if tr -d '\n' <"$T/out" | LC_ALL=C grep -q '[[:cntrl:]]'; then not_ok "textconv escapes control characters" "$(cat -A "$T/out")"
+else ok "textconv escapes control characters"; fi
 done_testing
