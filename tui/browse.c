@@ -116,14 +116,27 @@ static void draw_pane(struct tui *t, int id)
 	}
 }
 
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash && slash[1] ? slash + 1 : path;
+}
+
+/* The title: the two paths on the left (base names when the paths do not fit), the state
+ * and the key hints on the right, which are never cut. */
 void tui_draw_title(struct tui *t, int cols)
 {
 	const struct tui_session *s = t->s;
-	char line[2048];
-	snprintf(line, sizeof line, " onnxdiff tui  A: %s%s%s%s", s->a_path, s->b_path ? "  B: " : "",
-	         s->b_path ? s->b_path : "", s->dirty ? "  [not written]" : "");
-	const char *hint = "? help  q quit ";
+	const char *hint = s->dirty ? "[not written]  ? help  q quit " : "? help  q quit ";
 	int hw = (int)strlen(hint);
+	char line[2048];
+	for (int shorten = 0; shorten < 2; shorten++) {
+		const char *a = shorten ? base_name(s->a_path) : s->a_path;
+		const char *b = s->b_path ? (shorten ? base_name(s->b_path) : s->b_path) : NULL;
+		snprintf(line, sizeof line, " onnxdiff tui  A: %s%s%s", a, b ? "  B: " : "", b ? b : "");
+		if ((int)strlen(line) + 2 <= cols - hw)
+			break;
+	}
 	if (cols > hw + 20) {
 		tui_screen_put(0, 0, cols - hw, TUI_COLOR_STATUS, line);
 		tui_screen_put(0, cols - hw, hw, TUI_COLOR_STATUS, hint);
