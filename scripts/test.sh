@@ -12,7 +12,7 @@ summary() { # build dir, label
 	total=$(sed -n 's/^# TOTAL: *//p' "$log"); pass=$(sed -n 's/^# PASS: *//p' "$log")
 	skip=$(sed -n 's/^# SKIP: *//p' "$log"); fail=$(sed -n 's/^# FAIL: *//p' "$log")
 	xpass=$(sed -n 's/^# XPASS: *//p' "$log"); err=$(sed -n 's/^# ERROR: *//p' "$log")
-	echo "$2: ${pass:-0} passed, $(( ${fail:-0} + ${xpass:-0} + ${err:-0} )) failed, ${skip:-0} skipped (of ${total:-0})"
+	echo "$2: ${pass:-0} passed, $(( ${fail:-0} + ${xpass:-0} + ${err:-0} )) failed, ${skip:-0} skipped"
 }
 
 run_tree() { # dir, label, configure args...
