@@ -19,37 +19,13 @@ struct dumper {
 	struct od_arena *tmp;
 };
 
-/* Names are escaped (od_write_text); a newline that ends the format stays. */
-static size_t keep(const char *fmt, size_t n)
-{
-	return *fmt && fmt[strlen(fmt) - 1] == '\n' ? n - 1 : n;
-}
-
+/* Writes formatted text; names in it are escaped (od_vprintf_text). */
 static void OD_PRINTF(2, 3) put(struct dumper *d, const char *fmt, ...)
 {
-	char buf[4096];
 	va_list ap;
-	if (d->rc)
-		return;
 	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	od_vprintf_text(d->out, d->priv, &d->rc, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof buf) {
-		char *big = od_malloc((size_t)n + 1);
-		if (!big) {
-			d->rc = OD_ENOMEM;
-			return;
-		}
-		va_start(ap, fmt);
-		vsnprintf(big, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-		d->rc = od_write_text(d->out, d->priv, big, (size_t)n, keep(fmt, (size_t)n));
-		od_free(big);
-		return;
-	}
-	d->rc = od_write_text(d->out, d->priv, buf, (size_t)n, keep(fmt, (size_t)n));
 }
 
 /* The key a node is ordered by among ready nodes: its name, else its first output. */

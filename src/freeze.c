@@ -456,18 +456,13 @@ struct out {
 	int rc;
 };
 
+/* Writes formatted text; names in it are escaped (od_vprintf_text). */
 static void OD_PRINTF(2, 3) say(struct out *o, const char *fmt, ...)
 {
-	char buf[2048];
 	va_list ap;
-	if (o->rc)
-		return;
 	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	od_vprintf_text(o->fn, o->priv, &o->rc, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	o->rc = o->fn(o->priv, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
 int od_freeze_report_text(const struct od_freeze_report *r, od_write_fn fn, void *priv)
@@ -477,8 +472,9 @@ int od_freeze_report_text(const struct od_freeze_report *r, od_write_fn fn, void
 	for (size_t i = 0; i < r->n_frozen; i++)
 		say(&o, "frozen: %s %s\n", r->frozen[i].name, r->frozen[i].type);
 	for (size_t i = 0; i < r->n_dims_fixed; i++)
-		say(&o, "%s%s = %lld%s", i ? ", " : "dims: ", r->dims[i].param, (long long)r->dims[i].value,
-		    i + 1 == r->n_dims_fixed ? "\n" : "");
+		say(&o, "%s%s = %lld", i ? ", " : "dims: ", r->dims[i].param, (long long)r->dims[i].value);
+	if (r->n_dims_fixed)
+		say(&o, "\n");
 	od_bytes_text(added, sizeof added, (double)r->bytes_added);
 	say(&o, "folded: %zu node%s, %zu If inlined, +%s of constants\n", r->n_folded,
 	    r->n_folded == 1 ? "" : "s", r->n_if_inlined, added);

@@ -5,6 +5,7 @@
 #define OD_INTERNAL_H
 
 #include <stddef.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include "od.h"
 
@@ -32,6 +33,9 @@ int od_read_file(const char *path, uint8_t **buf, size_t *len, struct od_ctx *ct
 /* Writes s[0..n) through out with the control characters of s[0..keep) escaped as \n or
  * \xHH (text.c): names from a file must not break lines or reach the terminal raw. */
 int od_write_text(od_write_fn out, void *priv, const char *s, size_t n, size_t keep);
+/* Formats fmt and writes it as od_write_text does (a newline that ends fmt stays); keeps
+ * the first error in *rc and does nothing once it is set. (text.c) */
+void od_vprintf_text(od_write_fn out, void *priv, int *rc, const char *fmt, va_list ap);
 /* A JSON string (jansson's json_t) of text from a file: bytes that are not valid UTF-8 become
  * U+FFFD (jansson refuses them). NULL only when out of memory. (text.c) */
 struct json_t;

@@ -113,37 +113,13 @@ struct printer {
 	int rc;
 };
 
-/* Writes one formatted line with names escaped (od_write_text); its final newline stays. */
-static int put_line(struct printer *p, const char *s, size_t n)
-{
-	return od_write_text(p->out, p->priv, s, n, n && s[n - 1] == '\n' ? n - 1 : n);
-}
-
+/* Writes formatted text; names in it are escaped (od_vprintf_text). */
 static void OD_PRINTF(2, 3) pr(struct printer *p, const char *fmt, ...)
 {
-	char buf[4096];
 	va_list ap;
-	if (p->rc)
-		return;
 	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	od_vprintf_text(p->out, p->priv, &p->rc, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof buf) {
-		char *big = malloc((size_t)n + 1);
-		if (!big) {
-			p->rc = OD_ENOMEM;
-			return;
-		}
-		va_start(ap, fmt);
-		vsnprintf(big, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-		p->rc = put_line(p, big, (size_t)n);
-		free(big);
-		return;
-	}
-	p->rc = put_line(p, buf, (size_t)n);
 }
 
 /* "float[batch,4]" for tensors, the canonical type text otherwise. */

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,29 @@ int od_write_text(od_write_fn out, void *priv, const char *s, size_t n, size_t k
 	if (!rc && n > from)
 		rc = out(priv, s + from, n - from);
 	return rc;
+}
+
+void od_vprintf_text(od_write_fn out, void *priv, int *rc, const char *fmt, va_list ap)
+{
+	char stack[2048], *s = stack;
+	va_list again;
+	if (*rc)
+		return;
+	va_copy(again, ap);
+	int n = vsnprintf(stack, sizeof stack, fmt, ap);
+	if (n >= 0 && (size_t)n >= sizeof stack) {
+		if ((s = od_malloc((size_t)n + 1)))
+			vsnprintf(s, (size_t)n + 1, fmt, again);
+		else
+			*rc = OD_ENOMEM;
+	}
+	va_end(again);
+	if (n < 0 || *rc)
+		return;
+	size_t len = (size_t)n;
+	*rc = od_write_text(out, priv, s, len, *fmt && fmt[strlen(fmt) - 1] == '\n' ? len - 1 : len);
+	if (s != stack)
+		od_free(s);
 }
 
 /* Length of the valid UTF-8 sequence at p, 0 when there is none (overlong, surrogate, ...). */
