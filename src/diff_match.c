@@ -67,6 +67,29 @@ static uint32_t producer(const struct dside *s, const struct dval *v)
 
 /* ---- 1. anchors ------------------------------------------------------------------------- */
 
+/* Counts one occurrence of key on side (0: A, 1: B) at index idx: an anchor per distinct
+ * key, how often it stands on each side and where it stood last. */
+static int count_key(struct dmap *map, struct anchor *an, size_t *n, uint64_t key, int side,
+                     uint32_t idx)
+{
+	uint32_t *slot = diff_map_slot(map, key);
+	if (!slot)
+		return OD_ENOMEM;
+	if (*slot == NONE32) {
+		an[*n] = (struct anchor){0, 0, 0, 0};
+		*slot = (uint32_t)(*n)++;
+	}
+	struct anchor *e = &an[*slot];
+	if (side) {
+		e->nb++;
+		e->ib = idx;
+	} else {
+		e->na++;
+		e->ia = idx;
+	}
+	return 0;
+}
+
 /* Pairs nodes whose key (bu or td) is unique on both sides and still free. */
 static int anchor_unique(struct matcher *m, const uint64_t *keys_a, const uint64_t *keys_b)
 {
@@ -81,21 +104,8 @@ static int anchor_unique(struct matcher *m, const uint64_t *keys_a, const uint64
 		for (uint32_t k = 0; k < s->g->n_nodes; k++) {
 			if (s->match[k] != NONE32)
 				continue;
-			uint32_t *slot = diff_map_slot(map, keys[k]);
-			if (!slot)
+			if (count_key(map, an, &n, keys[k], side, k))
 				return OD_ENOMEM;
-			if (*slot == NONE32) {
-				an[n] = (struct anchor){0, 0, 0, 0};
-				*slot = (uint32_t)n++;
-			}
-			struct anchor *e = &an[*slot];
-			if (side) {
-				e->nb++;
-				e->ib = k;
-			} else {
-				e->na++;
-				e->ia = k;
-			}
 		}
 	}
 	for (uint32_t k = 0; k < na; k++) {
@@ -269,21 +279,8 @@ static int extend_from_leaves(struct matcher *m)
 		for (uint32_t i = 0; i < s->n_vals; i++) {
 			if (s->vals[i].kind == V_NODE)
 				continue;
-			uint32_t *slot = diff_map_slot(map, s->vals[i].bu);
-			if (!slot)
+			if (count_key(map, an, &n, s->vals[i].bu, side, i))
 				return OD_ENOMEM;
-			if (*slot == NONE32) {
-				an[n] = (struct anchor){0, 0, 0, 0};
-				*slot = (uint32_t)n++;
-			}
-			struct anchor *e = &an[*slot];
-			if (side) {
-				e->nb++;
-				e->ib = i;
-			} else {
-				e->na++;
-				e->ia = i;
-			}
 		}
 	}
 	for (size_t e = 0; e < n; e++)

@@ -5,7 +5,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include "od.h"
+#include <string.h>
+#include "internal.h"
 
 static const char *const descriptions[] = {
 #define OD_X(name, desc) desc,
@@ -59,4 +60,16 @@ int od_error(struct od_ctx *ctx, int code, const char *fmt, ...)
 	va_end(ap);
 	escape_controls(ctx->msg, sizeof ctx->msg, raw);
 	return code;
+}
+
+int od_error_in(struct od_ctx *ctx, int code, const char *path)
+{
+	char quoted[300], detail[sizeof ctx->msg];
+	if (!ctx)
+		return code;
+	snprintf(quoted, sizeof quoted, "'%s'", path);
+	if (strstr(ctx->msg, quoted))   /* "cannot open 'x.pb': ..." says it already */
+		return code;
+	snprintf(detail, sizeof detail, "%s", ctx->msg);
+	return od_error(ctx, code, "cannot load '%s': %s", path, detail);
 }

@@ -28,6 +28,9 @@ bool od_fault_alloc_fails(void);
 #endif
 
 
+/* Makes ctx's message name the file it is about: "cannot load 'path': <message>", unless the
+ * message already names it (err.c). Returns code. */
+int od_error_in(struct od_ctx *ctx, int code, const char *path);
 /* Reads a whole regular file into a malloc'd buffer (od_free); never blocks on a fifo. */
 int od_read_file(const char *path, uint8_t **buf, size_t *len, struct od_ctx *ctx);
 /* Writes s[0..n) through out with the control characters of s[0..keep) escaped as \n or

@@ -596,10 +596,7 @@ int od_model_load_buffer(const void *buf, size_t len, const char *name, const ch
 	od_skeleton_done(&sk);
 out:
 	if (rc) {
-		char detail[sizeof ctx->msg];
-		snprintf(detail, sizeof detail, "%s", ctx ? ctx->msg : "");
-		if (strncmp(detail, "cannot load ", 12))  /* external data messages say "cannot open" */
-			od_error(ctx, rc, "cannot load '%s': %s", name, detail);
+		od_error_in(ctx, rc, name);
 		od_model_free(m);
 		return rc;
 	}
@@ -676,10 +673,5 @@ int od_tensor_load_pb(struct od_arena *a, const char *path, struct od_tensor **o
 		return rc;
 	rc = od_tensor_load_pb_buffer(a, buf, len, out, ctx);
 	od_free(buf);
-	if (rc && ctx && strncmp(ctx->msg, "cannot ", 7)) {
-		char detail[sizeof ctx->msg];
-		snprintf(detail, sizeof detail, "%s", ctx->msg);
-		od_error(ctx, rc, "cannot load '%s': %s", path, detail);
-	}
-	return rc;
+	return rc ? od_error_in(ctx, rc, path) : 0;
 }

@@ -631,12 +631,7 @@ static int load_file(struct od_arena *a, const char *path, struct od_tensor **ou
 	bool npy = len >= 6 && !memcmp(buf, "\x93NUMPY", 6);
 	rc = npy ? npy_from_buffer(a, buf, len, path, out, ctx) : od_tensor_load_pb_buffer(a, buf, len, out, ctx);
 	od_free(buf);
-	if (rc && !npy && strncmp(ctx->msg, "cannot ", 7)) {
-		char detail[sizeof ctx->msg];
-		snprintf(detail, sizeof detail, "%s", ctx->msg);
-		od_error(ctx, rc, "cannot load '%s': %s", path, detail);
-	}
-	return rc;
+	return rc && !npy ? od_error_in(ctx, rc, path) : rc;
 }
 
 int od_tensor_parse(struct od_arena *a, const char *spec, int dtype,
