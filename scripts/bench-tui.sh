@@ -13,6 +13,8 @@
 # "through a wrapper": mask an initializer, every name changed.
 set -eu
 ONNXDIFF=${1:-${ONNXDIFF:-./onnxdiff}}
+# the script changes folder below: make a relative path absolute first
+case $ONNXDIFF in /*) ;; *) ONNXDIFF=$(pwd)/$ONNXDIFF ;; esac
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${RUNS:-7}
 TARGET_MS=100
