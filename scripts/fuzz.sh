@@ -33,14 +33,14 @@ cat >"$dir/gen/config.h" <<EOF
 EOF
 
 # The library: every source but the command line's; built only when something changed.
-srcs=$(ls "$top"/src/*.c | grep -vE '/(main|cmd_[a-z_]*)\.c$')
+srcs=$(ls "$top"/src/*/*.c | grep -v /cli/)
 bin="$dir/fuzz_model"
 if [ ! -x "$bin" ] || [ -n "$(find "$top/src" "$top/tests/fuzz/fuzz_model.c" -newer "$bin" -name '*.[ch]' | head -1)" ]; then
 	echo "fuzz: building $bin"
 	# shellcheck disable=SC2086
 	clang -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -fno-omit-frame-pointer \
-		-I"$dir/gen" -I"$top/src" $(pkg-config --cflags libprotobuf-c jansson libxxhash) \
+		-I"$dir/gen" $(for d in "$top"/src/*/; do printf -- "-I%s " "$d"; done) $(pkg-config --cflags libprotobuf-c jansson libxxhash) \
 		-o "$bin" "$top/tests/fuzz/fuzz_model.c" $srcs "$dir/gen/onnx.pb-c.c" \
 		$(pkg-config --libs libprotobuf-c jansson libxxhash) -lm || { echo "fuzz: build failed" >&2; exit 2; }
 fi

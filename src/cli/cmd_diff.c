@@ -1,5 +1,5 @@
 /*
- * cmd_diff.c — `onnxdiff A B` / `onnxdiff diff A B` and `onnxdiff textconv MODEL`: argv to
+ * cmd_diff.c — `onnxdiff A B` / `onnxdiff diff A B`: argv to
  * od_diff() and a renderer writing to stdout, exit status as diff(1). Also git's calling
  * forms: GIT_EXTERNAL_DIFF with 7 (or 9, for renames) operands, and 1 for an unmerged path.
  */
@@ -255,28 +255,4 @@ int cmd_diff(int argc, char **argv)
 	a.emit.a_label = la;
 	a.emit.b_label = lb;
 	return run_diff(op[0], op[1], &a);
-}
-
-int cmd_textconv(int argc, char **argv)
-{
-	struct od_model *m = NULL;
-	struct od_ctx ctx = {0};
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: onnxdiff textconv MODEL\n\n"
-		       "Prints a canonical text dump of MODEL for git's textconv driver:\n"
-		       "  git config diff.onnx.textconv 'onnxdiff textconv'\n"
-		       "  echo '*.onnx diff=onnx' >> .gitattributes\n");
-		return CLI_SAME;
-	}
-	if (argc != 2)
-		return cli_usage("textconv MODEL");
-	int rc = cli_load(argv[1], &m);
-	if (rc)
-		return rc;
-	if (od_diff_textconv(m, cli_write_file, stdout, &ctx))
-		rc = cli_error("%s", ctx.msg);
-	else if (fflush(stdout))
-		rc = cli_error("cannot write the dump: %s", strerror(errno));
-	od_model_free(m);
-	return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * emit_diff.c — renderers of a change list: git-like text, JSON ("onnxdiff-diff/1") and
+ * diff_emit.c — renderers of a change list: git-like text, JSON ("onnxdiff-diff/1") and
  * --stat. They only read struct od_diff and write through a callback.
  *
  * Text: "--- a/A" / "+++ b/B", then one "@@ path @@" section per graph; in each section

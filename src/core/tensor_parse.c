@@ -1,5 +1,5 @@
 /*
- * value.c — values given on the command line for graph inputs: literals ("0.5", "16000",
+ * tensor_parse.c — values given on the command line for graph inputs: literals ("0.5", "16000",
  * "true", "[[1,1,0,0]]"), "@file.npy" (NumPy format 1.0, 2.0 and 3.0) and "@file.pb" (a
  * serialized TensorProto).
  *
