@@ -13,6 +13,16 @@
 #   g20k.onnx, g20k-b.onnx           generated graphs of 20k and 200k nodes; -b renames
 #   g200k.onnx, g200k-b.onnx         every tensor and node and makes a few edits
 #
+# Shapes that once cost the square of their size (target "shapes=N", N the count; files
+# are named <shape>-N.onnx and their -b copies differ in one place):
+#   outputs-N    N Add nodes whose outputs are graph outputs (freeze --set x=1 folds all)
+#   opsets-N     N opset_import entries
+#   ifs-N        N If nodes, each branch one node
+#   locs-N       N initializers in one side file w.data, each spelling its location
+#                differently ("w.data", "./w.data", ".//w.data", "././w.data", ...)
+#   funcs-N      N local functions, each calling the one before
+#   chain-N      a chain of N Relu/Neg nodes (diff and diff --fold)
+#
 # Everything is seeded, so the files are the same on every machine with the same torch.
 
 import os
@@ -213,6 +223,118 @@ def graph_pair(out, label, blocks):
         save_atomic(m, path)
 
 
+# ---- shapes of input that once cost the square of their size ---------------------------
+
+def shape_model(nodes, inputs, outputs, inits=(), opsets=None, functions=()):
+    g = helper.make_graph(nodes, "g", inputs, outputs, list(inits))
+    m = helper.make_model(g, opset_imports=opsets or [helper.make_opsetid("", OPSET)],
+                          producer_name="onnxdiff-bench", functions=list(functions))
+    m.ir_version = 8
+    return m
+
+
+def fvec(name):
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, [1])
+
+
+def outputs_shape(n, variant):
+    """N Add nodes of x and a constant; every sum is a graph output."""
+    c = numpy_helper.from_array(np.array([2.0 + variant], np.float32), "c")
+    nodes = [helper.make_node("Add", ["x", "c"], ["o%d" % i], name="a%d" % i) for i in range(n)]
+    return shape_model(nodes, [fvec("x")], [fvec("o%d" % i) for i in range(n)], [c])
+
+
+def opsets_shape(n, variant):
+    ops = [helper.make_opsetid("", OPSET)]
+    ops += [helper.make_opsetid("d%d" % i, 1 + (variant and i == n // 2)) for i in range(n)]
+    return shape_model([helper.make_node("Relu", ["x"], ["y"], name="r")], [fvec("x")],
+                       [fvec("y")], opsets=ops)
+
+
+def ifs_shape(n, variant):
+    def branch(i, op):
+        return helper.make_graph([helper.make_node(op, ["x"], ["b%d" % i], name="n%d" % i)],
+                                 "b%d" % i, [], [fvec("b%d" % i)])
+    nodes = []
+    for i in range(n):
+        other = "Neg" if variant and i == n // 2 else "Relu"
+        nodes.append(helper.make_node("If", ["c"], ["y%d" % i], name="if%d" % i,
+                                      then_branch=branch(i, "Abs"), else_branch=branch(i, other)))
+    cond = helper.make_tensor_value_info("c", TensorProto.BOOL, [])
+    return shape_model(nodes, [fvec("x"), cond], [fvec("y%d" % i) for i in range(n)])
+
+
+def spelling(i, name):
+    """The i-th way to write name: one "./" or ".//" per bit of i, so spellings stay short."""
+    parts = []
+    while i:
+        parts.append(".//" if i & 1 else "./")
+        i >>= 1
+    return "".join(parts) + name
+
+
+def locs_shape(n, variant, data):
+    """N initializers of 4 floats, all in side file `data`, each spelling its location."""
+    inits, nodes = [], []
+    for i in range(n):
+        t = TensorProto(name="w%d" % i, data_type=TensorProto.FLOAT, dims=[4])
+        t.data_location = TensorProto.EXTERNAL
+        for k, v in (("location", spelling(i, data)), ("offset", str(16 * i)), ("length", "16")):
+            e = t.external_data.add()
+            e.key, e.value = k, v
+        inits.append(t)
+    prev = "x"
+    for i in range(n):
+        nodes.append(helper.make_node("Add", [prev, "w%d" % i], ["h%d" % i], name="a%d" % i))
+        prev = "h%d" % i
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])
+    y = helper.make_tensor_value_info(prev, TensorProto.FLOAT, [4])
+    return shape_model(nodes, [x], [y], inits)
+
+
+def funcs_shape(n, variant):
+    """f0 is Relu; f_i calls f_(i-1); the graph calls the last one."""
+    fs = []
+    for i in range(n):
+        op, dom = ("Relu", "") if i == 0 else ("f%d" % (i - 1), "local")
+        if variant and i == n // 2:
+            op, dom = "Neg", ""
+        body = [helper.make_node(op, ["x"], ["y"], domain=dom, name="c")]
+        fs.append(helper.make_function("local", "f%d" % i, ["x"], ["y"], body,
+                                       [helper.make_opsetid("", OPSET),
+                                        helper.make_opsetid("local", 1)]))
+    node = helper.make_node("f%d" % (n - 1), ["x"], ["y"], domain="local", name="call")
+    return shape_model([node], [fvec("x")], [fvec("y")], functions=fs,
+                       opsets=[helper.make_opsetid("", OPSET), helper.make_opsetid("local", 1)])
+
+
+def chain_shape(n, variant):
+    nodes, prev = [], "x"
+    for i in range(n):
+        op = "Neg" if i % 2 else "Relu"
+        if variant and i == n // 2:
+            op = "Abs"
+        nodes.append(helper.make_node(op, [prev], ["t%d" % i], name="n%d" % i))
+        prev = "t%d" % i
+    return shape_model(nodes, [fvec("x")], [fvec(prev)])
+
+
+def shapes(out, n):
+    for name, make in (("outputs", outputs_shape), ("opsets", opsets_shape), ("ifs", ifs_shape),
+                       ("funcs", funcs_shape), ("chain", chain_shape)):
+        for variant, suffix in ((0, ""), (1, "-b")):
+            path = os.path.join(out, "%s-%d%s.onnx" % (name, n, suffix))
+            if not done(path):
+                say("generating " + os.path.basename(path))
+                save_atomic(make(n, variant), path)
+    path, data = os.path.join(out, "locs-%d.onnx" % n), "locs-%d.data" % n
+    if not done(path):
+        say("generating " + os.path.basename(path))
+        with open(os.path.join(out, data), "wb") as f:
+            f.write(np.arange(4 * n, dtype=np.float32).tobytes())
+        save_atomic(locs_shape(n, 0, data), path)
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "onnxdiff-bench")
@@ -221,6 +343,9 @@ def main():
     if "graphs" in what:
         graph_pair(out, "g20k", 910)
         graph_pair(out, "g200k", 9100)
+    for w in what:
+        if w.startswith("shapes="):
+            shapes(out, int(w[len("shapes="):]))
     for name in ("resnet50", "vit_b_16"):
         if name in what:
             torchvision_pair(out, name)

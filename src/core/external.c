@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -54,6 +55,8 @@ void od_model_free(struct od_model *m)
 	for (struct ext_file *e = priv->ext; e; e = e->next)
 		if (e->map)
 			munmap(e->map, e->len);
+	od_map_done(&priv->by_loc);
+	od_map_done(&priv->by_id);
 	if (priv->map)
 		munmap(priv->map, priv->map_len);
 	od_arena_free(m->arena);
@@ -85,46 +88,78 @@ static int check_location(const char *dir, const char *loc, char *resolved, stru
 	return 0;
 }
 
-static int map_side_file(struct od_model *m, const char *loc, struct ext_file **out, struct od_ctx *ctx)
+/* Opens the side file loc names, confined to the model's folder: a regular file, read-only. */
+static int open_side_file(const char *dir, const char *loc, int *fd, struct stat *st,
+                          struct od_ctx *ctx)
 {
-	struct model_priv *priv = m->priv;
 	char resolved[PATH_MAX];
-	for (struct ext_file *e = priv->ext; e; e = e->next)
-		if (!strcmp(e->location, loc)) {
-			*out = e;
-			return 0;
-		}
-	int rc = check_location(priv->dir, loc, resolved, ctx);
+	int rc = check_location(dir, loc, resolved, ctx);
 	if (rc)
 		return rc;
-	int fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NONBLOCK);  /* a fifo must not hang us */
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		int err = fd < 0 ? errno : EINVAL;
-		if (fd >= 0)
-			close(fd);
+	*fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NONBLOCK);  /* a fifo must not hang us */
+	if (*fd < 0 || fstat(*fd, st) || !S_ISREG(st->st_mode)) {
+		int err = *fd < 0 ? errno : EINVAL;
+		if (*fd >= 0)
+			close(*fd);
 		return od_error(ctx, OD_EIO, "cannot open external data '%s': %s", loc,
 		                err == EINVAL ? "not a regular file" : strerror(err));
 	}
+	return 0;
+}
+
+/* A new mapping of the side file open on fd, recorded under its identity. */
+static int add_side_file(struct od_model *m, const char *loc, int fd, const struct stat *st,
+                         const char *id, struct ext_file **out, struct od_ctx *ctx)
+{
+	struct model_priv *priv = m->priv;
 	struct ext_file *e = od_arena_alloc(m->arena, sizeof *e);
-	if (!e) {
-		close(fd);
+	if (!e || !(e->location = od_arena_strdup(m->arena, loc)) ||
+	    od_map_put(&priv->by_id, id, (uintptr_t)e) < 0)
 		return od_error(ctx, OD_ENOMEM, "out of memory");
-	}
-	e->location = od_arena_strdup(m->arena, loc);
-	if (!e->location) {
-		close(fd);
-		return od_error(ctx, OD_ENOMEM, "out of memory");
-	}
-	e->len = (size_t)st.st_size;
+	e->dev = st->st_dev;
+	e->ino = st->st_ino;
+	e->len = (size_t)st->st_size;
 	e->map = e->len ? mmap(NULL, e->len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
-	close(fd);
 	if (e->map == MAP_FAILED)
 		return od_error(ctx, OD_EIO, "cannot map external data '%s': %s", loc, strerror(errno));
 	e->next = priv->ext;
 	priv->ext = e;
 	*out = e;
 	return 0;
+}
+
+/* The mapping of the side file loc names. Each spelling is checked and opened once, and
+ * each file (st_dev, st_ino) mapped once: N spellings of one location ("a", "./a", ".//a")
+ * cost N opens and one mapping, found through two hash maps, where a list of side files
+ * with a mapping each made 60k spellings take a minute. */
+static int map_side_file(struct od_model *m, const char *loc, struct ext_file **out, struct od_ctx *ctx)
+{
+	struct model_priv *priv = m->priv;
+	size_t v;
+	if ((!priv->by_loc.cap && od_map_init(&priv->by_loc, 16)) ||
+	    (!priv->by_id.cap && od_map_init(&priv->by_id, 16)))
+		return od_error(ctx, OD_ENOMEM, "out of memory");
+	if (od_map_get(&priv->by_loc, loc, &v)) {
+		*out = (struct ext_file *)(uintptr_t)v;
+		return 0;
+	}
+	int fd;
+	struct stat st;
+	int rc = open_side_file(priv->dir, loc, &fd, &st, ctx);
+	if (rc)
+		return rc;
+	char *id = od_arena_printf(m->arena, "%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+	if (!id)
+		rc = od_error(ctx, OD_ENOMEM, "out of memory");
+	else if (od_map_get(&priv->by_id, id, &v))
+		*out = (struct ext_file *)(uintptr_t)v;
+	else
+		rc = add_side_file(m, loc, fd, &st, id, out, ctx);
+	close(fd);
+	const char *key = rc ? NULL : od_arena_strdup(m->arena, loc);
+	if (!rc && (!key || od_map_put(&priv->by_loc, key, (uintptr_t)*out) < 0))
+		rc = od_error(ctx, OD_ENOMEM, "out of memory");
+	return rc;
 }
 
 static int parse_i64(const char *s, int64_t *v)

@@ -6,13 +6,17 @@
 #define OD_MODEL_PRIV_H
 
 #include "od.h"
+#include <sys/types.h>
+#include "internal.h"
 #include "onnx.pb-c.h"
 
 struct ext_file {
 	struct ext_file *next;
-	const char *location;   /* as written in the model, arena */
+	const char *location;   /* as first written in the model, arena */
 	void *map;              /* whole side file, read-only; NULL when empty */
 	size_t len;
+	dev_t dev;              /* identity: one mapping per file, however it is spelt */
+	ino_t ino;
 };
 
 struct model_priv {
@@ -21,6 +25,8 @@ struct model_priv {
 	Onnx__ModelProto *pb;   /* skeleton unpacked into the model arena */
 	char *dir;              /* folder external data is confined to (arena), NULL: refused */
 	struct ext_file *ext;   /* mapped side files */
+	struct od_map by_loc;   /* location as written -> struct ext_file * (uintptr_t) */
+	struct od_map by_id;    /* "dev:ino" (arena) -> struct ext_file * (uintptr_t) */
 };
 
 /* A new empty model with its arena and private part. */

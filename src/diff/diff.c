@@ -112,85 +112,70 @@ static const struct od_opset *find_opset(const struct od_opset *o, size_t n, con
 }
 
 /* The k-th import of a domain pairs with the k-th import of that domain on the other side
- * (a file may import a domain twice; the loader keeps what it found). */
-static size_t nth_of(const struct od_opset *o, size_t i)
-{
-	size_t k = 0;
-	for (size_t j = 0; j < i; j++)
-		k += same_domain(o[j].domain, o[i].domain);
-	return k;
-}
-
-static const struct od_opset *find_nth(const struct od_opset *o, size_t n, const char *dom,
-                                       size_t k)
-{
-	for (size_t i = 0; i < n; i++)
-		if (same_domain(o[i].domain, dom) && k-- == 0)
-			return &o[i];
-	return NULL;
-}
-
+ * (a file may import a domain twice; the loader keeps what it found). "" and "ai.onnx"
+ * are one domain. */
 static int opset_changes(struct dstate *st, const char *path, const struct od_opset *a,
                          size_t na, const struct od_opset *b, size_t nb)
 {
 	if (st->opts.ignore & OD_DIFF_IGNORE(OPSETS))
 		return 0;
-	for (size_t i = 0; i < na; i++) {
-		const struct od_opset *y = find_nth(b, nb, a[i].domain, nth_of(a, i));
-		if (text_change(st, OD_CHANGE_OPSET, path, a[i].domain, num(st, a[i].version),
-		                y ? num(st, y->version) : NULL))
-			return OD_ENOMEM;
+	const char **keys = od_malloc((na + nb + 1) * sizeof *keys);
+	size_t *pair = NULL;
+	for (size_t i = 0; keys && i < na + nb; i++) {
+		const char *d = i < na ? a[i].domain : b[i - na].domain;
+		keys[i] = !strcmp(d, "ai.onnx") ? "" : d;
 	}
-	for (size_t j = 0; j < nb; j++)
-		if (!find_nth(a, na, b[j].domain, nth_of(b, j)) &&
-		    text_change(st, OD_CHANGE_OPSET, path, b[j].domain, NULL, num(st, b[j].version)))
-			return OD_ENOMEM;
-	return 0;
+	int rc = keys ? diff_pair_keys(keys, na, keys + na, nb, &pair) : OD_ENOMEM;
+	for (size_t i = 0; !rc && i < na; i++)
+		rc = text_change(st, OD_CHANGE_OPSET, path, a[i].domain, num(st, a[i].version),
+		                 pair[i] != SIZE_MAX ? num(st, b[pair[i]].version) : NULL);
+	for (size_t j = 0; !rc && j < nb; j++)
+		if (pair[na + j] == SIZE_MAX)
+			rc = text_change(st, OD_CHANGE_OPSET, path, b[j].domain, NULL, num(st, b[j].version));
+	od_free(keys);
+	od_free(pair);
+	return rc ? OD_ENOMEM : 0;
 }
 
-/* The value of the k-th metadata entry with this key (keys may repeat in a file). */
-static const char *prop(const struct od_model *m, const char *key, size_t k)
-{
-	for (size_t i = 0; i < m->n_props; i++)
-		if (!strcmp(m->props[i].key, key) && k-- == 0)
-			return m->props[i].value;
-	return NULL;
-}
-
-static size_t prop_nth(const struct od_model *m, size_t i)
-{
-	size_t k = 0;
-	for (size_t j = 0; j < i; j++)
-		k += !strcmp(m->props[j].key, m->props[i].key);
-	return k;
-}
-
+/* Metadata entries pair as opsets do: the k-th entry of a key with the k-th on the other
+ * side (keys may repeat in a file). */
 static int metadata_changes(struct dstate *st)
 {
 	const struct od_model *a = st->ma, *b = st->mb;
 	if (st->opts.ignore & OD_DIFF_IGNORE(METADATA))
 		return 0;
-	for (size_t i = 0; i < a->n_props; i++) {
-		const char *y = prop(b, a->props[i].key, prop_nth(a, i));
+	size_t na = a->n_props, nb = b->n_props, *pair = NULL;
+	const char **keys = od_malloc((na + nb + 1) * sizeof *keys);
+	for (size_t i = 0; keys && i < na + nb; i++)
+		keys[i] = i < na ? a->props[i].key : b->props[i - na].key;
+	int rc = keys ? diff_pair_keys(keys, na, keys + na, nb, &pair) : OD_ENOMEM;
+	for (size_t i = 0; !rc && i < na; i++) {
+		const char *y = pair[i] != SIZE_MAX ? b->props[pair[i]].value : NULL;
 		struct od_change *c;
 		if (y && !strcmp(y, a->props[i].value))
 			continue;
 		if (!(c = diff_add(st, y ? OD_CHANGE_CHANGED : OD_CHANGE_REMOVED, OD_CHANGE_METADATA, "model")))
-			return OD_ENOMEM;
-		c->key = a->props[i].key;
-		c->old_text = a->props[i].value;
-		c->new_text = y;
+			rc = OD_ENOMEM;
+		else {
+			c->key = a->props[i].key;
+			c->old_text = a->props[i].value;
+			c->new_text = y;
+		}
 	}
-	for (size_t j = 0; j < b->n_props; j++) {
+	for (size_t j = 0; !rc && j < nb; j++) {
 		struct od_change *c;
-		if (prop(a, b->props[j].key, prop_nth(b, j)))
+		if (pair[na + j] != SIZE_MAX)
 			continue;
 		if (!(c = diff_add(st, OD_CHANGE_ADDED, OD_CHANGE_METADATA, "model")))
-			return OD_ENOMEM;
-		c->key = b->props[j].key;
-		c->new_text = b->props[j].value;
+			rc = OD_ENOMEM;
+		else {
+			c->key = b->props[j].key;
+			c->new_text = b->props[j].value;
+		}
 	}
-	return 0;
+	od_free(keys);
+	od_free(pair);
+	return rc;
 }
 
 static int model_changes(struct dstate *st)
@@ -288,28 +273,6 @@ static int push(struct dstate *st, struct queue *q, struct dpair *p)
 
 /* ---- functions ---------------------------------------------------------------------------- */
 
-static bool same_function(const struct od_function *f, const struct od_function *g)
-{
-	return !strcmp(f->name, g->name) && !strcmp(f->domain ? f->domain : "", g->domain ? g->domain : "");
-}
-
-/* Index in m of the k-th function named as f, or NONE32 (names may repeat in a file). */
-static uint32_t find_function(const struct od_model *m, const struct od_function *f, size_t k)
-{
-	for (size_t i = 0; i < m->n_functions; i++)
-		if (same_function(m->functions[i], f) && k-- == 0)
-			return (uint32_t)i;
-	return NONE32;
-}
-
-static size_t function_nth(const struct od_model *m, size_t i)
-{
-	size_t k = 0;
-	for (size_t j = 0; j < i; j++)
-		k += same_function(m->functions[j], m->functions[i]);
-	return k;
-}
-
 static const char *function_path(struct dstate *st, const struct od_function *f)
 {
 	return od_arena_printf(st->d->arena, "function:%s%s%s", f->domain ? f->domain : "",
@@ -358,35 +321,51 @@ static const char *attr_names(struct dstate *st, const struct od_function *f)
 	return diff_chk(st, od_arena_strdup(st->d->arena, buf));
 }
 
+/* A key naming a function: its domain's length, the domain and the name, so that no two
+ * (domain, name) pairs share a key. In the diff's scratch arena. */
+static const char *function_key(struct dstate *st, const struct od_function *f)
+{
+	const char *d = f->domain ? f->domain : "";
+	return od_arena_printf(st->tmp, "%zu:%s%s", strlen(d), d, f->name);
+}
+
+/* The k-th function of a (domain, name) pairs with the k-th of that name on the other side
+ * (names may repeat in a file). */
 static int function_pairs(struct dstate *st, struct dside **fa, struct dside **fb,
                           struct queue *q)
 {
 	struct od_model *a = st->ma, *b = st->mb;
-	for (size_t i = 0; i < a->n_functions; i++) {
+	size_t na = a->n_functions, nb = b->n_functions, *pair = NULL;
+	const char **keys = od_arena_alloc(st->tmp, (na + nb + 1) * sizeof *keys);
+	for (size_t i = 0; keys && i < na + nb; i++)
+		if (!(keys[i] = function_key(st, i < na ? a->functions[i] : b->functions[i - na])))
+			return OD_ENOMEM;
+	int rc = keys ? diff_pair_keys(keys, na, keys + na, nb, &pair) : OD_ENOMEM;
+	for (size_t i = 0; !rc && i < na; i++) {
 		struct od_function *f = a->functions[i];
-		uint32_t j = find_function(b, f, function_nth(a, i));
-		if (j == NONE32) {
-			if (function_alone(st, f, false))
-				return OD_ENOMEM;
+		if (pair[i] == SIZE_MAX) {
+			rc = function_alone(st, f, false);
 			continue;
 		}
-		struct od_function *g = b->functions[j];
+		struct od_function *g = b->functions[pair[i]];
 		struct dpair *p = od_arena_alloc(st->tmp, sizeof *p);
-		if (!p || !(p->path = function_path(st, f)))
-			return OD_ENOMEM;
+		if (!p || !(p->path = function_path(st, f))) {
+			rc = OD_ENOMEM;
+			break;
+		}
 		p->a = fa[i];
-		p->b = fb[j];
+		p->b = fb[pair[i]];
 		if (opset_changes(st, p->path, f->opsets, f->n_opsets, g->opsets, g->n_opsets) ||
 		    text_change(st, OD_CHANGE_FUNCTION, p->path, "attributes", attr_names(st, f),
 		                attr_names(st, g)) ||
 		    push(st, q, p))
-			return OD_ENOMEM;
+			rc = OD_ENOMEM;
 	}
-	for (size_t j = 0; j < b->n_functions; j++)
-		if (find_function(a, b->functions[j], function_nth(b, j)) == NONE32 &&
-		    function_alone(st, b->functions[j], true))
-			return OD_ENOMEM;
-	return 0;
+	for (size_t j = 0; !rc && j < nb; j++)
+		if (pair[na + j] == SIZE_MAX)
+			rc = function_alone(st, b->functions[j], true);
+	od_free(pair);
+	return rc;
 }
 
 /* ---- counts ------------------------------------------------------------------------------- */

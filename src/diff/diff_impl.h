@@ -229,6 +229,13 @@ size_t diff_readers(char *buf, size_t off, size_t bufsize, struct dstate *st,
 int diff_node_changes(struct dstate *st, struct dpair *p, struct dpair ***queue,
                       size_t *n_queue, size_t *cap_queue);
 
+/* Pairs the k-th entry of each key in ka with the k-th entry of the same key in kb (keys
+ * may repeat: a file may import a domain twice) in linear time. *pair (od_free) holds na +
+ * nb indexes: [i] the partner in kb of ka[i], [na + j] the partner in ka of kb[j], SIZE_MAX
+ * for none. 0 or OD_ENOMEM. */
+int diff_pair_keys(const char *const *ka, size_t na, const char *const *kb, size_t nb,
+                   size_t **pair);
+
 /* ---- text (diff_util.c) ----------------------------------------------------------------- */
 
 /* "float[N,3]" for a tensor value, its type_str otherwise; into arena a. */

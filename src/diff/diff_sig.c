@@ -90,24 +90,32 @@ static int push_outer(struct dstate *st, struct dside *s, struct dval *v, size_t
 /* Finds name in s or an enclosing graph; an unknown name becomes an undefined value. */
 /* Values read soon after they are defined (files list nodes in topological order), so a
  * small direct-mapped table of the latest node outputs answers most lookups from cache
- * before the big name map is probed. */
+ * before the big name map is probed. It has at most RECENT slots and about two per value of
+ * the graph, and lives only while resolve() runs: a 64 KiB table for every one-node If
+ * branch made a 1.65 MB model need 2.7 GB. */
 #define RECENT 4096
 
-static void recent_put(struct dslot *recent, const struct dside *s, uint32_t k)
+struct recent {
+	struct dslot *slot;     /* malloc'd */
+	size_t mask;            /* slots - 1, a power of two minus one */
+};
+
+static void recent_put(struct recent *r, const struct dside *s, uint32_t k)
 {
 	for (uint32_t o = s->out_start[k]; o < s->out_start[k + 1]; o++)
 		if (*s->vals[o].name) {
 			uint64_t h = name_hash(s->vals[o].name);
-			recent[h & (RECENT - 1)] = (struct dslot){h, o};
+			r->slot[h & r->mask] = (struct dslot){h, o};
 		}
 }
 
 static struct dval *lookup(struct dstate *st, struct dside *s, const char *name,
-                           size_t *outer_cap, const struct dslot *recent)
+                           size_t *outer_cap, const struct recent *r)
 {
 	uint64_t h = name_hash(name);
-	if (recent && recent[h & (RECENT - 1)].key == h && recent[h & (RECENT - 1)].val != NONE32)
-		return &s->vals[recent[h & (RECENT - 1)].val];
+	const struct dslot *hit = r ? &r->slot[h & r->mask] : NULL;
+	if (hit && hit->key == h && hit->val != NONE32)
+		return &s->vals[hit->val];
 	struct dval *v = name_get_hashed(s, h);
 	if (v)
 		return v;
@@ -197,36 +205,27 @@ static int build_children(struct dstate *st, struct dside *s)
 }
 
 /* Explicit inputs and subgraph reads of every node, graph outputs, outer references. */
-static int resolve(struct dstate *st, struct dside *s)
+static int resolve_nodes(struct dstate *st, struct dside *s, struct recent *r, size_t *outer_cap)
 {
 	const struct od_graph *g = s->g;
-	size_t n_in = 0, outer_cap = s->n_outer, dep_cap = 0, n_dep = 0;
-	for (size_t k = 0; k < g->n_nodes; k++)
-		n_in += g->nodes[k]->n_inputs;
-	s->ins = od_arena_alloc(st->tmp, (n_in + 1) * sizeof *s->ins);
-	struct dslot *recent = od_arena_alloc(st->tmp, RECENT * sizeof *recent);
-	if (!s->ins || !recent)
-		return OD_ENOMEM;
-	for (size_t i = 0; i < RECENT; i++)
-		recent[i].val = NONE32;
-	n_in = 0;
+	size_t n_in = 0, dep_cap = 0, n_dep = 0;
 	for (size_t k = 0; k < g->n_nodes; k++) {
 		const struct od_node *nd = g->nodes[k];
 		s->in_start[k] = (uint32_t)n_in;
 		for (size_t p = 0; p < nd->n_inputs; p++) {
 			struct dval *v = NULL;
-			if (*nd->inputs[p] && !(v = lookup(st, s, nd->inputs[p], &outer_cap, recent)))
+			if (*nd->inputs[p] && !(v = lookup(st, s, nd->inputs[p], outer_cap, r)))
 				return OD_ENOMEM;
 			s->ins[n_in++] = v;
 		}
-		recent_put(recent, s, (uint32_t)k);
+		recent_put(r, s, (uint32_t)k);
 		s->dep_start[k] = (uint32_t)n_dep;
 		for (uint32_t c = s->child_start[k]; c < s->child_start[k + 1]; c++) {
 			struct dside *ch = s->child[c];
 			for (size_t q = 0; q < ch->n_outer; q++) {
 				struct dval *v = ch->outer[q];
 				if (v->side != s) {
-					if (push_outer(st, s, v, &outer_cap))
+					if (push_outer(st, s, v, outer_cap))
 						return OD_ENOMEM;
 					continue;
 				}
@@ -241,16 +240,33 @@ static int resolve(struct dstate *st, struct dside *s)
 	}
 	s->in_start[g->n_nodes] = (uint32_t)n_in;
 	s->dep_start[g->n_nodes] = (uint32_t)n_dep;
+	return 0;
+}
+
+static int resolve(struct dstate *st, struct dside *s)
+{
+	const struct od_graph *g = s->g;
+	size_t n_in = 0, outer_cap = s->n_outer, slots = 16;
+	for (size_t k = 0; k < g->n_nodes; k++)
+		n_in += g->nodes[k]->n_inputs;
+	while (slots < RECENT && slots < 2 * s->n_vals)
+		slots *= 2;
+	struct recent r = {od_malloc(slots * sizeof *r.slot), slots - 1};
+	s->ins = od_arena_alloc(st->tmp, (n_in + 1) * sizeof *s->ins);
 	s->gouts = od_arena_alloc(st->tmp, (g->n_outputs + 1) * sizeof *s->gouts);
-	if (!s->gouts)
-		return OD_ENOMEM;
-	for (size_t k = 0; k < g->n_outputs; k++) {
+	int rc = r.slot && s->ins && s->gouts ? 0 : OD_ENOMEM;
+	for (size_t i = 0; !rc && i < slots; i++)
+		r.slot[i].val = NONE32;
+	if (!rc)
+		rc = resolve_nodes(st, s, &r, &outer_cap);
+	od_free(r.slot);
+	for (size_t k = 0; !rc && k < g->n_outputs; k++) {
 		if (!(s->gouts[k] = lookup(st, s, g->outputs[k]->name, &outer_cap, NULL)))
 			return OD_ENOMEM;
 		if (s->gouts[k]->side == s)
 			s->gouts[k]->n_graph_out++;
 	}
-	return 0;
+	return rc;
 }
 
 /* Consumers of each local value, as one array sliced per value. */

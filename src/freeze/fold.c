@@ -70,22 +70,24 @@ struct fz_val *fz_lookup(const struct fz_scope *s, const char *name)
 int fz_define(struct fz *f, struct fz_scope *s, const char *name, struct od_tensor *t,
               bool tainted, long prod)
 {
-	size_t i;
+	size_t i = s->n_vals;
 	if (!*name)
 		return 0;
-	if (!od_map_get(&s->idx, name, &i)) {
-		if (s->n_vals == s->cap_vals) {
-			size_t cap = s->cap_vals ? s->cap_vals * 2 : 64;
-			struct fz_val *v = od_realloc(s->vals, cap * sizeof *v);
-			if (!v)
-				return od_error(f->ctx, OD_ENOMEM, "out of memory");
-			s->vals = v;
-			s->cap_vals = cap;
-		}
-		i = s->n_vals++;
-		if (od_map_put(&s->idx, name, i) < 0)
+	if (s->n_vals == s->cap_vals) {
+		size_t cap = s->cap_vals ? s->cap_vals * 2 : 64;
+		struct fz_val *v = od_realloc(s->vals, cap * sizeof *v);
+		if (!v)
 			return od_error(f->ctx, OD_ENOMEM, "out of memory");
+		s->vals = v;
+		s->cap_vals = cap;
 	}
+	int put = od_map_put(&s->idx, name, i);     /* one hash when the name is new */
+	if (put < 0)
+		return od_error(f->ctx, OD_ENOMEM, "out of memory");
+	if (put)
+		od_map_get(&s->idx, name, &i);
+	else
+		s->n_vals++;
 	s->vals[i] = (struct fz_val){t, tainted, false, prod};
 	return 0;
 }
@@ -108,8 +110,8 @@ static int scope_init(struct fz *f, struct fz_scope *s)
 		return od_error(f->ctx, rc, "out of memory");
 	for (size_t i = 0; !rc && i < g->n_inputs; i++)
 		rc = fz_define(f, s, g->inputs[i]->name, NULL, false, -1);
-	for (size_t i = 0; !rc && i < g->n_inits; i++)
-		if (!od_graph_find_input(g, g->inits[i]->name))
+	for (size_t i = 0; !rc && i < g->n_inits; i++)   /* only inputs are defined yet */
+		if (!od_map_get(&s->idx, g->inits[i]->name, NULL))
 			rc = fz_define(f, s, g->inits[i]->name, g->inits[i],
 			               !s->outer && listed(f->frozen, f->n_frozen, g->inits[i]->name), -1);
 	for (size_t i = 0; !rc && i < g->n_sparse; i++)
@@ -436,43 +438,60 @@ static struct od_node *constant_node(struct fz *f, const struct od_node *from, c
 	return c;
 }
 
+/* Where folded node nd's outputs go: an initializer, or a Constant node when the name is a
+ * graph output (outs: the graph's output names, looked up once per folded output). */
+static int place_outputs(struct fz *f, struct fz_scope *s, const struct od_map *outs,
+                         struct od_node *nd, struct od_node ***nodes, size_t *n, size_t *cap)
+{
+	for (size_t o = 0; o < nd->n_outputs; o++) {
+		struct fz_val *v = fz_lookup(s, nd->outputs[o]);
+		if (!*nd->outputs[o] || !v || !v->need)
+			continue;
+		struct od_tensor *t = v->t;
+		if (strcmp(t->name, nd->outputs[o]) && !(t = alias(f, t, nd->outputs[o])))
+			return OD_ENOMEM;
+		if (!od_map_get(outs, nd->outputs[o], NULL)) {
+			if (od_graph_add_init(f->a, s->g, t))
+				return OD_ENOMEM;
+			continue;
+		}
+		struct od_node *c = constant_node(f, nd, nd->outputs[o], t);
+		*nodes = c ? od_arena_grow(f->a, *nodes, *n, sizeof **nodes, cap, *n + 1) : NULL;
+		if (!*nodes)
+			return OD_ENOMEM;
+		(*nodes)[(*n)++] = c;
+	}
+	return 0;
+}
+
 /* Replaces the folded nodes of the graph by initializers (or Constant nodes for outputs). */
 static int apply(struct fz *f, struct fz_scope *s)
 {
 	struct od_graph *g = s->g;
 	size_t n = 0, cap = s->n_nodes + 1;
 	struct od_node **nodes = od_arena_alloc(f->a, cap * sizeof *nodes);
-	if (!nodes)
+	struct od_map outs;
+	if (!nodes || od_map_init(&outs, g->n_outputs))
 		return od_error(f->ctx, OD_ENOMEM, "out of memory");
-	for (size_t k = 0; k < s->n_nodes; k++) {
+	int rc = 0;
+	for (size_t i = 0; !rc && i < g->n_outputs; i++)
+		rc = od_map_put(&outs, g->outputs[i]->name, i) < 0 ? OD_ENOMEM : 0;
+	for (size_t k = 0; !rc && k < s->n_nodes; k++) {
 		struct od_node *nd = s->nodes[k].n;
-		if (!s->nodes[k].fold) {
-			nodes = od_arena_grow(f->a, nodes, n, sizeof *nodes, &cap, n + 1);
-			if (!nodes)
-				return od_error(f->ctx, OD_ENOMEM, "out of memory");
-			nodes[n++] = nd;
+		if (s->nodes[k].fold) {
+			f->rep->n_folded++;
+			rc = place_outputs(f, s, &outs, nd, &nodes, &n, &cap);
 			continue;
 		}
-		f->rep->n_folded++;
-		for (size_t o = 0; o < nd->n_outputs; o++) {
-			struct fz_val *v = fz_lookup(s, nd->outputs[o]);
-			if (!*nd->outputs[o] || !v || !v->need)
-				continue;
-			struct od_tensor *t = v->t;
-			if (strcmp(t->name, nd->outputs[o]) && !(t = alias(f, t, nd->outputs[o])))
-				return od_error(f->ctx, OD_ENOMEM, "out of memory");
-			if (!od_graph_find_output(g, nd->outputs[o])) {
-				if (od_graph_add_init(f->a, g, t))
-					return od_error(f->ctx, OD_ENOMEM, "out of memory");
-				continue;
-			}
-			struct od_node *c = constant_node(f, nd, nd->outputs[o], t);
-			nodes = c ? od_arena_grow(f->a, nodes, n, sizeof *nodes, &cap, n + 1) : NULL;
-			if (!nodes)
-				return od_error(f->ctx, OD_ENOMEM, "out of memory");
-			nodes[n++] = c;
-		}
+		nodes = od_arena_grow(f->a, nodes, n, sizeof *nodes, &cap, n + 1);
+		if (!nodes)
+			rc = OD_ENOMEM;
+		else
+			nodes[n++] = nd;
 	}
+	od_map_done(&outs);
+	if (rc)
+		return od_error(f->ctx, OD_ENOMEM, "out of memory");
 	g->nodes = nodes;
 	g->n_nodes = n;
 	g->cap_nodes = cap;
@@ -528,7 +547,7 @@ static int fold_graph(struct fz *f, const struct fz_scope *outer, struct od_grap
 	if (!rc)
 		rc = apply(f, &s);
 	if (!rc)
-		rc = fz_prune(f, g);
+		rc = fz_prune(f, &s);
 	od_free(orig);
 	od_free(order);
 	scope_done(&s);

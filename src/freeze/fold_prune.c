@@ -9,94 +9,104 @@
 #include <string.h>
 #include "freeze_impl.h"
 
-static int add_live(const char *name, void *priv)
+/* What pruning knows about each value of the scope (indexed as s->vals, through s->idx,
+ * the map folding built: pruning looks names up and builds no map of its own). */
+enum { LIVE = 1, MADE = 2 };
+
+struct marks {
+	const struct fz_scope *s;
+	unsigned char *v;       /* LIVE | MADE per value, malloc'd */
+};
+
+static unsigned char *mark_of(const struct marks *m, const char *name)
 {
-	return *name && od_map_put(priv, name, 0) < 0 ? -1 : 0;
+	size_t i;
+	return *name && od_map_get(&m->s->idx, name, &i) ? &m->v[i] : NULL;
 }
 
-static bool node_live(const struct od_node *n, const struct od_map *live)
+static int add_live(const char *name, void *priv)
 {
-	for (size_t o = 0; o < n->n_outputs; o++)
-		if (*n->outputs[o] && od_map_get(live, n->outputs[o], NULL))
+	unsigned char *v = mark_of(priv, name);
+	if (v)
+		*v |= LIVE;
+	return 0;
+}
+
+static bool node_live(const struct od_node *n, const struct marks *m)
+{
+	for (size_t o = 0; o < n->n_outputs; o++) {
+		const unsigned char *v = mark_of(m, n->outputs[o]);
+		if (v && (*v & LIVE))
 			return true;
+	}
 	return false;
 }
 
-/* Marks the live nodes of g (keep[i]) and every name they read (live). */
-static int mark_live(const struct od_graph *g, const size_t *order, bool *keep, struct od_map *live)
+/* Marks the live nodes of g (keep[i]) and every name they read, walking the nodes
+ * backwards: they are in topological order. */
+static void mark_live(const struct od_graph *g, bool *keep, struct marks *m)
 {
 	for (size_t i = 0; i < g->n_outputs; i++)
-		if (add_live(g->outputs[i]->name, live))
-			return OD_ENOMEM;
+		add_live(g->outputs[i]->name, m);
 	for (size_t i = g->n_nodes; i-- > 0;) {
-		const struct od_node *n = g->nodes[order[i]];
-		if (!node_live(n, live))
+		const struct od_node *n = g->nodes[i];
+		if (!node_live(n, m))
 			continue;
-		keep[order[i]] = true;
+		keep[i] = true;
 		for (size_t p = 0; p < n->n_inputs; p++)
-			if (add_live(n->inputs[p], live))
-				return OD_ENOMEM;
-		if (od_node_each_subgraph_ref(n, add_live, live))
-			return OD_ENOMEM;
+			add_live(n->inputs[p], m);
+		od_node_each_subgraph_ref(n, add_live, m);
 	}
-	return 0;
 }
 
-/* Keeps the initializers something reads and the value_info of values still produced. */
-static int prune_data(struct od_graph *g, const struct od_map *live)
+/* Keeps the initializers something reads (or that are inputs' defaults) and the value_info
+ * of values still produced. */
+static void prune_data(struct od_graph *g, struct marks *m)
 {
-	struct od_map made;
 	size_t k = 0;
-	for (size_t i = 0; i < g->n_inits; i++)
-		if (od_map_get(live, g->inits[i]->name, NULL) || od_graph_find_input(g, g->inits[i]->name))
+	for (size_t i = 0; i < g->n_inputs; i++)
+		add_live(g->inputs[i]->name, m);
+	for (size_t i = 0; i < g->n_inits; i++) {
+		const unsigned char *v = mark_of(m, g->inits[i]->name);
+		if (v && (*v & LIVE))
 			g->inits[k++] = g->inits[i];
+	}
 	g->n_inits = k;
-	if (od_map_init(&made, g->n_nodes * 2))
-		return OD_ENOMEM;
 	for (size_t i = 0; i < g->n_nodes; i++)
-		for (size_t o = 0; o < g->nodes[i]->n_outputs; o++)
-			if (add_live(g->nodes[i]->outputs[o], &made)) {
-				od_map_done(&made);
-				return OD_ENOMEM;
-			}
+		for (size_t o = 0; o < g->nodes[i]->n_outputs; o++) {
+			unsigned char *v = mark_of(m, g->nodes[i]->outputs[o]);
+			if (v)
+				*v |= MADE;
+		}
 	k = 0;
-	for (size_t i = 0; i < g->n_value_info; i++)
-		if (od_map_get(&made, g->value_info[i]->name, NULL))
+	for (size_t i = 0; i < g->n_value_info; i++) {
+		const unsigned char *v = mark_of(m, g->value_info[i]->name);
+		if (v && (*v & MADE))
 			g->value_info[k++] = g->value_info[i];
+	}
 	g->n_value_info = k;
-	od_map_done(&made);
-	return 0;
 }
 
-int fz_prune(struct fz *f, struct od_graph *g)
+int fz_prune(struct fz *f, const struct fz_scope *s)
 {
-	struct od_map live;
-	size_t *order = NULL;
-	bool *keep = NULL;
-	int rc = od_graph_topo_order(g, &order, f->ctx);
-	if (rc)
-		return rc;
-	keep = od_calloc(g->n_nodes + 1, sizeof *keep);
-	if (!keep || od_map_init(&live, g->n_nodes * 2 + g->n_outputs)) {
+	struct od_graph *g = s->g;
+	struct marks m = {s, od_calloc(s->n_vals + 1, 1)};
+	bool *keep = od_calloc(g->n_nodes + 1, sizeof *keep);
+	if (!keep || !m.v) {
 		od_free(keep);
-		od_free(order);
+		od_free(m.v);
 		return od_error(f->ctx, OD_ENOMEM, "out of memory");
 	}
-	rc = mark_live(g, order, keep, &live);
-	if (!rc) {
-		size_t k = 0;
-		for (size_t i = 0; i < g->n_nodes; i++)
-			if (keep[i])
-				g->nodes[k++] = g->nodes[i];
-		g->n_nodes = k;
-		rc = prune_data(g, &live);
-	}
-	if (rc)
-		od_error(f->ctx, rc, "out of memory");
-	od_map_done(&live);
+	mark_live(g, keep, &m);
+	size_t k = 0;
+	for (size_t i = 0; i < g->n_nodes; i++)
+		if (keep[i])
+			g->nodes[k++] = g->nodes[i];
+	g->n_nodes = k;
+	prune_data(g, &m);
+	od_free(m.v);
 	od_free(keep);
-	od_free(order);
-	return rc;
+	return 0;
 }
 
 /* ---- sizes for the report and the growth budget --------------------------------------------- */

@@ -74,8 +74,10 @@ int fz_inline_if(struct fz *f, struct fz_scope *s, struct od_node *n,
 
 /* fold_prune.c */
 /* Calls fn for every name read inside the subgraphs of n (nested ones too). */
-/* Drops nodes that reach no output of g, then unused initializers and stale value_info. */
-int fz_prune(struct fz *f, struct od_graph *g);
+/* Drops nodes that reach no output of s's graph, then unused initializers and stale
+ * value_info. The nodes must be in topological order (apply() leaves them in the order
+ * folding processed them, which is one) and their names defined in s. */
+int fz_prune(struct fz *f, const struct fz_scope *s);
 /* Nodes and initializers of g and every subgraph. */
 size_t fz_count_inits(const struct od_graph *g);
 uint64_t fz_const_bytes(const struct od_graph *g);

@@ -1,0 +1,93 @@
+#!/bin/bash
+# scale.sh — cost stays linear: each shape of input that once cost the square of its size
+# (many spellings of one external-data location, many folded graph outputs, many opset
+# imports, many local functions) is run at N and 4N, and the CPU time it adds over
+# `onnxdiff --version` may grow at most 8 times (linear is 4, quadratic 16). Memory: N If
+# nodes with one-node branches stay under 100 bytes of peak RSS per byte of the files.
+# Ratios of the same machine's CPU times (least of 3 runs), never absolute timings;
+# scripts/bench.sh measures the same shapes at sizes this suite has no time for.
+. "$top_srcdir/tests/cli/lib.sh"
+PY=/usr/bin/python3
+$PY -c 'import onnx, numpy' 2>/dev/null || skip_all "$PY lacks onnx and numpy (Debian's python3-onnx)"
+N=1000 BIG=4000
+$PY "$top_srcdir/scripts/bench/make-inputs.py" "$T" shapes=$N shapes=$BIG 2>"$T/gen.err" ||
+	{ echo "Bail out! cannot generate the inputs: $(tail -n 3 "$T/gen.err")"; exit 99; }
+
+# Every job runs 3 times in one python process (os.wait4 gives a child's peak RSS and CPU
+# time), on the real binary: libtool's --mode=execute swaps its wrapper script for it.
+# Lines in: LABEL<TAB>ARG<TAB>ARG...; lines out: LABEL KIB CPU (the least of the 3 runs).
+job() { local IFS=$'\t'; printf '%s\n' "$*" >>"$T/jobs"; }
+job base --version
+for k in $N $BIG; do
+	job locs$k show locs-$k.onnx
+	job outputs$k freeze outputs-$k.onnx -o "$T/out.onnx" --set x=1
+	job opsets$k diff opsets-$k.onnx opsets-$k-b.onnx
+	job funcs$k diff funcs-$k.onnx funcs-$k-b.onnx
+done
+job ifs$BIG diff ifs-$BIG.onnx ifs-$BIG-b.onnx
+runner='
+import os, subprocess, sys
+od = sys.argv[1]
+for line in open("jobs"):
+    label, *args = line.rstrip("\n").split("\t")
+    best = None
+    for _ in range(3):
+        with open(os.devnull, "wb") as null, open("err." + label, "wb") as err:
+            p = subprocess.Popen([od] + args, stdout=null, stderr=err)
+            _, status, ru = os.wait4(p.pid, 0)
+        if os.waitstatus_to_exitcode(status) > 1:
+            best = None
+            break
+        run = (ru.ru_maxrss, ru.ru_utime + ru.ru_stime)
+        best = run if best is None else (min(best[0], run[0]), min(best[1], run[1]))
+    print(label, *(best or ("-", "-")))
+'
+(cd "$T" && "$top_builddir/libtool" --mode=execute $PY -c "$runner" "$ONNXDIFF") >"$T/costs" 2>"$T/costs.err" ||
+	{ echo "Bail out! $(tail -n 3 "$T/costs.err")"; exit 99; }
+cost() { read -r _ KIB CPU < <(grep "^$1 " "$T/costs"); [ -n "$CPU" ] && [ "$CPU" != - ]; }
+cost base; base_cpu=$CPU base_kib=$KIB
+
+# linear LABEL DESCRIPTION: the job at N against the job at 4N
+linear() {
+	local small big r
+	cost "$1$N" || { not_ok "$2" "failed at N=$N: $(head -c 300 "$T/err.$1$N")"; return; }
+	small=$CPU
+	cost "$1$BIG" || { not_ok "$2" "failed at N=$BIG: $(head -c 300 "$T/err.$1$BIG")"; return; }
+	big=$CPU
+	# a floor of 5 ms under the smaller run: a ratio of two tiny numbers says nothing
+	r=$(awk -v s="$small" -v b="$big" -v o="$base_cpu" \
+		'BEGIN { s -= o; b -= o; if (s < 0.005) s = 0.005; printf "%.1f", b / s }')
+	if awk -v r="$r" 'BEGIN { exit !(r <= 8) }'; then
+		ok "$2: 4x the input, $r x the CPU time"
+	else
+		not_ok "$2: 4x the input, $r x the CPU time (at most 8)" \
+			"N=$N: $small s, N=$BIG: $big s, --version: $base_cpu s"
+	fi
+}
+linear locs "show, N spellings of one external-data location"
+linear outputs "freeze, N folded nodes that are graph outputs"
+linear opsets "diff, N opset imports"
+linear funcs "diff, N chained local functions"
+
+# bounded LABEL DESCRIPTION FILE...: peak RSS over --version's, per byte of the files
+bounded() {
+	local label=$1 desc=$2 bytes=0 f per
+	shift 2
+	for f; do bytes=$((bytes + $(stat -c %s "$T/$f"))); done
+	cost "$label" || { not_ok "$desc" "failed: $(head -c 300 "$T/err.$label")"; return; }
+	per=$(awk -v k="$KIB" -v o="$base_kib" -v b="$bytes" 'BEGIN { printf "%.0f", (k - o) * 1024 / b }')
+	if [ "$per" -le 100 ]; then
+		ok "$desc: $per bytes of memory per byte of file"
+	else
+		not_ok "$desc: $per bytes of memory per byte of file (at most 100)" "peak RSS $KIB KiB, files $bytes bytes"
+	fi
+}
+bounded ifs$BIG "diff, $BIG If nodes with one-node branches" ifs-$BIG.onnx ifs-$BIG-b.onnx
+bounded funcs$BIG "diff, $BIG chained local functions" funcs-$BIG.onnx funcs-$BIG-b.onnx
+
+# the answers, not only the costs
+expect 1 "diff of the opset imports names the one that changed" -- od diff "$T/opsets-$N.onnx" "$T/opsets-$N-b.onnx"
+grep_ok "$T/out" "d$((N / 2))" "the changed import is d$((N / 2))"
+[ "$(grep -c . "$T/out")" -le 4 ] && ok "and nothing else" || not_ok "and nothing else" "$(head -5 "$T/out")"
+expect 0 "show reads the N spellings of one side file" -- od show "$T/locs-$N.onnx"
+done_testing
