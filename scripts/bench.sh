@@ -2,7 +2,7 @@
 # bench.sh — how fast onnxdiff loads, hashes, diffs and writes large models, as ratios to
 # baselines measured in the same run (never a timed test: it is not part of `make check`).
 #
-#   scripts/bench.sh [-n RUNS] [-k] [SECTION...]     sections: vit resnet big nodes (all)
+#   scripts/bench.sh [-n RUNS] [-k] [SECTION...]   sections: vit resnet big nodes shapes (all)
 #
 # Inputs are built once by scripts/bench/make-inputs.py into the cache folder
 # ($ONNXDIFF_BENCH_CACHE, default ${XDG_CACHE_HOME:-~/.cache}/onnxdiff-bench; about 6 GB).
@@ -19,11 +19,11 @@ while getopts n:k opt; do
 	case $opt in
 	n) runs=$OPTARG ;;
 	k) keep=1 ;;
-	*) echo "usage: scripts/bench.sh [-n RUNS] [-k] [vit|resnet|big|nodes]..." >&2; exit 2 ;;
+	*) echo "usage: scripts/bench.sh [-n RUNS] [-k] [vit|resnet|big|nodes|shapes]..." >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
-sections=${*:-vit resnet big nodes}
+sections=${*:-vit resnet big nodes shapes}
 PY=/usr/bin/python3
 work=$(mktemp -d "${TMPDIR:-/tmp}/onnxdiff-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -232,6 +232,47 @@ nodes_section() {
 	verdict "200k diff < 12 x 20k diff ($r x wall, $rc x CPU)" "$(awk -v r="$r" 'BEGIN { print (r < 12) ? 1 : 0 }')"
 }
 
+# Inputs that once cost the square of their size (make-inputs.py shapes=N; tests/cli/scale.sh
+# checks the same at small sizes), at N and 4N: 4N should cost about 4 times N (16 times
+# when quadratic) and stay within the memory bound. Then diff --fold against diff on a long
+# chain. SHAPES_N (default 10000) and CHAIN_N (default 1000000) set the sizes.
+shapes_section() {
+	local n=${SHAPES_N:-10000} chain=${CHAIN_N:-1000000} c=$cache
+	local big=$((4 * n)) label args files k t1 c1
+	inputs "shapes=$n" "shapes=$big" "chain=$chain"
+	echo "== shapes: N = $n and 4N = $big (and a chain of $chain nodes)"
+	base=
+	while IFS='|' read -r label args files; do
+		for k in $n $big; do
+			# shellcheck disable=SC2086 # word lists
+			measure "$label" "$od" ${args//@/$k} || continue
+			row "$label, N=$k" "$(bytes ${files//@/$k})"
+			if [ "$k" = "$n" ]; then
+				t1=$T c1=$C
+			else
+				printf '  %-44s %5.1f x wall %5.1f x CPU\n' "  4N / N" \
+					"$(awk -v a="$T" -v b="$t1" 'BEGIN { print a / b }')" \
+					"$(awk -v a="$C" -v b="$c1" 'BEGIN { print a / b }')"
+			fi
+		done
+	done <<-LIST
+	show, N spellings of one location|show $c/locs-@.onnx|$c/locs-@.onnx $c/locs-@.data
+	freeze --set x=1, N outputs folded|freeze $c/outputs-@.onnx -o $work/out.onnx --set x=1|$c/outputs-@.onnx
+	diff, N opset imports|diff $c/opsets-@.onnx $c/opsets-@-b.onnx|$c/opsets-@.onnx $c/opsets-@-b.onnx
+	diff, N If nodes, one-node branches|diff $c/ifs-@.onnx $c/ifs-@-b.onnx|$c/ifs-@.onnx $c/ifs-@-b.onnx
+	diff, N chained local functions|diff $c/funcs-@.onnx $c/funcs-@-b.onnx|$c/funcs-@.onnx $c/funcs-@-b.onnx
+	LIST
+	local A=$c/chain-$chain.onnx B=$c/chain-$chain-b.onnx i
+	warm "$A" "$B"
+	for ((i = 0; i < runs; i++)); do   # alternated: both see the same load
+		once cd "diff chain" "$od" diff "$A" "$B" && once cf "diff --fold chain" "$od" diff --fold "$A" "$B" || return
+	done
+	summary cd; local td=$T ccd=$C; row "diff, a chain of $chain nodes" "$(bytes "$A" "$B")"
+	summary cf; row "diff --fold, the same" "$(bytes "$A" "$B")"
+	printf '  %-44s %5.2f x wall %5.2f x CPU\n' "  --fold / diff" \
+		"$(awk -v a="$T" -v b="$td" 'BEGIN { print a / b }')" "$(awk -v a="$C" -v b="$ccd" 'BEGIN { print a / b }')"
+}
+
 # ---- run ------------------------------------------------------------------------------------
 mem=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
@@ -245,6 +286,7 @@ for s in $sections; do
 	resnet) pair_section resnet50 ;;
 	big) big_section ;;
 	nodes) nodes_section ;;
+	shapes) shapes_section ;;
 	*) say "bench: unknown section '$s'"; exit 2 ;;
 	esac
 done

@@ -21,7 +21,8 @@
 #   locs-N       N initializers in one side file w.data, each spelling its location
 #                differently ("w.data", "./w.data", ".//w.data", "././w.data", ...)
 #   funcs-N      N local functions, each calling the one before
-#   chain-N      a chain of N Relu/Neg nodes (diff and diff --fold)
+#   chain-N      a chain of N Relu/Neg nodes (diff and diff --fold); "chain=N" builds
+#                only this one
 #
 # Everything is seeded, so the files are the same on every machine with the same torch.
 
@@ -319,14 +320,21 @@ def chain_shape(n, variant):
     return shape_model(nodes, [fvec("x")], [fvec(prev)])
 
 
-def shapes(out, n):
-    for name, make in (("outputs", outputs_shape), ("opsets", opsets_shape), ("ifs", ifs_shape),
-                       ("funcs", funcs_shape), ("chain", chain_shape)):
+SHAPES = (("outputs", outputs_shape), ("opsets", opsets_shape), ("ifs", ifs_shape),
+          ("funcs", funcs_shape), ("chain", chain_shape))
+
+
+def shapes(out, n, only=None):
+    for name, make in SHAPES:
+        if only and name != only:
+            continue
         for variant, suffix in ((0, ""), (1, "-b")):
             path = os.path.join(out, "%s-%d%s.onnx" % (name, n, suffix))
             if not done(path):
                 say("generating " + os.path.basename(path))
                 save_atomic(make(n, variant), path)
+    if only:
+        return
     path, data = os.path.join(out, "locs-%d.onnx" % n), "locs-%d.data" % n
     if not done(path):
         say("generating " + os.path.basename(path))
@@ -346,6 +354,8 @@ def main():
     for w in what:
         if w.startswith("shapes="):
             shapes(out, int(w[len("shapes="):]))
+        elif w.startswith("chain="):
+            shapes(out, int(w[len("chain="):]), "chain")
     for name in ("resnet50", "vit_b_16"):
         if name in what:
             torchvision_pair(out, name)
