@@ -37,6 +37,7 @@ int od_model_alloc(const char *name, const char *dir, struct od_model **out, str
 	}
 	m->arena = a;
 	m->priv = priv;
+	priv->fd = -1;
 	m->path = od_arena_strdup(a, name ? name : "");
 	priv->dir = dir ? od_arena_strdup(a, dir) : NULL;
 	if (!m->path || (dir && !priv->dir)) {
@@ -52,9 +53,14 @@ void od_model_free(struct od_model *m)
 	if (!m)
 		return;
 	struct model_priv *priv = m->priv;
-	for (struct ext_file *e = priv->ext; e; e = e->next)
+	for (struct ext_file *e = priv->ext; e; e = e->next) {
 		if (e->map)
 			munmap(e->map, e->len);
+		if (e->fd >= 0)
+			close(e->fd);
+	}
+	if (priv->fd >= 0)
+		close(priv->fd);
 	od_map_done(&priv->by_loc);
 	od_map_done(&priv->by_id);
 	if (priv->map)
@@ -107,8 +113,11 @@ static int open_side_file(const char *dir, const char *loc, int *fd, struct stat
 	return 0;
 }
 
-/* A new mapping of the side file open on fd, recorded under its identity. */
-static int add_side_file(struct od_model *m, const char *loc, int fd, const struct stat *st,
+/* A new mapping of the side file open on fd, recorded under its identity. The first
+ * SOURCE_FDS side files stay open: hashing reads them with pread() (od_model_sources()). */
+#define SOURCE_FDS 64
+
+static int add_side_file(struct od_model *m, const char *loc, int *fd, const struct stat *st,
                          const char *id, struct ext_file **out, struct od_ctx *ctx)
 {
 	struct model_priv *priv = m->priv;
@@ -116,12 +125,18 @@ static int add_side_file(struct od_model *m, const char *loc, int fd, const stru
 	if (!e || !(e->location = od_arena_strdup(m->arena, loc)) ||
 	    od_map_put(&priv->by_id, id, (uintptr_t)e) < 0)
 		return od_error(ctx, OD_ENOMEM, "out of memory");
+	e->fd = -1;
 	e->dev = st->st_dev;
 	e->ino = st->st_ino;
 	e->len = (size_t)st->st_size;
-	e->map = e->len ? mmap(NULL, e->len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+	e->map = e->len ? mmap(NULL, e->len, PROT_READ, MAP_PRIVATE, *fd, 0) : NULL;
 	if (e->map == MAP_FAILED)
 		return od_error(ctx, OD_EIO, "cannot map external data '%s': %s", loc, strerror(errno));
+	if (e->len && priv->n_fds < SOURCE_FDS) {
+		e->fd = *fd;
+		*fd = -1;
+		priv->n_fds++;
+	}
 	e->next = priv->ext;
 	priv->ext = e;
 	*out = e;
@@ -154,12 +169,50 @@ static int map_side_file(struct od_model *m, const char *loc, struct ext_file **
 	else if (od_map_get(&priv->by_id, id, &v))
 		*out = (struct ext_file *)(uintptr_t)v;
 	else
-		rc = add_side_file(m, loc, fd, &st, id, out, ctx);
-	close(fd);
+		rc = add_side_file(m, loc, &fd, &st, id, out, ctx);
+	if (fd >= 0)
+		close(fd);
 	const char *key = rc ? NULL : od_arena_strdup(m->arena, loc);
 	if (!rc && (!key || od_map_put(&priv->by_loc, key, (uintptr_t)*out) < 0))
 		rc = od_error(ctx, OD_ENOMEM, "out of memory");
 	return rc;
+}
+
+int od_model_sources(const struct od_model *m, struct od_source **v, size_t *n, size_t *cap)
+{
+	const struct model_priv *priv = m ? m->priv : NULL;
+	if (!priv)
+		return 0;
+	for (const struct ext_file *e = priv->ext; ; e = e->next) {
+		struct od_source s = e ? (struct od_source){e->map, e->len, e->fd}
+		                       : (struct od_source){priv->map, priv->map_len, priv->fd};
+		if (s.fd >= 0 && s.base) {
+			if (*n == *cap) {
+				size_t nc = *cap ? *cap * 2 : 8;
+				struct od_source *p = od_realloc(*v, nc * sizeof *p);
+				if (!p)
+					return OD_ENOMEM;
+				*v = p;
+				*cap = nc;
+			}
+			(*v)[(*n)++] = s;
+		}
+		if (!e)
+			return 0;
+	}
+}
+
+int od_source_find(const struct od_source *v, size_t n, const void *p, size_t len, off_t *off)
+{
+	uintptr_t q = (uintptr_t)p;
+	for (size_t i = 0; p && i < n; i++) {
+		uintptr_t b = (uintptr_t)v[i].base;
+		if (q >= b && q - b <= v[i].len && len <= v[i].len - (q - b)) {
+			*off = (off_t)(q - b);
+			return v[i].fd;
+		}
+	}
+	return -1;
 }
 
 static int parse_i64(const char *s, int64_t *v)
@@ -197,7 +250,7 @@ int od_external_resolve(struct od_model *m, const Onnx__TensorProto *tp, struct 
 		return 0;
 	if (!priv->dir)
 		return od_error(ctx, OD_EUNSAFE, "tensor '%s': external data is not allowed here", t->name);
-	struct ext_file *e;
+	struct ext_file *e = NULL;
 	int rc = map_side_file(m, x->location, &e, ctx);
 	if (rc)
 		return rc;

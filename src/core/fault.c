@@ -5,6 +5,7 @@
 #include "config.h"
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include "internal.h"
 
 #ifdef OD_FAULT_INJECTION
@@ -59,4 +60,47 @@ size_t od_fwrite(const void *p, size_t sz, size_t n, FILE *f)
 		return 0;
 	}
 	return fwrite(p, sz, n, f);
+}
+
+/* Appends len bytes of the file open on in, from off, to out: in the kernel with
+ * copy_file_range() (no page of either file is mapped or copied through user space; on
+ * filesystems that share extents, nothing is copied at all), else through a buffer with
+ * pread(). 0, or -1 with errno set. */
+int od_copy_range(int in, off_t off, FILE *out, size_t len)
+{
+	enum { BUF = 128 << 10 };
+	char *buf = NULL;
+	bool kernel = true;
+	if (WRITE_FAILS()) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (fflush(out))
+		return -1;
+	while (len) {
+		ssize_t r = kernel ? copy_file_range(in, &off, fileno(out), NULL, len, 0) : -1;
+		if (r < 0 && kernel && errno != EINTR) {        /* EXDEV, ENOSYS, EINVAL, ...: copy */
+			kernel = false;
+			continue;
+		}
+		if (!kernel) {
+			if (!buf && !(buf = od_malloc(BUF)))
+				return -1;
+			r = pread(in, buf, len < BUF ? len : BUF, off);
+			if (r > 0 && fwrite(buf, 1, (size_t)r, out) != (size_t)r)
+				break;
+			off += r > 0 ? r : 0;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			errno = r < 0 ? errno : EIO;     /* the source shrank */
+			break;
+		}
+		len -= (size_t)r;
+	}
+	int err = errno;
+	od_free(buf);
+	errno = err;
+	return len ? -1 : 0;
 }

@@ -5,6 +5,7 @@
 #define OD_INTERNAL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include "od.h"
@@ -16,6 +17,9 @@ void *od_realloc(void *p, size_t n);
 void od_free(void *p);
 /* write(2)-like wrapper the writer uses, so tests can simulate a full disk. */
 size_t od_fwrite(const void *p, size_t sz, size_t n, FILE *f);
+/* Appends len bytes of the file open on in, from off, to out, file to file
+ * (copy_file_range(), else pread()); 0, or -1 with errno set. */
+int od_copy_range(int in, off_t off, FILE *out, size_t len);
 
 #ifdef OD_FAULT_INJECTION
 /* Test hooks: fail the n-th allocation (1-based) from now on / the n-th write. 0 disables. */
@@ -61,6 +65,23 @@ static inline int od_mul_size(size_t a, size_t b, size_t *out)
 #define OD_MAX_NUMEL (INT64_C(1) << 40)
 
 
+
+/* ---- the files behind a loaded model's payloads (external.c) ---------------------------
+ * Passes that read every payload byte once (hashing) read them with pread() into a small
+ * buffer: on 4 KiB pages, touching hundreds of megabytes through the mapping costs about
+ * three times what the kernel's copy does. Values (deltas, folding) still use the mapping. */
+struct od_source {
+	const uint8_t *base;    /* a mapped file of the model */
+	size_t len;
+	int fd;                 /* the same file, open for pread(); owned by the model */
+};
+/* Appends the model's mapped files that are open to *v (od_realloc'd, *n entries, *cap
+ * allocated); none for a model loaded from a buffer. 0 or OD_ENOMEM. */
+struct od_model;
+int od_model_sources(const struct od_model *m, struct od_source **v, size_t *n, size_t *cap);
+/* The descriptor of the source holding the len bytes at p (*off: where in the file), or
+ * -1. A model keeps at most 65 files open, so a scan will do. */
+int od_source_find(const struct od_source *v, size_t n, const void *p, size_t len, off_t *off);
 
 /* ---- a string -> size_t hash map (open addressing), for name lookups (map.c) ---------- */
 struct od_map {

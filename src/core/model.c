@@ -620,27 +620,26 @@ int od_model_load(const char *path, const struct od_load_opts *opts, struct od_m
 	}
 	size_t len = (size_t)st.st_size;
 	void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
-	close(fd);
-	if (len && map == MAP_FAILED)
+	if (len && map == MAP_FAILED) {
+		close(fd);
 		return od_error(ctx, OD_EIO, "cannot map '%s': %s", path, strerror(errno));
+	}
 	if (len)
 		madvise(map, len, MADV_WILLNEED);
 	char *dir = od_dirname(path);
-	if (!dir) {
-		if (len)
-			munmap(map, len);
-		return od_error(ctx, OD_ENOMEM, "out of memory");
-	}
-	int rc = od_model_load_buffer(len ? map : "", len, path, dir, opts, out, ctx);
+	int rc = dir ? od_model_load_buffer(len ? map : "", len, path, dir, opts, out, ctx)
+	             : od_error(ctx, OD_ENOMEM, "out of memory");
 	free(dir);
 	if (rc) {
 		if (len)
 			munmap(map, len);
+		close(fd);
 		return rc;
 	}
 	struct model_priv *priv = (*out)->priv;
 	priv->map = map;
 	priv->map_len = len;
+	priv->fd = fd;          /* payloads are hashed with pread() (od_model_sources()) */
 	return 0;
 }
 

@@ -17,11 +17,14 @@ struct ext_file {
 	size_t len;
 	dev_t dev;              /* identity: one mapping per file, however it is spelt */
 	ino_t ino;
+	int fd;                 /* kept open for od_model_sources(), or -1 */
 };
 
 struct model_priv {
 	void *map;              /* the .onnx file, or NULL when loaded from a caller's buffer */
 	size_t map_len;
+	int fd;                 /* the .onnx file kept open (od_model_sources()), or -1 */
+	size_t n_fds;           /* side files kept open */
 	Onnx__ModelProto *pb;   /* skeleton unpacked into the model arena */
 	char *dir;              /* folder external data is confined to (arena), NULL: refused */
 	struct ext_file *ext;   /* mapped side files */

@@ -3,6 +3,7 @@
  * element access as double, and construction in an arena.
  */
 #include "config.h"
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -130,11 +131,20 @@ uint64_t od_tensor_hash(struct od_tensor *t)
 
 #define HASH_THREADS_MAX 8
 #define HASH_PARALLEL_MIN (8u << 20)    /* fewer payload bytes than this: one thread */
-#define HASH_CHUNK (128u << 10)         /* compare A and B, hash A (and B): stays in L2 */
+#define HASH_CHUNK (128u << 10)         /* compare A and B, hash A (and B): stays in L2;
+                                           64 KiB to 1 MiB measured the same within noise */
 #define PAIR_MIN 4096                   /* smaller payloads are compared when asked */
+
+/* Where a payload's bytes are read from: the file with pread() when it is one of the
+ * model's open sources, else the mapping (or arena memory) at t->data. */
+struct hash_src {
+	int fd;                 /* -1: read t->data */
+	off_t off;
+};
 
 struct hash_item {
 	struct od_tensor *a, *b; /* b: a's likely counterpart in the other model, or NULL */
+	struct hash_src sa, sb;
 	size_t bytes;
 	uint64_t ha, hb;
 	bool same;              /* a and b have byte-equal payloads */
@@ -152,12 +162,30 @@ static bool same_head(const struct od_tensor *a, const struct od_tensor *b)
 	       (!a->ndims || !memcmp(a->dims, b->dims, (size_t)a->ndims * sizeof *a->dims));
 }
 
+/* len bytes of t's payload from off: copied into buf from the file, or, when the tensor
+ * has no open file or the read falls short (the file shrank: the mapping would fault
+ * the same way), a pointer into t->data. */
+static const uint8_t *chunk_at(const struct od_tensor *t, const struct hash_src *src,
+                               uint8_t *buf, size_t off, size_t len)
+{
+	for (size_t got = 0; src->fd >= 0 && buf; ) {
+		ssize_t r = pread(src->fd, buf + got, len - got, src->off + (off_t)(off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if ((got += (size_t)r) == len)
+			return buf;
+	}
+	return (const uint8_t *)t->data + off;
+}
+
 /* While the bytes agree (and dtype and dims do), B's hash state is A's: only A is hashed
- * and B is compared, and B's state is forked from A's at the first chunk that differs. */
-static void hash_pair(struct hash_item *it)
+ * and B is compared, and B's state is forked from A's at the first chunk that differs.
+ * buf holds 2 * HASH_CHUNK bytes (NULL: read the mappings). */
+static void hash_pair(struct hash_item *it, uint8_t *buf)
 {
 	XXH3_state_t sa, sb;
-	const uint8_t *pa = it->a->data, *pb = it->b->data;
 	size_t n = it->a->nbytes;
 	bool shared = same_head(it->a, it->b), equal = true;
 	hash_head(&sa, it->a);
@@ -165,33 +193,51 @@ static void hash_pair(struct hash_item *it)
 		hash_head(&sb, it->b);
 	for (size_t off = 0; off < n; off += HASH_CHUNK) {
 		size_t len = n - off < HASH_CHUNK ? n - off : HASH_CHUNK;
-		equal = equal && !memcmp(pa + off, pb + off, len);
+		const uint8_t *pa = chunk_at(it->a, &it->sa, buf, off, len);
+		const uint8_t *pb = chunk_at(it->b, &it->sb, buf ? buf + HASH_CHUNK : NULL, off, len);
+		equal = equal && !memcmp(pa, pb, len);
 		if (shared && !equal) {
 			XXH3_copyState(&sb, &sa);
 			shared = false;
 		}
-		XXH3_64bits_update(&sa, pa + off, len);
+		XXH3_64bits_update(&sa, pa, len);
 		if (!shared)
-			XXH3_64bits_update(&sb, pb + off, len);
+			XXH3_64bits_update(&sb, pb, len);
 	}
 	it->same = equal;
 	it->ha = XXH3_64bits_digest(&sa);
 	it->hb = shared ? it->ha : XXH3_64bits_digest(&sb);
 }
 
+/* The hash of one tensor; its payload read through buf (HASH_CHUNK bytes) from a file. */
+static uint64_t hash_one(const struct od_tensor *t, const struct hash_src *src, uint8_t *buf)
+{
+	if (src->fd < 0 || !buf || t->dtype == OD_STRING) {
+		struct od_tensor copy = *t;     /* threads never write a tensor */
+		copy.hashed = false;
+		return od_tensor_hash(&copy);
+	}
+	XXH3_state_t st;
+	hash_head(&st, t);
+	for (size_t off = 0; off < t->nbytes; off += HASH_CHUNK) {
+		size_t len = t->nbytes - off < HASH_CHUNK ? t->nbytes - off : HASH_CHUNK;
+		XXH3_64bits_update(&st, chunk_at(t, src, buf, off, len), len);
+	}
+	return XXH3_64bits_digest(&st);
+}
+
 static void *hash_worker(void *arg)
 {
 	struct hash_job *j = arg;
+	uint8_t *buf = od_malloc(2 * HASH_CHUNK);       /* NULL: the mappings will do */
 	for (size_t k; (k = atomic_fetch_add(&j->next, 1)) < j->n; ) {
 		struct hash_item *it = &j->items[k];
-		if (it->b) {
-			hash_pair(it);
-		} else {
-			struct od_tensor copy = *it->a;     /* threads never write a tensor */
-			copy.hashed = false;
-			it->ha = od_tensor_hash(&copy);
-		}
+		if (it->b)
+			hash_pair(it, buf);
+		else
+			it->ha = hash_one(it->a, &it->sa, buf);
 	}
+	od_free(buf);
 	return NULL;
 }
 
@@ -302,9 +348,24 @@ out:
 	return rc;
 }
 
-/* Hashes ta (and tb, paired with ta where possible; tb may be NULL). */
+struct sources {
+	struct od_source *v;    /* od_free */
+	size_t n, cap;
+};
+
+/* Where t's payload is read from: its file, or t->data. */
+static struct hash_src src_of(const struct sources *s, const struct od_tensor *t)
+{
+	struct hash_src h = {-1, 0};
+	if (t->dtype != OD_STRING)
+		h.fd = od_source_find(s->v, s->n, t->data, t->nbytes, &h.off);
+	return h;
+}
+
+/* Hashes ta (and tb, paired with ta where possible; tb may be NULL), reading payloads
+ * that lie in one of the sources from its file. */
 static int hash_lists(struct od_tensor **ta, size_t na, struct od_tensor **tb, size_t nb,
-                      int threads)
+                      const struct sources *src, int threads)
 {
 	size_t *partner = od_malloc((na + 1) * sizeof *partner);
 	struct hash_item *items = od_malloc((na + nb + 1) * sizeof *items);
@@ -324,13 +385,16 @@ static int hash_lists(struct od_tensor **ta, size_t na, struct od_tensor **tb, s
 		if (b)
 			done_b[partner[i]] = true;
 		if (!ta[i]->hashed) {
-			items[n++] = (struct hash_item){ta[i], b, ta[i]->nbytes + (b ? b->nbytes : 0), 0, 0, false};
+			items[n++] = (struct hash_item){.a = ta[i], .b = b, .sa = src_of(src, ta[i]),
+			                                .sb = b ? src_of(src, b) : (struct hash_src){-1, 0},
+			                                .bytes = ta[i]->nbytes + (b ? b->nbytes : 0)};
 			bytes += items[n - 1].bytes;
 		}
 	}
 	for (size_t i = 0; i < nb; i++)
 		if (!done_b[i] && !tb[i]->hashed) {
-			items[n++] = (struct hash_item){tb[i], NULL, tb[i]->nbytes, 0, 0, false};
+			items[n++] = (struct hash_item){.a = tb[i], .sa = src_of(src, tb[i]),
+			                                .bytes = tb[i]->nbytes};
 			bytes += tb[i]->nbytes;
 		}
 	/* a tensor listed twice would be written back twice with the same result: harmless */
@@ -345,7 +409,8 @@ out:
 
 int od_tensors_hash(struct od_tensor **ts, size_t n, int threads)
 {
-	return hash_lists(ts, n, NULL, 0, threads);
+	struct sources none = {0};
+	return hash_lists(ts, n, NULL, 0, &none, threads);
 }
 
 static int collect(struct od_tensor ***v, size_t *n, size_t *cap, struct od_tensor *t)
@@ -401,14 +466,17 @@ int od_models_hash(struct od_model *const *models, size_t n_models, int threads)
 {
 	struct od_tensor **v[2] = {NULL, NULL};
 	size_t n[2] = {0, 0}, cap[2] = {0, 0};
+	struct sources src = {0};
 	int rc = 0;
 	for (size_t m = 0; !rc && m < n_models; m++)   /* more than two: one list */
 		rc = collect_model(&v[m == 1 && n_models == 2], &n[m == 1 && n_models == 2],
-		                   &cap[m == 1 && n_models == 2], models[m]);
+		                   &cap[m == 1 && n_models == 2], models[m]) ||
+		     od_model_sources(models[m], &src.v, &src.n, &src.cap) ? OD_ENOMEM : 0;
 	if (!rc)
-		rc = hash_lists(v[0], n[0], v[1], n[1], threads);
+		rc = hash_lists(v[0], n[0], v[1], n[1], &src, threads);
 	od_free(v[0]);
 	od_free(v[1]);
+	od_free(src.v);
 	return rc;
 }
 

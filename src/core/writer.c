@@ -26,7 +26,23 @@ struct writer {
 	bool oom;
 	bool all_external;      /* payloads >= external_min go to the side file */
 	bool ext_used;          /* some tensor points into it: else no side file is left */
+	struct od_source *src;  /* the model's open files, od_free (od_model_save only) */
+	size_t n_src, cap_src;
 };
+
+/* Payloads at least this big that lie in one of the model's files are copied file to file
+ * (od_copy_range()), not written from the mapping: no page of them is touched here. */
+#define COPY_MIN (64u << 10)
+
+/* Writes the len bytes at p to f; 0, or -1 with errno set. */
+static int put(const struct writer *w, FILE *f, const void *p, size_t len)
+{
+	off_t off;
+	int fd = len >= COPY_MIN ? od_source_find(w->src, w->n_src, p, len, &off) : -1;
+	if (fd >= 0)
+		return od_copy_range(fd, off, f, len);
+	return len && od_fwrite(p, 1, len, f) != len ? -1 : 0;
+}
 
 #define W_NEW(w, p, init) do { \
 	(p) = od_arena_alloc((w)->a, sizeof *(p)); \
@@ -79,7 +95,7 @@ static bool goes_external(const struct writer *w, const struct od_tensor *t)
 /* Appends the payload to the side file and points tp at it. */
 static void write_external(struct writer *w, const struct od_tensor *t, Onnx__TensorProto *tp)
 {
-	if (t->nbytes && od_fwrite(t->data, 1, t->nbytes, w->ext) != t->nbytes && !w->err)
+	if (put(w, w->ext, t->data, t->nbytes) && !w->err)
 		w->err = errno ? errno : EIO;
 	tp->has_raw_data = 0;
 	tp->raw_data = (ProtobufCBinaryData){0, NULL};
@@ -340,18 +356,19 @@ struct file_buffer {
 	ProtobufCBuffer base;
 	FILE *f;
 	int err;
+	const struct writer *w;
 };
 
 static void file_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
 {
 	struct file_buffer *fb = (struct file_buffer *)b;
-	if (!fb->err && len && od_fwrite(data, 1, len, fb->f) != len)
+	if (!fb->err && put(fb->w, fb->f, data, len))
 		fb->err = errno ? errno : EIO;
 }
 
 int od_model_serialize(struct od_model *m, void **buf, size_t *len, struct od_ctx *ctx)
 {
-	struct writer w = {od_arena_new(), NULL, NULL, NULL, 0, 0, false, false, false};
+	struct writer w = {od_arena_new(), NULL, NULL, NULL, 0, 0, false, false, false, NULL, 0, 0};
 	int rc = 0;
 	*buf = NULL;
 	Onnx__ModelProto *mp = w.a ? build_model(&w, m) : NULL;
@@ -457,12 +474,15 @@ static void count_payloads(struct payloads *p, const struct od_graph *g, int dep
 int od_model_save(struct od_model *m, const char *path, const struct od_save_opts *opts,
                   struct od_ctx *ctx)
 {
-	struct writer w = {od_arena_new(), opts, NULL, NULL, 0, 0, false, false, false};
+	struct writer w = {od_arena_new(), opts, NULL, NULL, 0, 0, false, false, false, NULL, 0, 0};
 	char *tmp = NULL, *ext_tmp = NULL, *ext_path = NULL;
 	int rc = 0;
 	FILE *f = NULL;
-	if (!w.a)
+	if (!w.a || od_model_sources(m, &w.src, &w.n_src, &w.cap_src)) {
+		od_arena_free(w.a);
+		od_free(w.src);
 		return od_error(ctx, OD_ENOMEM, "out of memory");
+	}
 	struct payloads pl = {0, false};
 	count_payloads(&pl, m->graph, 0);
 	for (size_t i = 0; i < m->n_functions; i++)
@@ -493,7 +513,7 @@ int od_model_save(struct od_model *m, const char *path, const struct od_save_opt
 		rc = od_error(ctx, OD_ENOMEM, "out of memory");
 		goto out;
 	}
-	struct file_buffer fb = {{file_append}, f, 0};
+	struct file_buffer fb = {{file_append}, f, 0, &w};
 	protobuf_c_message_pack_to_buffer(&mp->base, &fb.base);
 	int err = finish(f, fb.err);
 	f = NULL;
@@ -529,6 +549,7 @@ out:
 	free(tmp);
 	free(ext_tmp);
 	free(ext_path);
+	od_free(w.src);
 	od_arena_free(w.a);
 	return rc;
 }

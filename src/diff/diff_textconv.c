@@ -239,7 +239,8 @@ int od_diff_textconv(struct od_model *m, od_write_fn out, void *priv, struct od_
 	st.opts.max_depth = OD_MAX_DEPTH_DEFAULT;
 	if (!m || !m->graph)
 		return od_error(ctx, OD_EARG, "cannot dump: the model has no graph");
-	if (!(st.tmp = d.tmp = od_arena_new()))
+	/* every payload hashed up front, read from the files on all CPUs (tensor.c) */
+	if (od_models_hash(&m, 1, 0) || !(st.tmp = d.tmp = od_arena_new()))
 		return od_error(ctx, OD_ENOMEM, "cannot dump: out of memory");
 	dump_model(&d, &st, m);
 	od_arena_free(st.tmp);
