@@ -87,15 +87,17 @@ once() {
 	printf -v "R_$slot" '%s %s' "$(eval echo "\${R_$slot-}")" "$kb"
 	printf -v "C_$slot" '%s %s' "$(eval echo "\${C_$slot-}")" "$cpu"
 }
-# summary SLOT: sets T, M, C to the medians of what once() gathered in SLOT, and clears it.
+# summary SLOT: sets T, M, C to the medians of what once() gathered in SLOT, TS and CS to
+# the spread (max - min) of wall and CPU times, and clears it.
 summary() {
 	local w r c
 	eval "w=\${W_$1-} r=\${R_$1-} c=\${C_$1-}"
-	T=$(median $w) M=$(median $r) C=$(median $c)
+	T=$(median $w) M=$(median $r) C=$(median $c) TS=$(spread $w) CS=$(spread $c)
 	unset "W_$1" "R_$1" "C_$1"
 }
+spread() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.3f", hi - lo }'; }
 # measure LABEL CMD...: runs CMD $runs times; T, M, C are the medians.
-T= M= C=
+T= M= C= TS= CS=
 measure() {
 	local label=$1 i
 	shift
@@ -109,17 +111,18 @@ warm() { cat "$@" >/dev/null; }
 bytes() { local s=0 f; for f; do s=$((s + $(stat -c %s "$f"))); done; echo $s; }
 mb() { awk -v b="$1" 'BEGIN { printf "%.0f MB", b / 1e6 }'; }
 
-base=
+base= base_cpu=
 row() { # LABEL [SIZE-BYTES-FOR-RSS-BOUND]: prints the last measurement against $base
-	local ratio=- bound=- rss=-
+	local ratio=- cratio=- bound=- rss=-
 	[ -n "$base" ] && ratio=$(awk -v t="$T" -v b="$base" 'BEGIN { printf "%.2f", t / b }')
+	[ -n "$base_cpu" ] && cratio=$(awk -v t="$C" -v b="$base_cpu" 'BEGIN { printf "%.2f", b > 0 ? t / b : 0 }')
 	[ -n "$M" ] && rss=$(awk -v k="$M" 'BEGIN { printf "%.0f MB", k * 1024 / 1e6 }')
 	if [ -n "${2:-}" ]; then
 		bound=$(awk -v s="$2" 'BEGIN { printf "%.0f MB", (1.1 * s + 64 * 1048576) / 1e6 }')
 		RSS_OK=$(awk -v k="$M" -v s="$2" 'BEGIN { print (k * 1024 <= 1.1 * s + 64 * 1048576) ? "ok" : "MISSED" }')
 		bound="$bound $RSS_OK"
 	fi
-	printf '  %-42s %8.3f s %6s x %8.3f s %8s %s\n' "$1" "$T" "$ratio" "$C" "$rss" "${bound/#-/}"
+	printf '  %-42s %7.3f s ±%.3f %5s x %7.3f s ±%.3f %5s x %7s %s\n' "$1" "$T" "$TS" "$ratio" "$C" "$CS" "$cratio" "$rss" "${bound/#-/}"
 }
 skip() { printf '  %-44s skipped: %s\n' "$1" "$2"; }
 verdict() { # TEXT OK(0/1)
@@ -133,10 +136,11 @@ pair_section() { # name: cat, python load, show, diff on <name>.onnx and <name>-
 	[ -n "$have_torchvision" ] || { echo "== $name: skipped (no torchvision)"; return; }
 	inputs "$name"
 	local size; size=$(bytes "$A" "$B")
-	echo "== $name: A = $(mb "$(bytes "$A")"), B = $(mb "$(bytes "$B")") (B has a few weights changed)"
+	echo "== $name: A = $(mb "$(bytes "$A")"), B = $(mb "$(bytes "$B")") (B: loaded and re-saved by python-onnx, a few"
+	echo "   weights changed; P: a byte copy of A with one element changed)"
 	warm "$A" "$B"
-	base=
-	measure "cat A B" cat "$A" "$B"; base=$T; local cat_t=$T
+	base= base_cpu=
+	measure "cat A B" cat "$A" "$B"; base=$T base_cpu=$C; local cat_t=$T
 	row "cat A B >/dev/null"
 	measure "python load" $PY -c 'import onnx, sys; onnx.load(sys.argv[1]); onnx.load(sys.argv[2])' "$A" "$B"
 	local py_t=$T
@@ -151,6 +155,11 @@ pair_section() { # name: cat, python load, show, diff on <name>.onnx and <name>-
 	measure "diff A B" "$od" "$A" "$B" || return
 	row "onnxdiff A B" "$size"
 	local rss_ok=$RSS_OK diff_t=$T
+	local P=$cache/$name-p.onnx
+	if [ -f "$P" ]; then
+		warm "$A" "$P"
+		measure "diff A P" "$od" "$A" "$P" && row "onnxdiff A P (same layout, 1 element)" "$(bytes "$A" "$P")"
+	fi
 	if [ "$name" = vit_b_16 ]; then
 		verdict "onnxdiff A B <= 2 x cat ($(awk -v t="$diff_t" -v c="$cat_t" 'BEGIN { printf "%.2f", t / c }') x)" \
 			"$(ge "$(awk -v c="$cat_t" 'BEGIN { print 2 * c }')" "$diff_t" && echo 1)"
@@ -166,8 +175,8 @@ big_section() {
 	local sa sb; sa=$(bytes "$A" "$A.data") sb=$(bytes "$B" "$B.data")
 	echo "== big: A = $(mb "$sa") (.onnx $(mb "$(bytes "$A")") + external data), B = $(mb "$sb") (a few weights changed)"
 	warm "$A" "$A.data" "$B" "$B.data"
-	base=
-	measure "cat A B" cat "$A" "$A.data" "$B" "$B.data"; base=$T
+	base= base_cpu=
+	measure "cat A B" cat "$A" "$A.data" "$B" "$B.data"; base=$T base_cpu=$C
 	row "cat A A.data B B.data >/dev/null"
 	warm "$A" "$A.data"
 	measure "show A" "$od" show "$A" && row "onnxdiff show A" "$sa"
@@ -210,7 +219,7 @@ nodes_section() {
 	local a20=$cache/g20k.onnx a200=$cache/g200k.onnx
 	echo "== nodes: generated graphs, $($PY -c 'import onnx,sys; print(" and ".join("%d" % len(onnx.load(f).graph.node) for f in sys.argv[1:]))' "$a20" "$a200") nodes; B renames everything and makes a few edits"
 	warm "$a20" "$a200"
-	base=
+	base= base_cpu=
 	measure "show 20k" "$od" show "$a20" && row "onnxdiff show g20k"
 	measure "show 200k" "$od" show "$a200" && row "onnxdiff show g200k"
 	if ! has_cmd diff; then
@@ -241,7 +250,7 @@ shapes_section() {
 	local big=$((4 * n)) label args files k t1 c1
 	inputs "shapes=$n" "shapes=$big" "chain=$chain"
 	echo "== shapes: N = $n and 4N = $big (and a chain of $chain nodes)"
-	base=
+	base= base_cpu=
 	while IFS='|' read -r label args files; do
 		for k in $n $big; do
 			# shellcheck disable=SC2086 # word lists
@@ -278,8 +287,8 @@ mem=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 echo "onnxdiff benchmark: $("$od" --version 2>/dev/null), $(git -C "$top" rev-parse --short HEAD 2>/dev/null)"
 echo "machine: $(nproc) CPUs ($cpu), $mem RAM, $(uname -sr); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "median of $runs runs each, warm page cache; columns: wall time, wall / cat wall, CPU time (user + sys),"
-echo "peak RSS, RSS bound 1.1 x size + 64 MB"
+echo "median of $runs runs each, warm page cache; columns: wall time ± spread (max - min), wall / cat wall,"
+echo "CPU time (user + sys) ± spread, CPU / cat CPU, peak RSS, RSS bound 1.1 x size + 64 MB"
 for s in $sections; do
 	case $s in
 	vit) pair_section vit_b_16 ;;

@@ -5,7 +5,8 @@
 # python3-torchvision, python3-onnx); the `python3` first on PATH may lack them.
 #
 #   resnet50.onnx, resnet50-b.onnx   torchvision resnet50, random weights; -b has a few
-#                                    weights changed
+#                                    weights changed (loaded and saved by python-onnx);
+#   resnet50-p.onnx                  -p is a byte copy with one element changed
 #   vit_b_16.onnx, vit_b_16-b.onnx   torchvision vit_b_16 (~350 MB), the same pair
 #   big.onnx (+ big.onnx.data)       > 2 GB of weights in external data: a MatMul/Relu
 #                                    chain with a `scale` input to freeze
@@ -63,6 +64,22 @@ def change_weights(src, dst, count=3):
     save_atomic(m, dst)
 
 
+def patch_copy(src, dst):
+    """Copies src to dst byte for byte with one element of its largest weight changed:
+    the same layout, where change_weights() lets python-onnx lay the file out again."""
+    m = onnx.load(src)
+    t = max(m.graph.initializer, key=lambda t: len(t.raw_data))
+    raw = t.raw_data
+    mid = (len(raw) // 2) & ~3
+    data = bytearray(open(src, "rb").read())
+    at = data.find(raw[mid:mid + 64])
+    assert at >= 0 and data.find(raw[mid:mid + 64], at + 1) < 0, "cannot locate the weight"
+    data[at:at + 4] = (np.frombuffer(bytes(data[at:at + 4]), np.float32) + 1).tobytes()
+    with open(dst + ".tmp", "wb") as f:
+        f.write(data)
+    os.replace(dst + ".tmp", dst)
+
+
 def export_torchvision(name, path):
     import torch
     import torchvision
@@ -86,6 +103,10 @@ def torchvision_pair(out, name):
     if not done(b):
         say("writing " + os.path.basename(b))
         change_weights(a, b)
+    p = os.path.join(out, name + "-p.onnx")
+    if not done(p):
+        say("writing " + os.path.basename(p))
+        patch_copy(a, p)
 
 
 # ---- > 2 GB with external data --------------------------------------------------------
