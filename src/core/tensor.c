@@ -226,18 +226,22 @@ static uint64_t hash_one(const struct od_tensor *t, const struct hash_src *src, 
 	return XXH3_64bits_digest(&st);
 }
 
+struct hash_thread {
+	struct hash_job *j;
+	uint8_t *buf;           /* 2 * HASH_CHUNK bytes of this thread's */
+};
+
 static void *hash_worker(void *arg)
 {
-	struct hash_job *j = arg;
-	uint8_t *buf = od_malloc(2 * HASH_CHUNK);       /* NULL: the mappings will do */
+	struct hash_thread *t = arg;
+	struct hash_job *j = t->j;
 	for (size_t k; (k = atomic_fetch_add(&j->next, 1)) < j->n; ) {
 		struct hash_item *it = &j->items[k];
 		if (it->b)
-			hash_pair(it, buf);
+			hash_pair(it, t->buf);
 		else
-			it->ha = hash_one(it->a, &it->sa, buf);
+			it->ha = hash_one(it->a, &it->sa, t->buf);
 	}
-	od_free(buf);
 	return NULL;
 }
 
@@ -256,21 +260,28 @@ static int hash_threads(int threads)
 	return threads < HASH_THREADS_MAX ? threads : HASH_THREADS_MAX;
 }
 
-static void run_items(struct hash_item *items, size_t n, size_t bytes, int threads)
+static int run_items(struct hash_item *items, size_t n, size_t bytes, int threads)
 {
 	struct hash_job j = {items, n, 0};
 	pthread_t tid[HASH_THREADS_MAX];
+	struct hash_thread ht[HASH_THREADS_MAX];
 	int started = 0;
 	threads = hash_threads(threads);
 	if (bytes < HASH_PARALLEL_MIN)
 		threads = 1;
+	uint8_t *bufs = od_malloc((size_t)threads * 2 * HASH_CHUNK);
+	if (!bufs)
+		return OD_ENOMEM;
+	for (int i = 0; i < threads; i++)
+		ht[i] = (struct hash_thread){&j, bufs + (size_t)i * 2 * HASH_CHUNK};
 	qsort(items, n, sizeof *items, by_size_desc);
 	while (started < threads - 1 && (size_t)started + 1 < n &&
-	       !pthread_create(&tid[started], NULL, hash_worker, &j))
+	       !pthread_create(&tid[started], NULL, hash_worker, &ht[started + 1]))
 		started++;
-	hash_worker(&j);        /* this thread works too; alone if none could start */
+	hash_worker(&ht[0]);    /* this thread works too; alone if none could start */
 	for (int i = 0; i < started; i++)
 		pthread_join(tid[i], NULL);
+	od_free(bufs);
 	for (size_t k = 0; k < n; k++) {
 		struct hash_item *it = &items[k];
 		it->a->hash = it->ha;
@@ -282,6 +293,7 @@ static void run_items(struct hash_item *items, size_t n, size_t bytes, int threa
 			it->b->same_bytes = it->same ? it->a : NULL;
 		}
 	}
+	return 0;
 }
 
 /* Whether a and b may be compared chunk by chunk while hashing. */
@@ -398,8 +410,7 @@ static int hash_lists(struct od_tensor **ta, size_t na, struct od_tensor **tb, s
 			bytes += tb[i]->nbytes;
 		}
 	/* a tensor listed twice would be written back twice with the same result: harmless */
-	run_items(items, n, bytes, threads);
-	rc = 0;
+	rc = run_items(items, n, bytes, threads);
 out:
 	od_free(partner);
 	od_free(items);
