@@ -1,6 +1,6 @@
 /*
  * eval_gather.c — kernels that read or write elements at positions given by an index
- * tensor: Gather, GatherElements, ScatterElements, ScatterND and NonZero. Indices may be
+ * tensor: Gather, GatherElements, GatherND, ScatterElements, ScatterND, NonZero and Compress. Indices may be
  * negative (counted from the end); any index outside its axis is refused with a message.
  */
 #include "config.h"
@@ -230,6 +230,87 @@ int ev_k_scatternd(struct ev *e)
 		for (int64_t i = 0; i < slice; i++)
 			combine(t, off + i, u, j * slice + i, red);
 	}
+	return 0;
+}
+
+/* ---- GatherND ------------------------------------------------------------------------ */
+
+/* Output: indices.shape[:-1] + data.shape[batch_dims + k:], k = indices.shape[-1]; the
+ * first batch_dims dimensions of both index the same batch entry. */
+int ev_k_gathernd(struct ev *e)
+{
+	const struct od_tensor *x = e->in[0], *ix = e->in[1];
+	int64_t b = ev_attr_i(e, "batch_dims", 0), st[OD_MAX_RANK], dims[OD_MAX_RANK], v;
+	struct od_tensor *t;
+	int rc = check_indices(e, ix), nd = 0;
+	if (rc)
+		return rc;
+	if (ix->ndims < 1 || b < 0 || b >= ix->ndims || b >= x->ndims)
+		return ev_bad(e, "batch_dims %lld does not fit the ranks", (long long)b);
+	int64_t k = ix->dims[ix->ndims - 1];
+	if (b + k > x->ndims)
+		return ev_bad(e, "indices address %lld dimensions of data of rank %d",
+		              (long long)(b + k), x->ndims);
+	for (int d = 0; d < b; d++)
+		if (ix->dims[d] != x->dims[d])
+			return ev_bad(e, "batch dimension %d differs between data and indices", d);
+	for (int d = 0; d < ix->ndims - 1; d++)
+		dims[nd++] = ix->dims[d];
+	for (int d = (int)(b + k); d < x->ndims; d++)
+		dims[nd++] = x->dims[d];
+	ev_strides(x->ndims, x->dims, st);
+	int64_t slice = ev_numel(x->ndims - (int)(b + k), x->dims + b + k);
+	int64_t nbatch = ev_numel((int)b, x->dims), bstride = b ? st[b - 1] : x->numel;
+	int64_t tuples = k ? ix->numel / k : ev_numel(ix->ndims - 1, ix->dims), per = tuples / (nbatch ? nbatch : 1);
+	for (int64_t j = 0; j < tuples * k; j++)
+		if ((rc = gather_index(e, ix, j, x->dims[b + j % k], b + j % k, &v)))
+			return rc;
+	if ((rc = ev_new(e, 0, x->dtype, nd, dims, &t)))
+		return rc;
+	for (int64_t j = 0; j < tuples; j++) {
+		int64_t off = (j / (per ? per : 1)) * bstride;
+		for (int64_t d = 0; d < k; d++) {
+			gather_index(e, ix, j * k + d, x->dims[b + d], b + d, &v);
+			off += v * st[b + d];
+		}
+		ev_copy(t, j * slice, x, off, slice);
+	}
+	return 0;
+}
+
+/* ---- Compress ------------------------------------------------------------------------ */
+
+/* The slices along axis (of the flattened input without one) whose condition is true;
+ * a condition shorter than the axis leaves the rest out. */
+int ev_k_compress(struct ev *e)
+{
+	const struct od_tensor *x = e->in[0], *cond = e->in[1];
+	const struct od_attr *ax = ev_attr(e, "axis", OD_ATTR_INT);
+	int64_t axis = ax ? ax->i : 0, dims[OD_MAX_RANK], flat = x->numel, kept = 0;
+	int nd = ax ? x->ndims : 1;
+	const int64_t *shape = ax ? x->dims : &flat;
+	struct od_tensor *t;
+	int rc = ev_axis(e, &axis, nd);
+	if (rc)
+		return rc;
+	if (cond->ndims != 1 || cond->dtype != OD_BOOL)
+		return ev_bad(e, "condition must be a list of bools");
+	if (cond->numel > shape[axis])
+		return ev_bad(e, "condition is longer than axis %lld", (long long)axis);
+	for (int64_t i = 0; i < cond->numel; i++)
+		kept += ev_getu(cond, i) != 0;
+	memcpy(dims, shape, (size_t)nd * sizeof *dims);
+	dims[axis] = kept;
+	if ((rc = ev_new(e, 0, x->dtype, nd, dims, &t)))
+		return rc;
+	int64_t n = shape[axis], inner = ev_numel(nd - (int)axis - 1, shape + axis + 1);
+	int64_t outer = ev_numel((int)axis, shape), at = 0;
+	for (int64_t o = 0; o < outer; o++)
+		for (int64_t i = 0; i < cond->numel; i++)
+			if (ev_getu(cond, i)) {
+				ev_copy(t, at, x, (o * n + i) * inner, inner);
+				at += inner;
+			}
 	return 0;
 }
 

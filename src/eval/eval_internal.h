@@ -17,6 +17,7 @@
 
 /* Dtype masks for the table. */
 #define EV_FLOATS (OD_DT(OD_FLOAT) | OD_DT(OD_DOUBLE) | OD_DT(OD_FLOAT16))
+#define EV_FLOATB (EV_FLOATS | OD_DT(OD_BFLOAT16))
 #define EV_SINTS (OD_DT(OD_INT8) | OD_DT(OD_INT16) | OD_DT(OD_INT32) | OD_DT(OD_INT64))
 #define EV_UINTS (OD_DT(OD_UINT8) | OD_DT(OD_UINT16) | OD_DT(OD_UINT32) | OD_DT(OD_UINT64))
 #define EV_INTS (EV_SINTS | EV_UINTS)
@@ -162,14 +163,15 @@ void ev_strides(int nd, const int64_t *dims, int64_t *st);
 	/* eval_index.c */ \
 	X(slice) X(slice1) X(concat) X(transpose) X(tile) X(expand) X(trilu) \
 	/* eval_gather.c */ \
-	X(gather) X(gatherelements) X(scatterelements) X(scatternd) X(nonzero) \
+	X(gather) X(gatherelements) X(gathernd) X(scatterelements) X(scatternd) X(nonzero) \
+	X(compress) \
 	/* eval_split.c */ \
 	X(split) X(split2) X(pad) X(pad2) \
 	/* eval_math.c */ \
 	X(add) X(sub) X(mul) X(div) X(pow) X(mod) X(min) X(max) X(sum) X(mean) \
 	X(equal) X(less) X(greater) X(less_equal) X(greater_equal) \
 	X(and) X(or) X(xor) X(where) X(clip) X(clip6) \
-	X(bitwise_and) X(bitwise_or) X(bitwise_xor) \
+	X(bitwise_and) X(bitwise_or) X(bitwise_xor) X(bitshift) \
 	/* eval_unary.c */ \
 	X(not) X(neg) X(abs) X(sqrt) X(reciprocal) X(floor) X(ceil) X(round) X(sign) \
 	X(exp) X(log) X(erf) X(relu) X(sigmoid) X(tanh) X(isnan) X(isinf) \
@@ -182,7 +184,21 @@ void ev_strides(int nd, const int64_t *dims, int64_t *st);
 	X(reduce_l11) X(reduce_l21) X(reduce_sum_square1) X(reduce_log_sum1) \
 	X(reduce_log_sum_exp1) \
 	X(softmax) X(softmax1) X(logsoftmax) X(logsoftmax1) X(cumsum) X(cumprod) X(argmax) \
-	X(argmin)
+	X(argmin) \
+	/* eval_act.c */ \
+	X(leakyrelu) X(elu) X(selu) X(celu) X(hardsigmoid) X(hardswish) X(softplus) \
+	X(softsign) X(mish) X(thresholdedrelu) X(shrink) X(gelu) X(prelu) X(hardmax) \
+	X(hardmax1) \
+	/* eval_norm.c */ \
+	X(batchnorm) X(instancenorm) X(groupnorm) X(layernorm) X(lpnorm) X(mvn) X(lrn) \
+	/* eval_sort.c */ \
+	X(topk) X(topk1) \
+	/* eval_layout.c */ \
+	X(depthtospace) X(spacetodepth) X(reversesequence) X(onehot) \
+	/* eval_einsum.c */ \
+	X(einsum) \
+	/* eval_rnn.c */ \
+	X(rnn) X(gru) X(lstm)
 
 #define EV_DECLARE(name) int ev_k_##name(struct ev *e);
 EV_KERNELS(EV_DECLARE)

@@ -1,7 +1,7 @@
 /*
  * eval_math.c — element-wise kernels of two or more inputs with numpy broadcasting:
  * arithmetic (Add, Sub, Mul, Div, Mod, Pow), variadic Min/Max/Sum/Mean, comparisons,
- * logical And/Or/Xor, bitwise And/Or/Xor, Where and Clip. Floats compute in double and round once to their
+ * logical And/Or/Xor, bitwise And/Or/Xor, BitShift, Where and Clip. Floats compute in double and round once to their
  * dtype; integers compute in 64 bits and wrap to theirs, dividing toward zero as C does.
  */
 #include "config.h"
@@ -63,6 +63,8 @@ static uint64_t u_bor(uint64_t a, uint64_t b) { return a | b; }
 static int64_t s_bxor(int64_t a, int64_t b) { return a ^ b; }
 static uint64_t u_bxor(uint64_t a, uint64_t b) { return a ^ b; }
 static uint64_t u_or(uint64_t a, uint64_t b) { return a || b; }
+static uint64_t u_shl(uint64_t a, uint64_t b) { return b >= 64 ? 0 : a << b; }
+static uint64_t u_shr(uint64_t a, uint64_t b) { return b >= 64 ? 0 : a >> b; }
 static uint64_t u_xor(uint64_t a, uint64_t b) { return !a != !b; }
 
 static const struct binop
@@ -84,7 +86,9 @@ static const struct binop
 	op_xor = { NULL, NULL, u_xor, true, false },
 	op_band = { NULL, s_band, u_band, false, false },
 	op_bor = { NULL, s_bor, u_bor, false, false },
-	op_bxor = { NULL, s_bxor, u_bxor, false, false };
+	op_bxor = { NULL, s_bxor, u_bxor, false, false },
+	op_shl = { NULL, NULL, u_shl, false, false },
+	op_shr = { NULL, NULL, u_shr, false, false };
 
 /* out = op(x, y), where out already has the broadcast shape (and may be x itself). */
 static int apply(struct ev *e, const struct binop *op, struct od_tensor *out,
@@ -182,6 +186,17 @@ int ev_k_mod(struct ev *e)
 	if (!fmod_ && ev_class(e->in[0]->dtype) == EV_CF)
 		return ev_bad(e, "fmod must be 1 for %s", od_dtype_name(e->in[0]->dtype));
 	return binary(e, fmod_ ? &op_rem : &op_modf);
+}
+
+/* Unsigned only; a shift past the width gives 0 (C leaves it undefined). */
+int ev_k_bitshift(struct ev *e)
+{
+	const struct od_attr *d = ev_attr(e, "direction", OD_ATTR_STRING);
+	if (d && d->s.len == 4 && !memcmp(d->s.data, "LEFT", 4))
+		return binary(e, &op_shl);
+	if (d && d->s.len == 5 && !memcmp(d->s.data, "RIGHT", 5))
+		return binary(e, &op_shr);
+	return ev_bad(e, "direction must be LEFT or RIGHT");
 }
 
 /* ---- variadic Min, Max, Sum, Mean ------------------------------------------------------ */
