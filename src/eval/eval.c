@@ -131,6 +131,8 @@ static const struct ev_entry table[] = {
 	{ "", "Relu",             6,  K, EV_FLOATS | EV_SINTS,         0, 1, 1, 1, ev_k_relu },
 	{ "", "Reshape",          1,  4, EV_ANY,                       0, 1, 1, 1, ev_k_reshape1 },
 	{ "", "Reshape",          5,  K, EV_ANY,                       0, 2, 2, 1, ev_k_reshape },
+	{ "", "Resize",          10, 10, EV_NUM | OD_DT(OD_BFLOAT16),  0, 2, 2, 1, ev_k_resize10 },
+	{ "", "Resize",          11,  K, EV_NUM | OD_DT(OD_BFLOAT16),  0, 1, 4, 1, ev_k_resize },
 	{ "", "ReverseSequence", 10,  K, EV_ANY,                       0, 2, 2, 1, ev_k_reversesequence },
 	{ "", "Round",           11,  K, EV_FLOATS,                    0, 1, 1, 1, ev_k_round },
 	{ "", "ScatterElements", 11,  K, EV_ANY,                       0, 3, 3, 1, ev_k_scatterelements },
@@ -167,6 +169,8 @@ static const struct ev_entry table[] = {
 	{ "", "Trilu",           14,  K, EV_FIXED,                     0, 1, 2, 1, ev_k_trilu },
 	{ "", "Unsqueeze",        1, 12, EV_ANY,                       0, 1, 1, 1, ev_k_unsqueeze1 },
 	{ "", "Unsqueeze",       13,  K, EV_ANY,                       0, 2, 2, 1, ev_k_unsqueeze },
+	{ "", "Upsample",         7,  8, EV_NUM | OD_DT(OD_BFLOAT16),  0, 1, 1, 1, ev_k_upsample },
+	{ "", "Upsample",         9,  9, EV_NUM | OD_DT(OD_BFLOAT16),  0, 2, 2, 1, ev_k_upsample },
 	{ "", "Where",            9,  K, EV_ANY,                       1, 3, 3, 1, ev_k_where },
 	{ "", "Xor",              7,  K, BOOL_,                        0, 2, 2, 1, ev_k_xor },
 };

@@ -109,6 +109,9 @@ int64_t ev_numel(int ndims, const int64_t *dims);
 const struct od_attr *ev_attr(struct ev *e, const char *name, int type); /* NULL if absent */
 int64_t ev_attr_i(struct ev *e, const char *name, int64_t dflt);
 float ev_attr_f(struct ev *e, const char *name, float dflt);
+/* A string attribute copied NUL-terminated into buf (cut to size - 1 bytes), or dflt when
+ * absent; returns buf or dflt. */
+const char *ev_attr_s(struct ev *e, const char *name, const char *dflt, char *buf, size_t size);
 /* Reads an ints attribute into v (at most max); *n = -1 when absent. */
 int ev_attr_ints(struct ev *e, const char *name, int64_t *v, int max, int *n);
 /* Reads an int32/int64 tensor of rank <= 1 with at most max entries into v. */
@@ -198,7 +201,9 @@ void ev_strides(int nd, const int64_t *dims, int64_t *st);
 	/* eval_einsum.c */ \
 	X(einsum) \
 	/* eval_rnn.c */ \
-	X(rnn) X(gru) X(lstm)
+	X(rnn) X(gru) X(lstm) \
+	/* eval_resize.c */ \
+	X(resize) X(resize10) X(upsample)
 
 #define EV_DECLARE(name) int ev_k_##name(struct ev *e);
 EV_KERNELS(EV_DECLARE)

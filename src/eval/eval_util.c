@@ -361,6 +361,18 @@ float ev_attr_f(struct ev *e, const char *name, float dflt)
 	return at ? at->f : dflt;
 }
 
+const char *ev_attr_s(struct ev *e, const char *name, const char *dflt, char *buf, size_t size)
+{
+	const struct od_attr *at = ev_attr(e, name, OD_ATTR_STRING);
+	if (!at)
+		return dflt;
+	size_t n = at->s.len < size - 1 ? at->s.len : size - 1;
+	if (n)
+		memcpy(buf, at->s.data, n);
+	buf[n] = 0;
+	return buf;
+}
+
 int ev_attr_ints(struct ev *e, const char *name, int64_t *v, int max, int *n)
 {
 	const struct od_attr *at = ev_attr(e, name, OD_ATTR_INTS);
