@@ -1,6 +1,6 @@
 /*
  * eval_act.c — the activations that take attributes or a second input: LeakyRelu, Elu, Selu,
- * Celu, HardSigmoid, HardSwish, Softplus, Softsign, Mish, ThresholdedRelu, Shrink, Gelu,
+ * Celu, HardSigmoid, HardSwish, Softplus, Softsign, Mish, Swish, ThresholdedRelu, Shrink, Gelu,
  * PRelu (slope broadcast to the input) and Hardmax. The plain one-input functions (Relu,
  * Sigmoid, Tanh, Erf) are in eval_unary.c. Floats compute in double and round once.
  */
@@ -50,6 +50,11 @@ static double f_hardswish(double x, const double *p)
 static double f_softplus(double x, const double *p) { (void)p; return softplus(x); }
 static double f_softsign(double x, const double *p) { (void)p; return x / (1 + fabs(x)); }
 static double f_mish(double x, const double *p) { (void)p; return x * tanh(softplus(x)); }
+static double f_swish(double x, const double *p)
+{
+	double a = p[0] * x;
+	return x * (a >= 0 ? 1 / (1 + exp(-a)) : exp(a) / (1 + exp(a)));
+}
 static double f_thresholded(double x, const double *p) { return x > p[0] ? x : 0; }
 static double f_shrink(double x, const double *p)
 {
@@ -78,6 +83,7 @@ ACT(hardswish, f_hardswish, NULL, 0, NULL, 0)
 ACT(softplus, f_softplus, NULL, 0, NULL, 0)
 ACT(softsign, f_softsign, NULL, 0, NULL, 0)
 ACT(mish, f_mish, NULL, 0, NULL, 0)
+ACT(swish, f_swish, "alpha", 1.0f, NULL, 0)
 ACT(thresholdedrelu, f_thresholded, "alpha", 1.0f, NULL, 0)
 
 /* Shrink is defined on every numeric type: integers go through double, which holds the
@@ -92,13 +98,13 @@ int ev_k_gelu(struct ev *e)
 {
 	static const struct act none = { { NULL, NULL }, { 0, 0 }, f_gelu };
 	static const struct act approx = { { NULL, NULL }, { 0, 0 }, f_gelu_tanh };
-	const struct od_attr *at = ev_attr(e, "approximate", OD_ATTR_STRING);
-	if (!at || (at->s.len == 4 && !memcmp(at->s.data, "none", 4)))
+	char buf[16];
+	const char *ap = ev_attr_s(e, "approximate", "none", buf, sizeof buf);
+	if (!strcmp(ap, "none"))
 		return activate(e, &none);
-	if (at->s.len == 4 && !memcmp(at->s.data, "tanh", 4))
+	if (!strcmp(ap, "tanh"))
 		return activate(e, &approx);
-	return ev_unsup(e, "approximate '%.*s' not supported", (int)at->s.len,
-	                (const char *)at->s.data);
+	return ev_unsup(e, "approximate '%s' not supported", ap);
 }
 
 /* PRelu: the slope broadcasts to the input's shape (unidirectionally). */

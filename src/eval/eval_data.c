@@ -1,6 +1,7 @@
 /*
  * eval_data.c — kernels that make or convert values rather than compute with them:
- * Constant, Identity, Cast, CastLike, Shape, Size, ConstantOfShape and Range.
+ * Constant, Identity, Cast, CastLike, Shape, Size, ConstantOfShape, Range and the window
+ * functions HannWindow, HammingWindow, BlackmanWindow.
  */
 #include "config.h"
 #include <math.h>
@@ -258,3 +259,31 @@ int ev_k_range(struct ev *e)
 	}
 	return 0;
 }
+
+/* ---- HannWindow, HammingWindow, BlackmanWindow ----------------------------------------- */
+
+/* a0 - a1 cos(2 pi n / N) + a2 cos(4 pi n / N), N = size (periodic) or size - 1. */
+static int window(struct ev *e, double a0, double a1, double a2)
+{
+	const struct od_tensor *sz = e->in[0];
+	int64_t dt = ev_attr_i(e, "output_datatype", OD_FLOAT), n;
+	struct od_tensor *t;
+	if (sz->numel != 1 || ev_class(sz->dtype) != EV_CS)
+		return ev_bad(e, "size must be one integer");
+	if (dt < 0 || dt >= 32 || !(OD_DT(dt) & (EV_NUM | OD_DT(OD_BFLOAT16))))
+		return ev_unsup(e, "output_datatype %lld not supported", (long long)dt);
+	n = ev_geti(sz, 0);
+	if (n < 0)
+		return ev_bad(e, "size must not be negative");
+	double len = (double)(ev_attr_i(e, "periodic", 1) ? n : n - 1);
+	int rc = ev_new(e, 0, (int)dt, 1, &n, &t);
+	for (int64_t i = 0; !rc && i < n; i++) {
+		double x = 2 * M_PI * (double)i / len;
+		ev_setf(t, i, a0 - a1 * cos(x) + a2 * cos(2 * x));
+	}
+	return rc;
+}
+
+int ev_k_hannwindow(struct ev *e) { return window(e, 0.5, 0.5, 0); }
+int ev_k_hammingwindow(struct ev *e) { return window(e, 25.0 / 46, 1 - 25.0 / 46, 0); }
+int ev_k_blackmanwindow(struct ev *e) { return window(e, 0.42, 0.5, 0.08); }

@@ -159,7 +159,7 @@ void ev_strides(int nd, const int64_t *dims, int64_t *st);
 #define EV_KERNELS(X) \
 	/* eval_data.c */ \
 	X(constant) X(identity) X(cast) X(castlike) X(shape) X(size) X(constantofshape) \
-	X(range) \
+	X(range) X(hannwindow) X(hammingwindow) X(blackmanwindow) \
 	/* eval_shape.c */ \
 	X(reshape) X(reshape1) X(flatten) X(squeeze) X(squeeze1) X(unsqueeze) X(unsqueeze1) \
 	X(dropout) \
@@ -190,20 +190,26 @@ void ev_strides(int nd, const int64_t *dims, int64_t *st);
 	X(argmin) \
 	/* eval_act.c */ \
 	X(leakyrelu) X(elu) X(selu) X(celu) X(hardsigmoid) X(hardswish) X(softplus) \
-	X(softsign) X(mish) X(thresholdedrelu) X(shrink) X(gelu) X(prelu) X(hardmax) \
+	X(softsign) X(mish) X(swish) X(thresholdedrelu) X(shrink) X(gelu) X(prelu) X(hardmax) \
 	X(hardmax1) \
 	/* eval_norm.c */ \
 	X(batchnorm) X(instancenorm) X(groupnorm) X(layernorm) X(lpnorm) X(mvn) X(lrn) \
+	X(rmsnorm) \
 	/* eval_sort.c */ \
 	X(topk) X(topk1) \
 	/* eval_layout.c */ \
 	X(depthtospace) X(spacetodepth) X(reversesequence) X(onehot) \
+	X(eyelike) \
 	/* eval_einsum.c */ \
 	X(einsum) \
 	/* eval_rnn.c */ \
 	X(rnn) X(gru) X(lstm) \
 	/* eval_resize.c */ \
-	X(resize) X(resize10) X(upsample)
+	X(resize) X(resize10) X(upsample) \
+	/* eval_loss.c */ \
+	X(nllloss) X(sceloss) \
+	/* eval_quant.c */ \
+	X(quantize) X(dequantize)
 
 #define EV_DECLARE(name) int ev_k_##name(struct ev *e);
 EV_KERNELS(EV_DECLARE)

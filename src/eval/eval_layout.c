@@ -1,6 +1,7 @@
 /*
  * eval_layout.c — kernels that move elements without computing on them: DepthToSpace,
- * SpaceToDepth, ReverseSequence and OneHot. They copy bytes, so every fixed-size dtype works.
+ * SpaceToDepth, ReverseSequence and OneHot (they copy bytes, so every fixed-size dtype
+ * works), and EyeLike.
  */
 #include "config.h"
 #include <math.h>
@@ -48,11 +49,11 @@ static int depth_space(struct ev *e, bool to_space, bool crd)
 
 int ev_k_depthtospace(struct ev *e)
 {
-	const struct od_attr *m = ev_attr(e, "mode", OD_ATTR_STRING);
-	bool crd = m && m->s.len == 3 && !memcmp(m->s.data, "CRD", 3);
-	if (m && !crd && !(m->s.len == 3 && !memcmp(m->s.data, "DCR", 3)))
+	char buf[8];
+	const char *m = ev_attr_s(e, "mode", "DCR", buf, sizeof buf);
+	if (strcmp(m, "DCR") && strcmp(m, "CRD"))
 		return ev_bad(e, "mode must be DCR or CRD");
-	return depth_space(e, true, crd);
+	return depth_space(e, true, !strcmp(m, "CRD"));
 }
 
 int ev_k_spacetodepth(struct ev *e) { return depth_space(e, false, false); }
@@ -121,4 +122,22 @@ int ev_k_onehot(struct ev *e)
 		ev_copy(t, (o * depth + (int64_t)v) * inner + in, vals, 1, 1);
 	}
 	return 0;
+}
+
+/* ---- EyeLike -------------------------------------------------------------------------------- */
+
+int ev_k_eyelike(struct ev *e)
+{
+	const struct od_tensor *x = e->in[0];
+	int64_t k = ev_attr_i(e, "k", 0), dt = ev_attr_i(e, "dtype", x->dtype);
+	struct od_tensor *t;
+	if (x->ndims != 2)
+		return ev_bad(e, "input must be of rank 2, not %d", x->ndims);
+	if (dt < 0 || dt >= 32 || !(OD_DT(dt) & (EV_NUMB | OD_DT(OD_BFLOAT16))))
+		return ev_unsup(e, "dtype %lld not supported", (long long)dt);
+	int rc = ev_new(e, 0, (int)dt, 2, x->dims, &t);
+	for (int64_t i = 0; !rc && i < x->dims[0]; i++)
+		if (i + k >= 0 && i + k < x->dims[1])
+			ev_setu(t, i * x->dims[1] + i + k, 1);
+	return rc;
 }

@@ -191,10 +191,11 @@ int ev_k_mod(struct ev *e)
 /* Unsigned only; a shift past the width gives 0 (C leaves it undefined). */
 int ev_k_bitshift(struct ev *e)
 {
-	const struct od_attr *d = ev_attr(e, "direction", OD_ATTR_STRING);
-	if (d && d->s.len == 4 && !memcmp(d->s.data, "LEFT", 4))
+	char buf[8];
+	const char *d = ev_attr_s(e, "direction", "", buf, sizeof buf);
+	if (!strcmp(d, "LEFT"))
 		return binary(e, &op_shl);
-	if (d && d->s.len == 5 && !memcmp(d->s.data, "RIGHT", 5))
+	if (!strcmp(d, "RIGHT"))
 		return binary(e, &op_shr);
 	return ev_bad(e, "direction must be LEFT or RIGHT");
 }

@@ -1,7 +1,7 @@
 /*
  * eval_norm.c — the normalisations: BatchNormalization (inference), LayerNormalization,
- * InstanceNormalization, GroupNormalization, LpNormalization, MeanVarianceNormalization and
- * LRN. Statistics accumulate in double; each output rounds once to its dtype.
+ * InstanceNormalization, GroupNormalization, RMSNormalization, LpNormalization,
+ * MeanVarianceNormalization and LRN. Statistics accumulate in double; each output rounds once to its dtype.
  */
 #include "config.h"
 #include <math.h>
@@ -169,6 +169,34 @@ int ev_k_layernorm(struct ev *e)
 			ev_setf(st[1], o, inv);
 	}
 	return rc;
+}
+
+/* x / sqrt(mean(x^2) + epsilon) * scale over the axes from axis on. */
+int ev_k_rmsnorm(struct ev *e)
+{
+	const struct od_tensor *x = e->in[0], *sc = e->in[1];
+	double eps = ev_attr_f(e, "epsilon", 1e-5f);
+	int64_t axis = ev_attr_i(e, "axis", -1), *so;
+	struct od_tensor *t;
+	int rc = ev_axis(e, &axis, x->ndims);
+	if (rc)
+		return rc;
+	int nd = x->ndims - (int)axis;
+	int64_t outer = ev_numel((int)axis, x->dims), inner = ev_numel(nd, x->dims + axis);
+	if ((rc = bcast_offsets(e, sc, nd, x->dims + axis, &so)) ||
+	    (rc = ev_new(e, 0, x->dtype, x->ndims, x->dims, &t)))
+		return rc;
+	for (int64_t o = 0; o < outer; o++) {
+		double ss = 0;
+		for (int64_t k = 0; k < inner; k++) {
+			double v = ev_getf(x, o * inner + k);
+			ss += v * v;
+		}
+		double inv = 1 / sqrt(ss / (double)(inner ? inner : 1) + eps);
+		for (int64_t k = 0; k < inner; k++)
+			ev_setf(t, o * inner + k, ev_getf(x, o * inner + k) * inv * ev_getf(sc, so[k]));
+	}
+	return 0;
 }
 
 /* ---- LpNormalization, MeanVarianceNormalization --------------------------------------- */

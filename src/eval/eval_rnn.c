@@ -142,20 +142,13 @@ static int read_acts(struct ev *e, struct rnn *r)
 
 static int read_dir(struct ev *e, struct rnn *r, bool *reverse)
 {
-	const struct od_attr *d = ev_attr(e, "direction", OD_ATTR_STRING);
-	r->ndir = 1;
-	*reverse = false;
-	if (!d || (d->s.len == 7 && !memcmp(d->s.data, "forward", 7)))
-		return 0;
-	if (d->s.len == 7 && !memcmp(d->s.data, "reverse", 7)) {
-		*reverse = true;
-		return 0;
-	}
-	if (d->s.len == 13 && !memcmp(d->s.data, "bidirectional", 13)) {
-		r->ndir = 2;
-		return 0;
-	}
-	return ev_bad(e, "direction must be forward, reverse or bidirectional");
+	char buf[16];
+	const char *d = ev_attr_s(e, "direction", "forward", buf, sizeof buf);
+	r->ndir = !strcmp(d, "bidirectional") ? 2 : 1;
+	*reverse = !strcmp(d, "reverse");
+	if (r->ndir == 1 && !*reverse && strcmp(d, "forward"))
+		return ev_bad(e, "direction must be forward, reverse or bidirectional");
+	return 0;
 }
 
 static int setup(struct ev *e, struct rnn *r, bool *reverse)

@@ -486,3 +486,87 @@ Test(eval, string_outputs_own_their_bytes)
 	cr_assert(y->strings[2].len == 2 && !memcmp(y->strings[2].data, "ab", 2),
 	          "the output must not point into its input");
 }
+
+/* ---- the model-level kernels: what the node tests do not reach ------------------------------ */
+
+static void attr_s(struct od_node *n, const char *name, const char *v)
+{
+	n->attrs[n->n_attrs++] = (struct od_attr){ .name = name, .type = OD_ATTR_STRING,
+	                                           .s = { strlen(v), (const uint8_t *)v } };
+}
+
+Test(eval, topk_ties_go_to_the_lower_index_and_k_is_checked)
+{
+	struct od_tensor *outs[2];
+	static const char *names[] = { "y", "i" };
+	struct od_node *n = node("TopK", 2);
+	n->n_outputs = 2;
+	n->outputs = names;
+	cr_assert_eq(eval(n, 11, outs, VEC(OD_FLOAT, 3, 5, 5, 1), VEC(OD_INT64, 2)), 0, "%s",
+	             ctx.msg);
+	expect(outs[0], OD_FLOAT, 1, DIMS(2), NV(5, 5));
+	cr_assert(od_tensor_get_f64(outs[1], 0) == 1 && od_tensor_get_f64(outs[1], 1) == 2);
+	cr_assert_eq(eval(n, 11, outs, VEC(OD_FLOAT, 3, 5), VEC(OD_INT64, 3)), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "TopK: k 3 out of range for an axis of 2");
+}
+
+Test(eval, einsum_takes_diagonals_and_refuses_bad_equations)
+{
+	struct od_tensor *y, *m = ten(OD_FLOAT, 2, DIMS(2, 2), NV(1, 2, 3, 4));
+	struct od_node *n = node("Einsum", 1);
+	attr_s(n, "equation", "ii->i");
+	cr_assert_eq(eval(n, 12, &y, m), 0, "%s", ctx.msg);
+	expect(y, OD_FLOAT, 1, DIMS(2), NV(1, 4));
+	n = node("Einsum", 1);
+	attr_s(n, "equation", "ii");                /* implicit: a repeated label is summed */
+	cr_assert_eq(eval(n, 12, &y, m), 0, "%s", ctx.msg);
+	expect(y, OD_FLOAT, 0, NULL, NV(5));
+	n = node("Einsum", 1);
+	attr_s(n, "equation", "ijk->i");
+	cr_assert_eq(eval(n, 12, &y, m), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "Einsum: equation term does not match an input of rank 2");
+}
+
+Test(eval, recurrent_layers_check_direction_and_lengths)
+{
+	struct od_tensor *y, *x = ten(OD_FLOAT, 3, DIMS(1, 1, 1), NV(1));
+	struct od_tensor *w = ten(OD_FLOAT, 3, DIMS(1, 1, 1), NV(1));
+	struct od_node *n = node("RNN", 3);
+	attr_s(n, "direction", "sideways");
+	cr_assert_eq(eval(n, 14, &y, x, w, w), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "RNN: direction must be forward, reverse or bidirectional");
+	n = node("RNN", 5);
+	cr_assert_eq(eval(n, 14, &y, x, w, w, NULL, VEC(OD_INT32, 2)), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "RNN: sequence length 2 out of range");
+	n = node("RNN", 3);                         /* y = tanh(1 * 1 + 1 * 0) */
+	cr_assert_eq(eval(n, 14, &y, x, w, w), 0, "%s", ctx.msg);
+	cr_assert_float_eq(od_tensor_get_f64(y, 0), tanh(1.0), 1e-7);
+}
+
+Test(eval, resize_needs_exactly_one_of_scales_and_sizes)
+{
+	struct od_tensor *y, *x = ten(OD_FLOAT, 1, DIMS(2), NV(1, 3));
+	struct od_node *n = node("Resize", 4);
+	cr_assert_eq(eval(n, 13, &y, x, NULL, VEC(OD_FLOAT, 2), VEC(OD_INT64, 4)), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "Resize: exactly one of scales and sizes must be given");
+	attr_s(n, "mode", "linear");
+	attr_s(n, "coordinate_transformation_mode", "align_corners");
+	cr_assert_eq(eval(n, 13, &y, x, NULL, NULL, VEC(OD_INT64, 3)), 0, "%s", ctx.msg);
+	expect(y, OD_FLOAT, 1, DIMS(3), NV(1, 2, 3));
+	n = node("Resize", 3);
+	attr_s(n, "mode", "bilinear");
+	cr_assert_eq(eval(n, 13, &y, x, NULL, VEC(OD_FLOAT, 2)), OD_EUNSUPPORTED);
+	cr_assert_str_eq(ctx.msg, "Resize: mode 'bilinear' not supported");
+}
+
+Test(eval, batchnorm_is_inference_only)
+{
+	struct od_tensor *y, *x = ten(OD_FLOAT, 2, DIMS(1, 2), NV(1, 2)), *v = VEC(OD_FLOAT, 1, 1);
+	struct od_node *n = node("BatchNormalization", 5);
+	attr_i(n, "training_mode", 1);
+	cr_assert_eq(eval(n, 15, &y, x, v, v, v, v), OD_EUNSUPPORTED);
+	cr_assert_str_eq(ctx.msg, "BatchNormalization: training_mode 1 not supported");
+	cr_assert_eq(eval(node("BatchNormalization", 5), 15, &y, x, v, v, v, VEC(OD_FLOAT, 1)),
+	             OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "BatchNormalization: input 4 must hold 2 values, one per channel");
+}
