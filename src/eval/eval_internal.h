@@ -196,7 +196,7 @@ void ev_strides(int nd, const int64_t *dims, int64_t *st);
 	X(batchnorm) X(instancenorm) X(groupnorm) X(layernorm) X(lpnorm) X(mvn) X(lrn) \
 	X(rmsnorm) \
 	/* eval_sort.c */ \
-	X(topk) X(topk1) \
+	X(topk) X(topk1) X(unique) \
 	/* eval_layout.c */ \
 	X(depthtospace) X(spacetodepth) X(reversesequence) X(onehot) \
 	X(eyelike) \
@@ -209,7 +209,9 @@ void ev_strides(int nd, const int64_t *dims, int64_t *st);
 	/* eval_loss.c */ \
 	X(nllloss) X(sceloss) \
 	/* eval_quant.c */ \
-	X(quantize) X(dequantize)
+	X(quantize) X(dequantize) \
+	/* eval_boxes.c */ \
+	X(nms)
 
 #define EV_DECLARE(name) int ev_k_##name(struct ev *e);
 EV_KERNELS(EV_DECLARE)

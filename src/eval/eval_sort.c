@@ -1,6 +1,7 @@
 /*
- * eval_sort.c — TopK: the k largest (or smallest) entries along an axis with their indices,
- * ties broken by the lower index as the reference does.
+ * eval_sort.c — the kernels that sort: TopK (the k largest or smallest entries along an
+ * axis with their indices, ties broken by the lower index as the reference does) and Unique
+ * (distinct elements or slices, sorted or in order of first occurrence).
  */
 #include "config.h"
 #include <math.h>
@@ -89,4 +90,97 @@ int ev_k_topk(struct ev *e)
 	if (k->numel != 1 || ev_class(k->dtype) != EV_CS)
 		return ev_bad(e, "k must be one integer");
 	return topk(e, ev_geti(k, 0));
+}
+
+/* ---- Unique --------------------------------------------------------------------------------- */
+
+/* Items are the slices along the axis (single elements when flattened): item k holds
+ * x[o, k, in] for every outer o and inner in. */
+struct items {
+	const struct od_tensor *x;
+	int64_t n, outer, inner;
+};
+
+static int cmp_items(const struct items *it, int64_t a, int64_t b)
+{
+	for (int64_t o = 0; o < it->outer; o++)
+		for (int64_t in = 0; in < it->inner; in++) {
+			int64_t base = o * it->n * it->inner + in;
+			int c = cmp_val(key(it->x, base + a * it->inner), key(it->x, base + b * it->inner));
+			if (c)
+				return c;
+		}
+	return 0;
+}
+
+static int by_item(const void *pa, const void *pb, void *priv)
+{
+	int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+	int c = cmp_items(priv, a, b);
+	return c ? c : (a > b) - (a < b);
+}
+
+static int by_index(const void *pa, const void *pb)
+{
+	int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+	return (a > b) - (a < b);
+}
+
+/* Outputs Y, indices (first occurrences), inverse_indices, counts. */
+int ev_k_unique(struct ev *e)
+{
+	const struct od_tensor *x = e->in[0];
+	const struct od_attr *ax = ev_attr(e, "axis", OD_ATTR_INT);
+	int64_t axis = ax ? ax->i : 0, dims[OD_MAX_RANK], flat = x->numel;
+	int nd = ax ? x->ndims : 1, rc = ev_axis(e, &axis, nd);
+	const int64_t *shape = ax ? x->dims : &flat;
+	if (rc)
+		return rc;
+	struct items it = { x, shape[axis], ev_numel((int)axis, shape),
+	                    ev_numel(nd - (int)axis - 1, shape + axis + 1) };
+	size_t sz = (size_t)(it.n ? it.n : 1) * sizeof(int64_t);
+	int64_t *order = od_arena_alloc(e->a, sz), *first = od_arena_alloc(e->a, sz);
+	int64_t *group = od_arena_alloc(e->a, sz), *count = od_arena_alloc(e->a, sz), u = 0;
+	if (!order || !first || !group || !count)
+		return ev_err(e, OD_ENOMEM, "out of memory");
+	for (int64_t k = 0; k < it.n; k++)
+		order[k] = k;
+	qsort_r(order, (size_t)it.n, sizeof *order, by_item, &it);
+	for (int64_t k = 0; k < it.n; k++) {
+		if (!k || cmp_items(&it, order[k - 1], order[k]))
+			first[u++] = order[k];      /* stable: the lowest index of its group */
+		group[order[k]] = u - 1;
+	}
+	if (!ev_attr_i(e, "sorted", 1)) {
+		/* renumber the groups by first occurrence */
+		int64_t *rank = order;
+		qsort(first, (size_t)u, sizeof *first, by_index);
+		for (int64_t g = 0; g < u; g++)
+			rank[group[first[g]]] = g;
+		for (int64_t k = 0; k < it.n; k++)
+			count[k] = rank[group[k]];
+		memcpy(group, count, sz);
+	}
+	memset(count, 0, sz);
+	for (int64_t k = 0; k < it.n; k++)
+		count[group[k]]++;
+	memcpy(dims, shape, (size_t)nd * sizeof *dims);
+	dims[axis] = u;
+	struct od_tensor *y, *o[3] = { NULL, NULL, NULL };
+	if ((rc = ev_new(e, 0, x->dtype, nd, dims, &y)))
+		return rc;
+	for (int64_t oo = 0; oo < it.outer; oo++)
+		for (int64_t g = 0; g < u; g++)
+			ev_copy(y, (oo * u + g) * it.inner, x, (oo * it.n + first[g]) * it.inner, it.inner);
+	int64_t len[3] = { u, it.n, u };
+	const int64_t *vals[3] = { first, group, count };
+	for (int i = 0; i < 3; i++) {
+		if ((size_t)i + 1 >= e->n->n_outputs || !*e->n->outputs[i + 1])
+			continue;
+		if ((rc = ev_new(e, i + 1, OD_INT64, 1, &len[i], &o[i])))
+			return rc;
+		for (int64_t k = 0; k < len[i]; k++)
+			ev_seti(o[i], k, vals[i][k]);
+	}
+	return 0;
 }
