@@ -78,6 +78,11 @@ static struct od_tensor *env_get(const struct env *v, const char *name)
 
 /* ---- comparing ------------------------------------------------------------------------- */
 
+/* Tests whose expected outputs ONNX typed in by hand to four decimals (not computed by the
+ * reference): compared within half a unit of the last decimal. */
+static const char *const rounded[] = { "test_gridsample_bicubic" };
+static double rounded_atol;             /* 0, or 5e-5 while such a test runs */
+
 static bool close_enough(double got, double want, int dtype)
 {
 	/* Relative 1e-6, plus an absolute 1e-6 for results near zero: the reference computes
@@ -92,7 +97,7 @@ static bool close_enough(double got, double want, int dtype)
 		return isnan(got) && isnan(want);
 	if (got == want)
 		return true;
-	return fabs(got - want) <= rtol * fabs(want) + atol;
+	return fabs(got - want) <= rtol * fabs(want) + atol + rounded_atol;
 }
 
 static bool is_float(int dtype)
@@ -276,6 +281,10 @@ static enum outcome run_test(const char *root, const char *name, const struct od
 	struct od_ctx ctx = { 0 };
 	char **sets;
 	snprintf(dir, sizeof dir, "%s/%s", root, name);
+	rounded_atol = 0;
+	for (size_t i = 0; i < sizeof rounded / sizeof *rounded; i++)
+		if (!strcmp(name, rounded[i]))
+			rounded_atol = 5e-5;
 	snprintf(path, sizeof path, "%s/model.onnx", dir);
 	*mp = NULL;
 	if (od_model_load(path, NULL, &m, &ctx)) {

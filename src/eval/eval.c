@@ -73,6 +73,7 @@ static const struct ev_entry table[] = {
 	{ "", "Gelu",            20,  K, EV_FLOATB,                    0, 1, 1, 1, ev_k_gelu },
 	{ "", "Greater",          7,  K, EV_NUM,                       0, 2, 2, 1, ev_k_greater },
 	{ "", "GreaterOrEqual",  12,  K, EV_NUM,                       0, 2, 2, 1, ev_k_greater_equal },
+	{ "", "GridSample",      16,  K, EV_FLOATB,                    0, 2, 2, 1, ev_k_gridsample },
 	{ "", "GroupNormalization", 18, K, EV_FLOATB,                  0, 3, 3, 1, ev_k_groupnorm },
 	{ "", "HammingWindow",   17,  K, EV_IDX,                       0, 1, 1, 1, ev_k_hammingwindow },
 	{ "", "HannWindow",      17,  K, EV_IDX,                       0, 1, 1, 1, ev_k_hannwindow },

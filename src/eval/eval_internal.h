@@ -211,7 +211,9 @@ void ev_strides(int nd, const int64_t *dims, int64_t *st);
 	/* eval_quant.c */ \
 	X(quantize) X(dequantize) \
 	/* eval_boxes.c */ \
-	X(nms)
+	X(nms) \
+	/* eval_grid.c */ \
+	X(gridsample)
 
 #define EV_DECLARE(name) int ev_k_##name(struct ev *e);
 EV_KERNELS(EV_DECLARE)
