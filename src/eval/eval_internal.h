@@ -199,7 +199,7 @@ void ev_strides(int nd, const int64_t *dims, int64_t *st);
 	X(topk) X(topk1) X(unique) \
 	/* eval_layout.c */ \
 	X(depthtospace) X(spacetodepth) X(reversesequence) X(onehot) \
-	X(eyelike) \
+	X(eyelike) X(centercroppad) \
 	/* eval_einsum.c */ \
 	X(einsum) \
 	/* eval_rnn.c */ \
@@ -213,7 +213,9 @@ void ev_strides(int nd, const int64_t *dims, int64_t *st);
 	/* eval_boxes.c */ \
 	X(nms) \
 	/* eval_grid.c */ \
-	X(gridsample)
+	X(gridsample) \
+	/* eval_rotary.c */ \
+	X(rotary)
 
 #define EV_DECLARE(name) int ev_k_##name(struct ev *e);
 EV_KERNELS(EV_DECLARE)

@@ -1,7 +1,7 @@
 /*
  * eval_layout.c — kernels that move elements without computing on them: DepthToSpace,
- * SpaceToDepth, ReverseSequence and OneHot (they copy bytes, so every fixed-size dtype
- * works), and EyeLike.
+ * SpaceToDepth, ReverseSequence, OneHot and CenterCropPad (they copy bytes, so every
+ * fixed-size dtype works), and EyeLike.
  */
 #include "config.h"
 #include <math.h>
@@ -140,4 +140,52 @@ int ev_k_eyelike(struct ev *e)
 		if (i + k >= 0 && i + k < x->dims[1])
 			ev_setu(t, i * x->dims[1] + i + k, 1);
 	return rc;
+}
+
+/* ---- CenterCropPad ---------------------------------------------------------------------------- */
+
+/* Each named axis is cropped or zero-padded to its new size, centred (the odd element goes
+ * to the end). */
+int ev_k_centercroppad(struct ev *e)
+{
+	const struct od_tensor *x = e->in[0];
+	int64_t axes[OD_MAX_RANK], sizes[OD_MAX_RANK], dims[OD_MAX_RANK], shift[OD_MAX_RANK];
+	int64_t xst[OD_MAX_RANK];
+	bool mask[OD_MAX_RANK];
+	struct od_tensor *t;
+	int na, ns, rc = ev_attr_ints(e, "axes", axes, OD_MAX_RANK, &na);
+	if (rc || (rc = ev_read_ints(e, 1, sizes, OD_MAX_RANK, &ns)))
+		return rc;
+	if (na < 0)
+		for (na = 0; na < x->ndims; na++)
+			axes[na] = na;
+	if (ns != na)
+		return ev_bad(e, "shape must hold one size per axis");
+	if ((rc = ev_axes(e, axes, na, x->ndims, mask)))
+		return rc;
+	memcpy(dims, x->dims, (size_t)x->ndims * sizeof *dims);
+	memset(shift, 0, sizeof shift);
+	for (int j = 0; j < na; j++) {
+		if (sizes[j] < 0)
+			return ev_bad(e, "sizes must not be negative");
+		int64_t d = axes[j], in = x->dims[d];
+		shift[d] = sizes[j] <= in ? (in - sizes[j]) / 2 : -((sizes[j] - in) / 2);
+		dims[d] = sizes[j];
+	}
+	if ((rc = ev_new(e, 0, x->dtype, x->ndims, dims, &t)))
+		return rc;
+	ev_strides(x->ndims, x->dims, xst);
+	for (int64_t i = 0; i < t->numel; i++) {
+		int64_t rest = i, off = 0;
+		bool in = true;
+		for (int d = x->ndims - 1; d >= 0 && in; d--) {
+			int64_t c = rest % dims[d] + shift[d];
+			rest /= dims[d];
+			in = c >= 0 && c < x->dims[d];
+			off += c * xst[d];
+		}
+		if (in)
+			ev_copy(t, i, x, off, 1);
+	}
+	return 0;
 }
