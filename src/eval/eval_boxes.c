@@ -1,6 +1,7 @@
 /*
- * eval_boxes.c — detection post-processing: NonMaxSuppression (corner or center boxes, IoU
- * and score thresholds, a cap per class), with onnxruntime's overlap rule.
+ * eval_boxes.c — the detection ops: NonMaxSuppression (corner or center boxes, IoU and score
+ * thresholds, a cap per class) and RoiAlign (avg or max, both coordinate modes), both with
+ * onnxruntime's rules where the spec leaves them open.
  */
 #include "config.h"
 #include <math.h>
@@ -106,5 +107,119 @@ int ev_k_nms(struct ev *e)
 	int rc = ev_new(e, 0, OD_INT64, 2, dims, &t);
 	for (int64_t i = 0; !rc && i < found * 3; i++)
 		ev_seti(t, i, sel[i]);
+	return rc;
+}
+
+/* ---- RoiAlign ------------------------------------------------------------------------------- */
+
+/* The four bilinear taps of (y, x) in an h x w plane as onnxruntime computes them: offsets
+ * and weights, all zero outside [-1, h] x [-1, w]. */
+static void roi_taps(double y, double x, int64_t h, int64_t w, int64_t *pos, double *wt)
+{
+	for (int k = 0; k < 4; k++) {
+		pos[k] = 0;
+		wt[k] = 0;
+	}
+	if (y < -1 || y > (double)h || x < -1 || x > (double)w)
+		return;
+	y = fmax(y, 0);
+	x = fmax(x, 0);
+	int64_t y0 = (int64_t)y, x0 = (int64_t)x, y1, x1;
+	if (y0 >= h - 1) {
+		y0 = y1 = h - 1;
+		y = (double)y0;
+	} else {
+		y1 = y0 + 1;
+	}
+	if (x0 >= w - 1) {
+		x0 = x1 = w - 1;
+		x = (double)x0;
+	} else {
+		x1 = x0 + 1;
+	}
+	double ly = y - (double)y0, lx = x - (double)x0, hy = 1 - ly, hx = 1 - lx;
+	pos[0] = y0 * w + x0;
+	pos[1] = y0 * w + x1;
+	pos[2] = y1 * w + x0;
+	pos[3] = y1 * w + x1;
+	wt[0] = hy * hx;
+	wt[1] = hy * lx;
+	wt[2] = ly * hx;
+	wt[3] = ly * lx;
+}
+
+struct roi_cfg {
+	int64_t oh, ow, ratio;
+	double scale, offset;
+	bool legacy, max;           /* output_half_pixel; mode max */
+};
+
+/* Output bin (ph, pw) of one channel plane, for a roi starting at (y0, x0) of bin size
+ * (bh, bw) sampled on a gh x gw grid. */
+static double roi_bin(const struct od_tensor *x, int64_t plane, int64_t h, int64_t w,
+                      const struct roi_cfg *c, const double *r, int64_t ph, int64_t pw)
+{
+	double bh = r[2] / (double)c->oh, bw = r[3] / (double)c->ow, acc = 0;
+	int64_t gh = c->ratio > 0 ? c->ratio : (int64_t)ceil(r[2] / (double)c->oh);
+	int64_t gw = c->ratio > 0 ? c->ratio : (int64_t)ceil(r[3] / (double)c->ow);
+	for (int64_t iy = 0; iy < gh; iy++)
+		for (int64_t ix = 0; ix < gw; ix++) {
+			double y = r[0] + (double)ph * bh + ((double)iy + 0.5) * bh / (double)gh;
+			double xx = r[1] + (double)pw * bw + ((double)ix + 0.5) * bw / (double)gw;
+			int64_t pos[4];
+			double wt[4], v = 0, m = -INFINITY;
+			roi_taps(y, xx, h, w, pos, wt);
+			for (int k = 0; k < 4; k++) {
+				double p = wt[k] * ev_getf(x, plane + pos[k]);
+				v += p;
+				m = fmax(m, p);
+			}
+			acc = !c->max ? acc + v : iy || ix ? fmax(acc, m) : m;
+		}
+	int64_t count = gh * gw > 1 ? gh * gw : 1;
+	return c->max ? acc : acc / (double)count;
+}
+
+int ev_k_roialign(struct ev *e)
+{
+	const struct od_tensor *x = e->in[0], *rois = e->in[1], *bi = e->in[2];
+	char buf[32];
+	struct roi_cfg c = { ev_attr_i(e, "output_height", 1), ev_attr_i(e, "output_width", 1),
+	                     ev_attr_i(e, "sampling_ratio", 0), ev_attr_f(e, "spatial_scale", 1),
+	                     0, false, false };
+	const char *ct = ev_attr_s(e, "coordinate_transformation_mode",
+	                           e->opset < 16 ? "output_half_pixel" : "half_pixel", buf, sizeof buf);
+	c.legacy = !strcmp(ct, "output_half_pixel");
+	if (!c.legacy && strcmp(ct, "half_pixel"))
+		return ev_unsup(e, "coordinate_transformation_mode '%s' not supported", ct);
+	c.offset = c.legacy ? 0 : 0.5;
+	c.max = !strcmp(ev_attr_s(e, "mode", "avg", buf, sizeof buf), "max");
+	struct od_tensor *t;
+	if (x->ndims != 4 || rois->ndims != 2 || rois->dims[1] != 4 || bi->numel != rois->dims[0])
+		return ev_bad(e, "X must be [N, C, H, W], rois [R, 4] and batch_indices [R]");
+	if (c.oh <= 0 || c.ow <= 0)
+		return ev_bad(e, "output_height and output_width must be positive");
+	int64_t nr = rois->dims[0], nc = x->dims[1], h = x->dims[2], w = x->dims[3];
+	int64_t dims[4] = { nr, nc, c.oh, c.ow };
+	int rc = ev_new(e, 0, x->dtype, 4, dims, &t);
+	for (int64_t i = 0; !rc && i < nr; i++) {
+		int64_t b = ev_geti(bi, i);
+		if (b < 0 || b >= x->dims[0])
+			return ev_bad(e, "batch index %lld out of range", (long long)b);
+		double r[4];                /* start y, start x, height, width */
+		r[1] = ev_getf(rois, i * 4) * c.scale - c.offset;
+		r[0] = ev_getf(rois, i * 4 + 1) * c.scale - c.offset;
+		r[3] = ev_getf(rois, i * 4 + 2) * c.scale - c.offset - r[1];
+		r[2] = ev_getf(rois, i * 4 + 3) * c.scale - c.offset - r[0];
+		if (c.legacy) {
+			r[2] = fmax(r[2], 1);
+			r[3] = fmax(r[3], 1);
+		}
+		for (int64_t ch = 0; ch < nc; ch++)
+			for (int64_t ph = 0; ph < c.oh; ph++)
+				for (int64_t pw = 0; pw < c.ow; pw++)
+					ev_setf(t, ((i * nc + ch) * c.oh + ph) * c.ow + pw,
+					        roi_bin(x, (b * nc + ch) * h * w, h, w, &c, r, ph, pw));
+	}
 	return rc;
 }

@@ -211,7 +211,7 @@ void ev_strides(int nd, const int64_t *dims, int64_t *st);
 	/* eval_quant.c */ \
 	X(quantize) X(dequantize) \
 	/* eval_boxes.c */ \
-	X(nms) \
+	X(nms) X(roialign) \
 	/* eval_grid.c */ \
 	X(gridsample) \
 	/* eval_rotary.c */ \
