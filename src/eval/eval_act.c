@@ -157,26 +157,13 @@ static int hardmax_run(struct ev *e, int64_t outer, int64_t n, int64_t inner)
 	return rc;
 }
 
-int ev_k_hardmax(struct ev *e)
+/* From opset 13 along the axis alone; before, over the 2-D view. */
+static int hardmax(struct ev *e, bool coerce_2d)
 {
-	const struct od_tensor *x = e->in[0];
-	int64_t axis = ev_attr_i(e, "axis", -1);
-	int rc = ev_axis(e, &axis, x->ndims);
-	if (rc)
-		return rc;
-	return hardmax_run(e, ev_numel((int)axis, x->dims), x->dims[axis],
-	                   ev_numel(x->ndims - (int)axis - 1, x->dims + axis + 1));
+	int64_t outer, n, inner;
+	int rc = ev_axis_view(e, coerce_2d ? 1 : -1, coerce_2d, &outer, &n, &inner);
+	return rc ? rc : hardmax_run(e, outer, n, inner);
 }
 
-/* Before opset 13 the input is seen as 2-D [prod(dims[:axis]), prod(dims[axis:])]. */
-int ev_k_hardmax1(struct ev *e)
-{
-	const struct od_tensor *x = e->in[0];
-	int64_t axis = ev_attr_i(e, "axis", 1);
-	if (axis < -(int64_t)x->ndims || axis > x->ndims)
-		return ev_bad(e, "axis %lld out of range for rank %d", (long long)axis, x->ndims);
-	if (axis < 0)
-		axis += x->ndims;
-	return hardmax_run(e, ev_numel((int)axis, x->dims),
-	                   ev_numel(x->ndims - (int)axis, x->dims + axis), 1);
-}
+int ev_k_hardmax(struct ev *e) { return hardmax(e, false); }
+int ev_k_hardmax1(struct ev *e) { return hardmax(e, true); }

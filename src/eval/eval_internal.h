@@ -118,6 +118,10 @@ int ev_attr_ints(struct ev *e, const char *name, int64_t *v, int max, int *n);
 int ev_read_ints(struct ev *e, int input, int64_t *v, int max, int *n);
 /* Makes axis in [-rank, rank) non-negative; OD_EVALUE otherwise. */
 int ev_axis(struct ev *e, int64_t *axis, int rank);
+/* Views input 0 as [outer, n, inner] around axis (default dflt): from opset 13 the axis alone
+ * (Softmax, Hardmax, ...), before it as the 2-D [prod(dims[:axis]), prod(dims[axis:])]. */
+int ev_axis_view(struct ev *e, int64_t dflt, bool coerce_2d, int64_t *outer, int64_t *n,
+                 int64_t *inner);
 /* Normalises a list of axes and refuses duplicates; marks them in mask (rank entries). */
 int ev_axes(struct ev *e, int64_t *axes, int n, int rank, bool *mask);
 /* The input, or an OD_EVALUE when it was omitted. */

@@ -194,34 +194,18 @@ static int softmax_run(struct ev *e, int64_t outer, int64_t n, int64_t inner, bo
 	return rc;
 }
 
-static int softmax13(struct ev *e, bool lg)
+/* From opset 13 along the axis alone; before, over the 2-D view. */
+static int softmax(struct ev *e, bool coerce_2d, bool lg)
 {
-	const struct od_tensor *x = e->in[0];
-	int64_t axis = ev_attr_i(e, "axis", -1);
-	int rc = ev_axis(e, &axis, x->ndims);
-	if (rc)
-		return rc;
-	return softmax_run(e, ev_numel((int)axis, x->dims), x->dims[axis],
-	                   ev_numel(x->ndims - (int)axis - 1, x->dims + axis + 1), lg);
+	int64_t outer, n, inner;
+	int rc = ev_axis_view(e, coerce_2d ? 1 : -1, coerce_2d, &outer, &n, &inner);
+	return rc ? rc : softmax_run(e, outer, n, inner, lg);
 }
 
-/* Before opset 13 the input is seen as 2-D [prod(dims[:axis]), prod(dims[axis:])]. */
-static int softmax1(struct ev *e, bool lg)
-{
-	const struct od_tensor *x = e->in[0];
-	int64_t axis = ev_attr_i(e, "axis", 1);
-	if (axis < -(int64_t)x->ndims || axis > x->ndims)
-		return ev_bad(e, "axis %lld out of range for rank %d", (long long)axis, x->ndims);
-	if (axis < 0)
-		axis += x->ndims;
-	return softmax_run(e, ev_numel((int)axis, x->dims),
-	                   ev_numel(x->ndims - (int)axis, x->dims + axis), 1, lg);
-}
-
-int ev_k_softmax(struct ev *e) { return softmax13(e, false); }
-int ev_k_softmax1(struct ev *e) { return softmax1(e, false); }
-int ev_k_logsoftmax(struct ev *e) { return softmax13(e, true); }
-int ev_k_logsoftmax1(struct ev *e) { return softmax1(e, true); }
+int ev_k_softmax(struct ev *e) { return softmax(e, false, false); }
+int ev_k_softmax1(struct ev *e) { return softmax(e, true, false); }
+int ev_k_logsoftmax(struct ev *e) { return softmax(e, false, true); }
+int ev_k_logsoftmax1(struct ev *e) { return softmax(e, true, true); }
 
 /* ---- CumSum ---------------------------------------------------------------------------- */
 

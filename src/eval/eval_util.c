@@ -414,6 +414,25 @@ int ev_axis(struct ev *e, int64_t *axis, int rank)
 	return 0;
 }
 
+int ev_axis_view(struct ev *e, int64_t dflt, bool coerce_2d, int64_t *outer, int64_t *n,
+                 int64_t *inner)
+{
+	const struct od_tensor *x = e->in[0];
+	int64_t axis = ev_attr_i(e, "axis", dflt);
+	int rc = coerce_2d && axis == x->ndims ? 0 : ev_axis(e, &axis, x->ndims); /* 2-D: rank is fine */
+	if (rc)
+		return rc;
+	*outer = ev_numel((int)axis, x->dims);
+	if (coerce_2d) {
+		*n = ev_numel(x->ndims - (int)axis, x->dims + axis);
+		*inner = 1;
+	} else {
+		*n = x->dims[axis];
+		*inner = ev_numel(x->ndims - (int)axis - 1, x->dims + axis + 1);
+	}
+	return 0;
+}
+
 int ev_axes(struct ev *e, int64_t *axes, int n, int rank, bool *mask)
 {
 	for (int d = 0; d < rank; d++)
