@@ -215,6 +215,9 @@ int ev_k_roialign(struct ev *e)
 			r[2] = fmax(r[2], 1);
 			r[3] = fmax(r[3], 1);
 		}
+		double gy = r[2] / (double)c.oh, gx = r[3] / (double)c.ow;   /* samples per bin */
+		if (c.ratio > 65536 || (c.ratio <= 0 && !(fabs(gy) <= 65536 && fabs(gx) <= 65536)))
+			return ev_bad(e, "roi %lld needs too large a sampling grid", (long long)i);
 		for (int64_t ch = 0; ch < nc; ch++)
 			for (int64_t ph = 0; ph < c.oh; ph++)
 				for (int64_t pw = 0; pw < c.ow; pw++)

@@ -72,6 +72,7 @@ static int taps(const struct grid *g, int d, double v, int64_t *idx, double *w)
 		x = fmin(fmax(x, 0), n - 1);
 	else if (g->pad == P_REFLECTION)
 		x = reflect(x, lo, hi);
+	x = fmin(fmax(x, -8), n + 8);           /* beyond, every tap reads padding */
 	if (g->mode == G_NEAREST) {
 		idx[0] = pad_index(g, d, (int64_t)nearbyint(x));
 		w[0] = 1;

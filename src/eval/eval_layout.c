@@ -21,7 +21,7 @@ static int depth_space(struct ev *e, bool to_space, bool crd)
 	if (b <= 0)
 		return ev_bad(e, "blocksize must be positive");
 	int64_t n = x->dims[0], c = x->dims[1], h = x->dims[2], w = x->dims[3];
-	if (to_space ? c % (b * b) : h % b || w % b)
+	if (b > (to_space ? c : h < w ? h : w) || (to_space ? c % (b * b) : h % b || w % b))
 		return ev_bad(e, "shape does not divide by blocksize %lld", (long long)b);
 	int64_t cs = to_space ? c / (b * b) : c;         /* channels of the space side */
 	int64_t hs = to_space ? h * b : h, ws = to_space ? w * b : w;

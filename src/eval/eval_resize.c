@@ -119,8 +119,11 @@ static int keep_aspect(struct ev *e, struct resize *r, const int64_t *axes, int 
 	for (int j = 1; j < na; j++)
 		s = larger ? fmax(s, r->scale[axes[j]]) : fmin(s, r->scale[axes[j]]);
 	for (int j = 0; j < na; j++) {
+		double o = s * (double)r->in[axes[j]] + 0.5;
+		if (!(o >= 0 && o <= (double)OD_MAX_NUMEL))
+			return ev_err(e, OD_ELIMIT, "sizes give an output too large");
 		r->scale[axes[j]] = s;
-		r->out[axes[j]] = (int64_t)(s * (double)r->in[axes[j]] + 0.5);
+		r->out[axes[j]] = (int64_t)o;
 	}
 	return 0;
 }
@@ -166,7 +169,10 @@ static int read_shape(struct ev *e, struct resize *r, size_t ir, size_t is, size
 				return ev_bad(e, "scales must be positive");
 			r->scale[d] = sc[j];
 			double len = r->coord == C_TF_CROP ? (r->roi1[d] - r->roi0[d]) : 1;
-			r->out[d] = (int64_t)floor((double)r->in[d] * len * sc[j]);
+			double o = floor((double)r->in[d] * len * sc[j]);
+			if (!(o >= 0 && o <= (double)OD_MAX_NUMEL))
+				return ev_err(e, OD_ELIMIT, "scales give an output too large");
+			r->out[d] = (int64_t)o;
 		} else {
 			if (sizes[j] < 0)
 				return ev_bad(e, "sizes must not be negative");
@@ -257,8 +263,9 @@ static int axis_taps(struct ev *e, const struct resize *r, int d, struct taps *t
 	if (!t->idx || !t->w || !t->outside)
 		return ev_err(e, OD_ENOMEM, "out of memory");
 	for (int64_t o = 0; o < r->out[d]; o++) {
-		double x = source(r, d, o);
+		double x = source(r, d, o), far = (double)t->nw + 2;
 		t->outside[o] = r->coord == C_TF_CROP && (x < 0 || x > (double)(r->in[d] - 1));
+		x = fmin(fmax(x, -far), (double)r->in[d] + far);  /* beyond, every tap is an edge */
 		if (r->mode != M_NEAREST) {
 			weights(r, d, x, first, t->nw, t->w + o * t->nw, t->idx + o * t->nw);
 			continue;
@@ -309,10 +316,11 @@ static int run_filter(struct ev *e, const struct resize *r, const struct taps *t
 	int64_t dims[OD_MAX_RANK], cap = x->numel;
 	memcpy(dims, r->in, (size_t)r->nd * sizeof *dims);
 	for (int d = 0; d < r->nd; d++) {
-		dims[d] = r->out[d] > dims[d] ? r->out[d] : dims[d];
-		int64_t n = ev_numel(r->nd, dims);
-		cap = n > cap ? n : cap;
 		dims[d] = r->out[d];
+		int64_t n = ev_numel(r->nd, dims);     /* the tensor after resampling axis d */
+		if (n < 0 || (e->max_numel > 0 && n > e->max_numel))
+			return ev_err(e, OD_ELIMIT, "an intermediate of the resize is too large");
+		cap = n > cap ? n : cap;
 	}
 	double *a = od_arena_alloc(e->a, (size_t)(cap ? cap : 1) * sizeof *a);
 	double *b = od_arena_alloc(e->a, (size_t)(cap ? cap : 1) * sizeof *b);

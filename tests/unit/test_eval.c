@@ -570,3 +570,17 @@ Test(eval, batchnorm_is_inference_only)
 	             OD_EVALUE);
 	cr_assert_str_eq(ctx.msg, "BatchNormalization: input 4 must hold 2 values, one per channel");
 }
+
+Test(eval, resize_refuses_an_intermediate_past_the_limit)
+{
+	/* [1, 1000] -> [1000, 1] has 1000 elements, but one axis at a time passes through
+	 * [1000, 1000] on the way */
+	struct od_tensor *x = od_tensor_new(A, "", OD_FLOAT, 2, DIMS(1, 1000)), *y;
+	struct od_node *n = node("Resize", 4);
+	attr_s(n, "mode", "linear");
+	struct od_tensor *ins[4] = { x, NULL, NULL, VEC(OD_INT64, 1000, 1) };
+	cr_assert_eq(od_eval_node(n, 13, ins, &y, 10000, A, &ctx), OD_ELIMIT);
+	cr_assert_str_eq(ctx.msg, "Resize: an intermediate of the resize is too large");
+	cr_assert_eq(od_eval_node(n, 13, ins, &y, 0, A, &ctx), 0, "%s", ctx.msg);
+	cr_assert_eq(y->numel, 1000);
+}
