@@ -29,6 +29,26 @@ struct od_attr *od_node_attr(const struct od_node *n, const char *name)
 	return NULL;
 }
 
+bool od_domain_is_onnx(const char *domain)
+{
+	return !domain || !*domain || !strcmp(domain, "ai.onnx");
+}
+
+int64_t od_opsets_version(const struct od_opset *o, size_t n, const char *domain)
+{
+	bool onnx = od_domain_is_onnx(domain);
+	int64_t v = 0;
+	for (size_t i = 0; i < n; i++)
+		if (onnx ? od_domain_is_onnx(o[i].domain) : !strcmp(o[i].domain, domain))
+			v = o[i].version;
+	return v;
+}
+
+int64_t od_model_opset(const struct od_model *m, const char *domain)
+{
+	return od_opsets_version(m->opsets, m->n_opsets, domain);
+}
+
 #define APPEND(a, arr, n, cap, item) do { \
 	void *p_ = od_arena_grow(a, arr, n, sizeof *(arr), &(cap), (n) + 1); \
 	if (!p_) \

@@ -52,6 +52,11 @@ const char *od_bytes_text(char *buf, size_t n, double bytes);
 /* Calls fn for every name the subgraphs of node n read, recursively (they may come from
  * an enclosing graph); a non-zero return stops the walk and is returned as -1. */
 int od_node_each_subgraph_ref(const struct od_node *n, int (*fn)(const char *, void *), void *priv);
+/* Whether domain names the default operator set: NULL, "" and "ai.onnx" are the same. */
+bool od_domain_is_onnx(const char *domain);
+/* The version an import list o[0..n) gives domain; a domain listed twice: the last import
+ * counts, as in onnx.checker. 0 if the list does not import it. */
+int64_t od_opsets_version(const struct od_opset *o, size_t n, const char *domain);
 
 /* Overflow-checked arithmetic for sizes read from files. */
 static inline int od_mul_size(size_t a, size_t b, size_t *out)

@@ -377,7 +377,8 @@ struct od_check_spec {
 int od_check(const struct od_model *m, const struct od_check_spec *spec, od_write_fn out,
              void *priv);
 
-/* Opset version the model imports for domain ("" and "ai.onnx" are the same); 0 if none. */
+/* Opset version the model imports for domain ("" and "ai.onnx" are the same); a domain
+ * imported twice: the last import counts, as in onnx.checker. 0 if none. */
 int64_t od_model_opset(const struct od_model *m, const char *domain);
 
 /* ---- graph helpers (graph.c) ----------------------------------------------------------- */

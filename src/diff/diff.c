@@ -99,45 +99,41 @@ static const char *num(struct dstate *st, int64_t v)
 
 static bool same_domain(const char *x, const char *y)
 {
-	bool ox = !*x || !strcmp(x, "ai.onnx"), oy = !*y || !strcmp(y, "ai.onnx");
+	bool ox = od_domain_is_onnx(x), oy = od_domain_is_onnx(y);
 	return ox || oy ? ox && oy : !strcmp(x, y);
 }
 
+/* The import of dom that counts (the last one, as in onnx.checker), or NULL. */
 static const struct od_opset *find_opset(const struct od_opset *o, size_t n, const char *dom)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = n; i-- > 0;)
 		if (same_domain(o[i].domain, dom))
 			return &o[i];
 	return NULL;
 }
 
-/* The k-th import of a domain pairs with the k-th import of that domain on the other side
- * (a file may import a domain twice; the loader keeps what it found). "" and "ai.onnx"
- * are one domain. */
+/* Each domain's import that counts against the other side's: a file importing a domain
+ * twice runs at its last import, so only that one is compared. */
 static int opset_changes(struct dstate *st, const char *path, const struct od_opset *a,
                          size_t na, const struct od_opset *b, size_t nb)
 {
 	if (st->opts.ignore & OD_DIFF_IGNORE(OPSETS))
 		return 0;
-	const char **keys = od_malloc((na + nb + 1) * sizeof *keys);
-	size_t *pair = NULL;
-	for (size_t i = 0; keys && i < na + nb; i++) {
-		const char *d = i < na ? a[i].domain : b[i - na].domain;
-		keys[i] = !strcmp(d, "ai.onnx") ? "" : d;
+	for (size_t i = 0; i < na; i++) {
+		const struct od_opset *y = find_opset(b, nb, a[i].domain);
+		if (find_opset(a, na, a[i].domain) == &a[i] &&
+		    text_change(st, OD_CHANGE_OPSET, path, a[i].domain, num(st, a[i].version),
+		                y ? num(st, y->version) : NULL))
+			return OD_ENOMEM;
 	}
-	int rc = keys ? diff_pair_keys(keys, na, keys + na, nb, &pair) : OD_ENOMEM;
-	for (size_t i = 0; !rc && i < na; i++)
-		rc = text_change(st, OD_CHANGE_OPSET, path, a[i].domain, num(st, a[i].version),
-		                 pair[i] != SIZE_MAX ? num(st, b[pair[i]].version) : NULL);
-	for (size_t j = 0; !rc && j < nb; j++)
-		if (pair[na + j] == SIZE_MAX)
-			rc = text_change(st, OD_CHANGE_OPSET, path, b[j].domain, NULL, num(st, b[j].version));
-	od_free(keys);
-	od_free(pair);
-	return rc ? OD_ENOMEM : 0;
+	for (size_t j = 0; j < nb; j++)
+		if (!find_opset(a, na, b[j].domain) && find_opset(b, nb, b[j].domain) == &b[j] &&
+		    text_change(st, OD_CHANGE_OPSET, path, b[j].domain, NULL, num(st, b[j].version)))
+			return OD_ENOMEM;
+	return 0;
 }
 
-/* Metadata entries pair as opsets do: the k-th entry of a key with the k-th on the other
+/* Metadata entries pair by key: the k-th entry of a key with the k-th on the other
  * side (keys may repeat in a file). */
 static int metadata_changes(struct dstate *st)
 {
@@ -282,12 +278,9 @@ static const char *function_path(struct dstate *st, const struct od_function *f)
 static int function_side(struct dstate *st, struct od_model *m, struct od_function *f,
                          struct dside **out)
 {
-	int64_t v = 0;
-	const struct od_opset *o = find_opset(f->opsets, f->n_opsets, "");
-	if (!o)
-		o = find_opset(m->opsets, m->n_opsets, "");
-	if (o)
-		v = o->version;
+	int64_t v = od_opsets_version(f->opsets, f->n_opsets, "");
+	if (!v)
+		v = od_model_opset(m, "");
 	int rc = diff_side_build(st, f->body, NULL, v, 0, out);
 	if (!rc)
 		(*out)->func = f;
@@ -441,12 +434,6 @@ static int count_all(struct dstate *st, struct dside *const *tops, size_t n_tops
 
 /* ---- entry points --------------------------------------------------------------------------- */
 
-static int64_t model_opset(const struct od_model *m)
-{
-	const struct od_opset *o = find_opset(m->opsets, m->n_opsets, "");
-	return o ? o->version : 0;
-}
-
 static size_t side_size(const struct dstate *st)
 {
 	size_t n = 0;
@@ -466,13 +453,13 @@ static int diff_run(struct dstate *st)
 	if (!tops || !top)
 		return OD_ENOMEM;
 	/* tops: A main, A functions..., B main, B functions... */
-	if ((rc = diff_side_build(st, a->graph, NULL, model_opset(a), 0, &tops[0])))
+	if ((rc = diff_side_build(st, a->graph, NULL, od_model_opset(a, ""), 0, &tops[0])))
 		return rc;
 	for (size_t i = 0; i < a->n_functions; i++)
 		if ((rc = function_side(st, a, a->functions[i], &tops[1 + i])))
 			return rc;
 	size_t nb0 = 1 + a->n_functions;
-	if ((rc = diff_side_build(st, b->graph, NULL, model_opset(b), 0, &tops[nb0])))
+	if ((rc = diff_side_build(st, b->graph, NULL, od_model_opset(b, ""), 0, &tops[nb0])))
 		return rc;
 	for (size_t j = 0; j < b->n_functions; j++)
 		if ((rc = function_side(st, b, b->functions[j], &tops[nb0 + 1 + j])))

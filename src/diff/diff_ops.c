@@ -129,11 +129,6 @@ static const char *const commutative[] = {
 	"Mul", "Or", "Sum", "Xor",
 };
 
-static bool is_onnx_domain(const char *d)
-{
-	return !d || !*d || !strcmp(d, "ai.onnx");
-}
-
 static int cmp_op(const void *key, const void *elem)
 {
 	return strcmp(key, ((const struct opdef *)elem)->op);
@@ -146,7 +141,7 @@ static int cmp_str(const void *key, const void *elem)
 
 bool diff_op_commutative(const char *domain, const char *op)
 {
-	return is_onnx_domain(domain) &&
+	return od_domain_is_onnx(domain) &&
 	       bsearch(op, commutative, sizeof commutative / sizeof *commutative,
 	               sizeof *commutative, cmp_str);
 }
@@ -198,7 +193,7 @@ static void row_attr(const struct opdef *r, struct od_attr *a)
 uint32_t diff_op_rows(const struct od_node *n)
 {
 	size_t i, end;
-	if (!is_onnx_domain(n->domain) || !rows_of(n->op_type, &i, &end))
+	if (!od_domain_is_onnx(n->domain) || !rows_of(n->op_type, &i, &end))
 		return 0;
 	return (uint32_t)(i << 8 | (end - i));
 }
@@ -219,7 +214,7 @@ void diff_op_defaults(const struct od_node *n, int64_t opset,
 {
 	size_t i, end;
 	struct od_attr tmp;
-	if (!is_onnx_domain(n->domain) || !rows_of(n->op_type, &i, &end))
+	if (!od_domain_is_onnx(n->domain) || !rows_of(n->op_type, &i, &end))
 		return;
 	for (; i < end; i++)
 		if (row_applies(&defaults[i], opset) && !od_node_attr(n, defaults[i].name)) {
@@ -232,7 +227,7 @@ const struct od_attr *diff_op_default(const struct od_node *n, int64_t opset,
                                       const char *name, struct od_attr *tmp)
 {
 	size_t i, end;
-	if (!is_onnx_domain(n->domain) || !rows_of(n->op_type, &i, &end))
+	if (!od_domain_is_onnx(n->domain) || !rows_of(n->op_type, &i, &end))
 		return NULL;
 	for (; i < end; i++)
 		if (!strcmp(defaults[i].name, name) && row_applies(&defaults[i], opset)) {

@@ -215,7 +215,7 @@ static int cmp_key(const void *kp, const void *ep)
 
 static const char *norm_domain(const char *d)
 {
-	return !d || !strcmp(d, "ai.onnx") ? "" : d;
+	return od_domain_is_onnx(d) ? "" : d;
 }
 
 static const struct ev_entry *lookup(const char *domain, const char *op, int64_t opset)

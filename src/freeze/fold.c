@@ -166,7 +166,7 @@ static struct od_tensor *alias(struct fz *f, const struct od_tensor *t, const ch
 
 static bool is_op(const struct od_node *n, const char *op)
 {
-	return !strcmp(n->op_type, op) && (!*n->domain || !strcmp(n->domain, "ai.onnx"));
+	return !strcmp(n->op_type, op) && od_domain_is_onnx(n->domain);
 }
 
 /* Evaluates n (all inputs constant) into outs; a failure becomes a note, not an error. */

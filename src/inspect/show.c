@@ -10,18 +10,6 @@
 #include <string.h>
 #include "internal.h"
 
-int64_t od_model_opset(const struct od_model *m, const char *domain)
-{
-	bool onnx = !*domain || !strcmp(domain, "ai.onnx");
-	int64_t v = 0;
-	for (size_t i = 0; i < m->n_opsets; i++) {   /* a domain listed twice: the last counts, */
-		const char *d = m->opsets[i].domain;    /* as in onnx.checker */
-		if (onnx ? (!*d || !strcmp(d, "ai.onnx")) : !strcmp(d, domain))
-			v = m->opsets[i].version;
-	}
-	return v;
-}
-
 struct op_count {
 	const char *name;       /* "Gemm", or "domain::Op" outside ai.onnx, arena or static */
 	size_t count;
@@ -40,7 +28,7 @@ static int count_node(struct histogram *h, const struct od_node *n)
 {
 	size_t i;
 	const char *name = n->op_type;
-	if (*n->domain && strcmp(n->domain, "ai.onnx") &&
+	if (!od_domain_is_onnx(n->domain) &&
 	    !(name = od_arena_printf(h->a, "%s::%s", n->domain, n->op_type)))
 		return OD_ENOMEM;
 	if (od_map_get(&h->index, name, &i)) {

@@ -730,6 +730,38 @@ Test(diff, duplicated_opsets_and_metadata)
 	model_free(b);
 }
 
+/* LogSoftmax's default axis is 1 before opset 13 and -1 from 13 on; a file importing
+ * ai.onnx twice runs at its last import, as the folder and onnx.checker take it. */
+static struct od_model *log_softmax(int64_t first, int64_t last)
+{
+	struct od_model *m = model("in x float 2,3; out y float 2,3; node LogSoftmax ls x y");
+	m->n_opsets = 2;
+	m->opsets = od_arena_alloc(m->arena, 2 * sizeof *m->opsets);
+	m->opsets[0] = (struct od_opset){.domain = "", .version = first};
+	m->opsets[1] = (struct od_opset){.domain = "ai.onnx", .version = last};
+	return m;
+}
+
+Test(diff, opset_imported_twice_last_counts)
+{
+	struct od_model *a = log_softmax(11, 13), *b = log_softmax(12, 13), *c = log_softmax(13, 11);
+	struct od_diff *d = diff(a, b);
+	cr_expect_eq(d->n_changes, 0, "11,13 vs 12,13 run at 13 both:\n%s", text(d));
+	od_diff_free(d);
+	d = diff(a, c);
+	char *t = text(d);
+	cr_expect(strstr(t, "axis: -1 (default) -> 1 (default)"), "%s", t);
+	free(t);
+	const struct od_change *o = find(d, OD_CHANGE_CHANGED, OD_CHANGE_OPSET);
+	cr_assert(o);
+	cr_expect_str_eq(o->old_text, "13");
+	cr_expect_str_eq(o->new_text, "11");
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+	model_free(c);
+}
+
 Test(diff, ignore_parse_rejects_unknown)
 {
 	unsigned mask = 0;

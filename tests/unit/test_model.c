@@ -73,6 +73,24 @@ Test(model, seed_interface)
 	od_model_free(m);
 }
 
+/* A domain imported twice runs at its last import (onnx.checker rejects HardSwish under
+ * "ai.onnx 14, then 11" and accepts it under "11, then 14"); "" and "ai.onnx" are one. */
+Test(model, opset_last_import_counts)
+{
+	struct od_model *m = load(FIX "seed/with_mask.onnx");
+	struct od_opset o[] = {{"", 11, NULL}, {"com.x", 2, NULL}, {"ai.onnx", 13, NULL},
+	                       {"com.x", 1, NULL}};
+	m->opsets = o;
+	m->n_opsets = 4;
+	cr_expect_eq(od_model_opset(m, ""), 13);
+	cr_expect_eq(od_model_opset(m, "ai.onnx"), 13);
+	cr_expect_eq(od_model_opset(m, "com.x"), 1);
+	cr_expect_eq(od_model_opset(m, "com.y"), 0);
+	o[2] = (struct od_opset){"", 9, NULL};
+	cr_expect_eq(od_model_opset(m, "ai.onnx"), 9);
+	od_model_free(m);
+}
+
 Test(model, same_weights_hash_alike_across_exports)
 {
 	struct od_model *a = load(FIX "seed/with_mask.onnx"), *b = load(FIX "seed/wrapper.onnx");
