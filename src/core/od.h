@@ -21,6 +21,9 @@ extern "C" {
 #endif
 
 #define OD_PRINTF(n, m) __attribute__((format(printf, n, m)))
+/* What the shared library exports: the functions its installed headers declare, nothing
+ * else (it is built with -fvisibility=hidden). */
+#define OD_API __attribute__((visibility("default")))
 
 /* ---- errors ------------------------------------------------------------------------ */
 
@@ -63,25 +66,26 @@ struct od_ctx {
 };
 
 /* Records the message in ctx (may be NULL) and returns code: `return od_error(...)`. */
-int od_error(struct od_ctx *ctx, int code, const char *fmt, ...) OD_PRINTF(3, 4);
-const char *od_strerror(int code);
+OD_API int od_error(struct od_ctx *ctx, int code, const char *fmt, ...) OD_PRINTF(3, 4);
+OD_API const char *od_strerror(int code);
 
 /* ---- arena ------------------------------------------------------------------------- */
 
 /* A bump allocator: everything of one model lives here and goes with od_arena_free(). */
 struct od_arena;
-struct od_arena *od_arena_new(void);
-void od_arena_free(struct od_arena *a);
-void *od_arena_alloc(struct od_arena *a, size_t n);           /* zeroed, 16-aligned */
-void *od_arena_memdup(struct od_arena *a, const void *p, size_t n);
-char *od_arena_strdup(struct od_arena *a, const char *s);
-char *od_arena_printf(struct od_arena *a, const char *fmt, ...) OD_PRINTF(2, 3);
+OD_API struct od_arena *od_arena_new(void);
+OD_API void od_arena_free(struct od_arena *a);
+OD_API void *od_arena_alloc(struct od_arena *a, size_t n);           /* zeroed, 16-aligned */
+OD_API void *od_arena_memdup(struct od_arena *a, const void *p, size_t n);
+OD_API char *od_arena_strdup(struct od_arena *a, const char *s);
+OD_API char *od_arena_printf(struct od_arena *a, const char *fmt, ...) OD_PRINTF(2, 3);
 /* Grows an arena array of n elements of size sz to hold at least want (old copy abandoned). */
-void *od_arena_grow(struct od_arena *a, void *p, size_t n, size_t sz, size_t *cap, size_t want);
+OD_API void *od_arena_grow(struct od_arena *a, void *p, size_t n, size_t sz, size_t *cap,
+                           size_t want);
 /* Gives back a block of more than 64 KiB, which has a chunk of its own; smaller ones stay
  * until the arena goes. For protobuf-c's scratch (17 MB of a 200k-node graph's load). */
-void od_arena_release(struct od_arena *a, void *p);
-size_t od_arena_used(const struct od_arena *a);                /* bytes handed out */
+OD_API void od_arena_release(struct od_arena *a, void *p);
+OD_API size_t od_arena_used(const struct od_arena *a);                /* bytes handed out */
 
 /* ---- data types -------------------------------------------------------------------- */
 
@@ -95,10 +99,10 @@ enum od_dtype {
 	OD_DTYPE_MAX = 22
 };
 
-const char *od_dtype_name(int dtype);        /* "float", "int64", ...; "dtype(99)" style for unknown */
-int od_dtype_from_name(const char *name);    /* OD_UNDEFINED when unknown */
-size_t od_dtype_size(int dtype);             /* bytes per element; 0 for string/undefined/4-bit */
-bool od_dtype_is_float(int dtype);
+OD_API const char *od_dtype_name(int dtype);        /* "float", "int64", ...; "dtype(99)" style for unknown */
+OD_API int od_dtype_from_name(const char *name);    /* OD_UNDEFINED when unknown */
+OD_API size_t od_dtype_size(int dtype);             /* bytes per element; 0 for string/undefined/4-bit */
+OD_API bool od_dtype_is_float(int dtype);
 
 /* ---- tensors ----------------------------------------------------------------------- */
 
@@ -135,42 +139,42 @@ struct od_tensor {
 };
 
 /* xxh3-64 of dtype, dims and payload, computed once and cached in t->hash. */
-uint64_t od_tensor_hash(struct od_tensor *t);
+OD_API uint64_t od_tensor_hash(struct od_tensor *t);
 /* Hashes the tensors not hashed yet on up to threads threads (0: one per CPU, at most 8),
  * largest payloads first, so that later od_tensor_hash() calls are free. 0 or OD_ENOMEM. */
-int od_tensors_hash(struct od_tensor **ts, size_t n, int threads);
+OD_API int od_tensors_hash(struct od_tensor **ts, size_t n, int threads);
 /* The same for every payload of the models (initializers and attribute tensors, subgraphs
  * and functions included). With two models, tensors that probably correspond (same name,
  * else same size in file order) are compared while they are hashed, so od_tensor_equal()
  * need not read them again: a diff calls it once on both models before comparing. */
 struct od_model;
-int od_models_hash(struct od_model *const *models, size_t n_models, int threads);
+OD_API int od_models_hash(struct od_model *const *models, size_t n_models, int threads);
 /* Content equality (dtype, dims, bytes). */
-bool od_tensor_equal(const struct od_tensor *a, const struct od_tensor *b);
+OD_API bool od_tensor_equal(const struct od_tensor *a, const struct od_tensor *b);
 /* Element i as double (for floats, ints, bools); NAN for strings. */
-double od_tensor_get_f64(const struct od_tensor *t, int64_t i);
+OD_API double od_tensor_get_f64(const struct od_tensor *t, int64_t i);
 /* A new tensor of dtype/dims with zeroed payload in the arena. ndims may be 0 (scalar). */
-struct od_tensor *od_tensor_new(struct od_arena *a, const char *name, int dtype,
-                                int ndims, const int64_t *dims);
+OD_API struct od_tensor *od_tensor_new(struct od_arena *a, const char *name, int dtype,
+                                       int ndims, const int64_t *dims);
 /* Deep copy into arena a (payload copied). */
-struct od_tensor *od_tensor_clone(struct od_arena *a, const struct od_tensor *t);
+OD_API struct od_tensor *od_tensor_clone(struct od_arena *a, const struct od_tensor *t);
 /* Sets element i from a double, converting to t->dtype (saturating integers). */
-void od_tensor_set_f64(struct od_tensor *t, int64_t i, double v);
+OD_API void od_tensor_set_f64(struct od_tensor *t, int64_t i, double v);
 /* "[2,3]" or "[]" into buf; returns buf. */
-char *od_shape_str(const struct od_tensor *t, char *buf, size_t n);
+OD_API char *od_shape_str(const struct od_tensor *t, char *buf, size_t n);
 
 /* Parses a value for an input: a literal ("0.5", "[[1,0],[0,1]]", "true"), "@file.npy" or
  * "@file.pb" (serialized TensorProto). dtype is the wanted element type (OD_UNDEFINED to
  * infer). The tensor lives in arena a. */
-int od_tensor_parse(struct od_arena *a, const char *spec, int dtype,
-                    struct od_tensor **out, struct od_ctx *ctx);
+OD_API int od_tensor_parse(struct od_arena *a, const char *spec, int dtype,
+                           struct od_tensor **out, struct od_ctx *ctx);
 /* Reads a serialized TensorProto file into arena a (payload copied). */
-int od_tensor_load_pb(struct od_arena *a, const char *path, struct od_tensor **out,
-                      struct od_ctx *ctx);
-int od_tensor_load_npy(struct od_arena *a, const char *path, struct od_tensor **out,
-                       struct od_ctx *ctx);
-int od_tensor_load_pb_buffer(struct od_arena *a, const void *buf, size_t len,
-                             struct od_tensor **out, struct od_ctx *ctx);
+OD_API int od_tensor_load_pb(struct od_arena *a, const char *path, struct od_tensor **out,
+                             struct od_ctx *ctx);
+OD_API int od_tensor_load_npy(struct od_arena *a, const char *path, struct od_tensor **out,
+                              struct od_ctx *ctx);
+OD_API int od_tensor_load_pb_buffer(struct od_arena *a, const void *buf, size_t len,
+                                    struct od_tensor **out, struct od_ctx *ctx);
 
 /* ---- types of values (graph inputs, outputs, value_info) ---------------------------- */
 
@@ -318,14 +322,14 @@ struct od_load_opts {
 };
 
 /* Loads path into *out (caller frees with od_model_free()). opts may be NULL. */
-int od_model_load(const char *path, const struct od_load_opts *opts,
-                  struct od_model **out, struct od_ctx *ctx);
+OD_API int od_model_load(const char *path, const struct od_load_opts *opts,
+                         struct od_model **out, struct od_ctx *ctx);
 /* The same from memory; buf must outlive the model. name is used in messages; external
  * data is resolved relative to dir (NULL refuses external data). */
-int od_model_load_buffer(const void *buf, size_t len, const char *name, const char *dir,
-                         const struct od_load_opts *opts, struct od_model **out,
-                         struct od_ctx *ctx);
-void od_model_free(struct od_model *m);
+OD_API int od_model_load_buffer(const void *buf, size_t len, const char *name, const char *dir,
+                                const struct od_load_opts *opts, struct od_model **out,
+                                struct od_ctx *ctx);
+OD_API void od_model_free(struct od_model *m);
 
 struct od_save_opts {
 	bool external_data;      /* write payloads >= external_min bytes to a side file; also
@@ -337,14 +341,14 @@ struct od_save_opts {
 
 /* Writes m to path atomically: a temporary file beside it, fsync, rename. On failure
  * nothing is left behind. opts may be NULL. */
-int od_model_save(struct od_model *m, const char *path, const struct od_save_opts *opts,
-                  struct od_ctx *ctx);
+OD_API int od_model_save(struct od_model *m, const char *path, const struct od_save_opts *opts,
+                         struct od_ctx *ctx);
 /* Serialises m into a malloc'd buffer (caller frees with free()). */
-int od_model_serialize(struct od_model *m, void **buf, size_t *len, struct od_ctx *ctx);
+OD_API int od_model_serialize(struct od_model *m, void **buf, size_t *len, struct od_ctx *ctx);
 
 /* Structural validation the loader runs: unique value names, defined inputs, acyclic.
  * Also usable after a rewrite. */
-int od_model_validate(const struct od_model *m, struct od_ctx *ctx);
+OD_API int od_model_validate(const struct od_model *m, struct od_ctx *ctx);
 
 /* ---- rendering ------------------------------------------------------------------------- */
 
@@ -353,8 +357,8 @@ int od_model_validate(const struct od_model *m, struct od_ctx *ctx);
 typedef int (*od_write_fn)(void *priv, const char *buf, size_t len);
 
 /* What `onnxdiff show` prints: text for people, JSON ("schema": "onnxdiff-show/1"). */
-int od_show_text(struct od_model *m, od_write_fn out, void *priv);
-int od_show_json(struct od_model *m, od_write_fn out, void *priv);
+OD_API int od_show_text(struct od_model *m, od_write_fn out, void *priv);
+OD_API int od_show_json(struct od_model *m, od_write_fn out, void *priv);
 
 /* The interface assertions of `onnxdiff check` (and `freeze --expect-inputs`). NULL lists
  * are not checked; an empty list given by the user is a list of zero names. */
@@ -374,34 +378,34 @@ struct od_check_spec {
 };
 /* Writes one line per failed assertion through out; returns how many failed (>= 0) or a
  * negative error from out. */
-int od_check(const struct od_model *m, const struct od_check_spec *spec, od_write_fn out,
-             void *priv);
+OD_API int od_check(const struct od_model *m, const struct od_check_spec *spec, od_write_fn out,
+                    void *priv);
 
 /* Opset version the model imports for domain ("" and "ai.onnx" are the same); a domain
  * imported twice: the last import counts, as in onnx.checker. 0 if none. */
-int64_t od_model_opset(const struct od_model *m, const char *domain);
+OD_API int64_t od_model_opset(const struct od_model *m, const char *domain);
 
 /* ---- graph helpers (graph.c) ----------------------------------------------------------- */
 
-struct od_node *od_node_new(struct od_arena *a, const char *op_type, const char *domain,
-                            const char *name);
-struct od_attr *od_node_attr(const struct od_node *n, const char *name); /* NULL if absent */
-int od_graph_add_node(struct od_arena *a, struct od_graph *g, struct od_node *n);
-int od_graph_add_init(struct od_arena *a, struct od_graph *g, struct od_tensor *t);
+OD_API struct od_node *od_node_new(struct od_arena *a, const char *op_type, const char *domain,
+                                   const char *name);
+OD_API struct od_attr *od_node_attr(const struct od_node *n, const char *name); /* NULL if absent */
+OD_API int od_graph_add_node(struct od_arena *a, struct od_graph *g, struct od_node *n);
+OD_API int od_graph_add_init(struct od_arena *a, struct od_graph *g, struct od_tensor *t);
 /* Finds an initializer / input / output by name; NULL when absent. */
-struct od_tensor *od_graph_find_init(const struct od_graph *g, const char *name);
-struct od_value *od_graph_find_input(const struct od_graph *g, const char *name);
-struct od_value *od_graph_find_output(const struct od_graph *g, const char *name);
+OD_API struct od_tensor *od_graph_find_init(const struct od_graph *g, const char *name);
+OD_API struct od_value *od_graph_find_input(const struct od_graph *g, const char *name);
+OD_API struct od_value *od_graph_find_output(const struct od_graph *g, const char *name);
 /* Removes the input named name from g->inputs; returns 0 or OD_ENOTFOUND. */
-int od_graph_remove_input(struct od_graph *g, const char *name);
+OD_API int od_graph_remove_input(struct od_graph *g, const char *name);
 /* Node indices of g in a topological order (inputs before consumers); caller frees with
  * free(). Counts outer-scope names as defined. OD_EGRAPH on a cycle. */
-int od_graph_topo_order(const struct od_graph *g, size_t **order, struct od_ctx *ctx);
+OD_API int od_graph_topo_order(const struct od_graph *g, size_t **order, struct od_ctx *ctx);
 /* Initializers that are also graph inputs (overridable defaults). */
-bool od_graph_init_is_input(const struct od_graph *g, const struct od_tensor *t);
+OD_API bool od_graph_init_is_input(const struct od_graph *g, const struct od_tensor *t);
 /* Counts nodes of g and all subgraphs below it. */
-size_t od_graph_count_nodes(const struct od_graph *g);
-size_t od_graph_count_subgraphs(const struct od_graph *g);
+OD_API size_t od_graph_count_nodes(const struct od_graph *g);
+OD_API size_t od_graph_count_subgraphs(const struct od_graph *g);
 
 #ifdef __cplusplus
 }

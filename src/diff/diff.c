@@ -487,7 +487,7 @@ static int diff_run(struct dstate *st)
 int od_diff(struct od_model *a, struct od_model *b, const struct od_diff_opts *opts,
             struct od_diff **out, struct od_ctx *ctx)
 {
-	struct dstate st = {.ma = a, .mb = b, .ctx = ctx};
+	struct dstate st = {.ma = a, .mb = b};
 	struct od_arena *arena;
 	int rc;
 	*out = NULL;

@@ -54,9 +54,10 @@ struct od_diff_opts {
 
 /* Parses "doc,metadata,producer" into OD_DIFF_IGNORE bits (or-ed into *mask).
  * OD_EARG with "unknown --ignore category 'x'" in ctx. */
-int od_diff_ignore_parse(const char *list, unsigned *mask, struct od_ctx *ctx);
+OD_API int od_diff_ignore_parse(const char *list, unsigned *mask, struct od_ctx *ctx);
 /* Walks the category table (for --help and the man page): fn(word, description, priv). */
-void od_diff_ignore_each(void (*fn)(const char *word, const char *desc, void *priv), void *priv);
+OD_API void od_diff_ignore_each(void (*fn)(const char *word, const char *desc, void *priv),
+                               void *priv);
 
 /* ---- the change list ---------------------------------------------------------------- */
 
@@ -99,9 +100,9 @@ enum od_change_what {
 	OD_CHANGE_WHAT_MAX
 };
 
-const char *od_change_kind_name(int kind);   /* "added", ... */
-char od_change_kind_sign(int kind);          /* '+', '-', '~', '=' */
-const char *od_change_what_name(int what);   /* "input", ... */
+OD_API const char *od_change_kind_name(int kind);   /* "added", ... */
+OD_API char od_change_kind_sign(int kind);          /* '+', '-', '~', '=' */
+OD_API const char *od_change_what_name(int what);   /* "input", ... */
 
 /* How two tensors of the same dtype and shape differ. */
 struct od_tensor_delta {
@@ -190,12 +191,12 @@ struct od_diff {
 
 /* Compares a and b (the models are not modified apart from cached tensor hashes) and
  * stores the result in *out (caller frees with od_diff_free()). opts may be NULL. */
-int od_diff(struct od_model *a, struct od_model *b, const struct od_diff_opts *opts,
-            struct od_diff **out, struct od_ctx *ctx);
-void od_diff_free(struct od_diff *d);
+OD_API int od_diff(struct od_model *a, struct od_model *b, const struct od_diff_opts *opts,
+                   struct od_diff **out, struct od_ctx *ctx);
+OD_API void od_diff_free(struct od_diff *d);
 
 /* True when nothing but renames differ (and renames too when opts.strict_names). */
-bool od_diff_is_same(const struct od_diff *d);
+OD_API bool od_diff_is_same(const struct od_diff *d);
 
 /* ---- emitters ----------------------------------------------------------------------- */
 /* They write through od_write_fn (od.h); a nonzero return of the callback stops them and
@@ -210,18 +211,18 @@ struct od_emit_opts {
 };
 
 /* git-like text: "--- a/A" / "+++ b/B", "@@ path @@" sections, lines signed -, +, ~, =. */
-int od_diff_emit_text(const struct od_diff *d, const struct od_emit_opts *o, od_write_fn out,
-                      void *priv);
+OD_API int od_diff_emit_text(const struct od_diff *d, const struct od_emit_opts *o, od_write_fn out,
+                             void *priv);
 /* JSON document, schema "onnxdiff-diff/1" (documented in onnxdiff.1). */
-int od_diff_emit_json(const struct od_diff *d, const struct od_emit_opts *o, od_write_fn out,
-                      void *priv);
+OD_API int od_diff_emit_json(const struct od_diff *d, const struct od_emit_opts *o, od_write_fn out,
+                             void *priv);
 /* Operator histogram deltas, node, parameter and byte counts, change counts. */
-int od_diff_emit_stat(const struct od_diff *d, const struct od_emit_opts *o, od_write_fn out,
-                      void *priv);
+OD_API int od_diff_emit_stat(const struct od_diff *d, const struct od_emit_opts *o, od_write_fn out,
+                             void *priv);
 
 /* A stable canonical text dump of m for git's textconv: names kept, one node per line in a
  * stable topological order, initializers as name, dtype, shape and content hash. */
-int od_diff_textconv(struct od_model *m, od_write_fn out, void *priv, struct od_ctx *ctx);
+OD_API int od_diff_textconv(struct od_model *m, od_write_fn out, void *priv, struct od_ctx *ctx);
 
 #ifdef __cplusplus
 }

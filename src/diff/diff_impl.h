@@ -110,6 +110,7 @@ struct dside {
 	int depth;
 	int64_t onnx_opset;     /* version of ai.onnx imported where this graph lives */
 	struct dmap names;      /* hash of a name -> index into vals (see diff_name_get) */
+	uint64_t name_seed;     /* the diff's seed of those hashes (dstate.name_seed) */
 	size_t n_vals;
 	struct dval *vals;      /* inputs, initializers, node outputs (in that order) */
 	uint32_t *in_start;     /* n_nodes + 1: node k's inputs are ins[in_start[k] ...] */
@@ -156,7 +157,7 @@ struct dstate {
 	size_t cap_changes, cap_graphs;
 	bool oom;               /* an allocation failed where the code could go on: the result
 	                           is dropped and od_diff() returns OD_ENOMEM */
-	struct od_ctx *ctx;
+	uint64_t name_seed;     /* seeds the name hashes of every side, set by the first side */
 };
 
 /* Notes a failed allocation of a text (NULL) and passes the text on. */

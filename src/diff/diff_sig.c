@@ -32,16 +32,18 @@
 
 /* ---- building --------------------------------------------------------------------------- */
 
-/* Names live in a map keyed by a 64-bit hash seeded per process (so that colliding names
- * cannot be crafted in a file); equal hashes are taken as equal names. Comparing the
- * strings as well would cost two more cache misses per edge on large graphs. */
-static uint64_t name_seed;
-
-static uint64_t name_hash(const char *name)
+/* Names live in a map keyed by a 64-bit hash seeded per diff (so that colliding names
+ * cannot be crafted in a file, and two diffs in two threads share nothing); equal hashes
+ * are taken as equal names. Comparing the strings as well would cost two more cache
+ * misses per edge on large graphs. */
+static uint64_t name_seed(const struct dstate *st)
 {
-	if (!name_seed)
-		name_seed = dh_mix((uint64_t)(uintptr_t)&name_seed ^ (uint64_t)time(NULL)) | 1;
-	return XXH3_64bits_withSeed(name, strlen(name), name_seed);
+	return dh_mix((uint64_t)(uintptr_t)st ^ (uint64_t)time(NULL)) | 1;
+}
+
+static uint64_t name_hash(const struct dside *s, const char *name)
+{
+	return XXH3_64bits_withSeed(name, strlen(name), s->name_seed);
 }
 
 static uint32_t *name_slot(const struct dside *s, uint64_t h)
@@ -61,13 +63,13 @@ static struct dval *name_get_hashed(const struct dside *s, uint64_t h)
 
 struct dval *diff_name_get(const struct dside *s, const char *name)
 {
-	return name_get_hashed(s, name_hash(name));
+	return name_get_hashed(s, name_hash(s, name));
 }
 
 /* Defines vals[n] under its name unless the name is taken; false when taken. */
 static bool name_put(struct dside *s, size_t n)
 {
-	uint64_t h = name_hash(s->vals[n].name);
+	uint64_t h = name_hash(s, s->vals[n].name);
 	uint32_t *slot = name_slot(s, h);
 	if (*slot != NONE32)
 		return false;
@@ -104,7 +106,7 @@ static void recent_put(struct recent *r, const struct dside *s, uint32_t k)
 {
 	for (uint32_t o = s->out_start[k]; o < s->out_start[k + 1]; o++)
 		if (*s->vals[o].name) {
-			uint64_t h = name_hash(s->vals[o].name);
+			uint64_t h = name_hash(s, s->vals[o].name);
 			r->slot[h & r->mask] = (struct dslot){h, o};
 		}
 }
@@ -112,7 +114,7 @@ static void recent_put(struct recent *r, const struct dside *s, uint32_t k)
 static struct dval *lookup(struct dstate *st, struct dside *s, const char *name,
                            size_t *outer_cap, const struct recent *r)
 {
-	uint64_t h = name_hash(name);
+	uint64_t h = name_hash(s, name);
 	const struct dslot *hit = r ? &r->slot[h & r->mask] : NULL;
 	if (hit && hit->key == h && hit->val != NONE32)
 		return &s->vals[hit->val];
@@ -369,6 +371,9 @@ int diff_side_build(struct dstate *st, const struct od_graph *g, struct dside *p
 	s->parent = parent;
 	s->depth = depth;
 	s->onnx_opset = onnx_opset;
+	if (!st->name_seed)
+		st->name_seed = name_seed(st);
+	s->name_seed = st->name_seed;
 	if (diff_map_init(&s->names, st->tmp, nv))
 		return OD_ENOMEM;
 	s->next_all = st->all;

@@ -234,7 +234,7 @@ static void dump_model(struct dumper *d, struct dstate *st, const struct od_mode
 
 int od_diff_textconv(struct od_model *m, od_write_fn out, void *priv, struct od_ctx *ctx)
 {
-	struct dstate st = {.ctx = ctx};
+	struct dstate st = {0};
 	struct dumper d = {out, priv, 0, NULL};
 	st.opts.max_depth = OD_MAX_DEPTH_DEFAULT;
 	if (!m || !m->graph)

@@ -374,29 +374,6 @@ static int strict_error(const struct od_freeze_report *r, struct od_ctx *ctx)
 	                *n->node ? n->node : n->op_type, n->op_type, n->reason, more);
 }
 
-static int expect_error(const struct od_freeze_report *r, const struct od_freeze_opts *o,
-                        struct od_ctx *ctx)
-{
-	char have[256] = "", want[256] = "";
-	size_t off = 0;
-	bool same = r->n_remaining_inputs == o->n_expect_inputs;
-	for (size_t i = 0; same && i < o->n_expect_inputs; i++) {
-		bool found = false;
-		for (size_t k = 0; k < r->n_remaining_inputs && !found; k++)
-			found = !strcmp(r->remaining_inputs[k], o->expect_inputs[i]);
-		same = found;
-	}
-	if (same)
-		return 0;
-	for (size_t i = 0; i < r->n_remaining_inputs && off < sizeof have; i++)
-		off += (size_t)snprintf(have + off, sizeof have - off, "%s'%s'", i ? ", " : "", r->remaining_inputs[i]);
-	off = 0;
-	for (size_t i = 0; i < o->n_expect_inputs && off < sizeof want; i++)
-		off += (size_t)snprintf(want + off, sizeof want - off, "%s'%s'", i ? ", " : "", o->expect_inputs[i]);
-	return od_error(ctx, OD_EVALUE, "inputs are %s, expected %s", *have ? have : "none",
-	                *want ? want : "none");
-}
-
 int od_freeze(struct od_model *m, const struct od_binding *bindings, size_t n,
               const struct od_freeze_opts *opts, struct od_freeze_report **report,
               struct od_ctx *ctx)
@@ -421,8 +398,6 @@ int od_freeze(struct od_model *m, const struct od_binding *bindings, size_t n,
 		rc = run_fold(m, rep, opts, &b, names, false, ctx);
 	if (!rc && opts && opts->strict && rep->n_notes)
 		rc = strict_error(rep, ctx);
-	if (!rc && opts && opts->check_expect)
-		rc = expect_error(rep, opts, ctx);
 	od_free(b.fixes);
 	od_free(b.rebound);
 	od_free(names);

@@ -24,9 +24,6 @@ struct od_freeze_opts {
 	                           < 0: no limit; 0: the max_growth rule */
 	bool strict;            /* a node that still depends on a frozen value is an error */
 	bool no_fold;           /* only bind and prune */
-	const char *const *expect_inputs; /* with check_expect: the inputs the result must have */
-	size_t n_expect_inputs;
-	bool check_expect;
 };
 
 /* A node that still depends on a frozen value after folding, and why it did not fold. */
@@ -81,17 +78,17 @@ struct od_freeze_report {
  * must not lose it work on a fresh load. *report (may be NULL) receives a report the
  * caller frees with od_freeze_report_free(). --expect-inputs mismatch: OD_EVALUE with
  * "inputs are 'x', 'mask', expected 'x'" in ctx. */
-int od_freeze(struct od_model *m, const struct od_binding *bindings, size_t n,
-              const struct od_freeze_opts *opts, struct od_freeze_report **report,
-              struct od_ctx *ctx);
+OD_API int od_freeze(struct od_model *m, const struct od_binding *bindings, size_t n,
+                     const struct od_freeze_opts *opts, struct od_freeze_report **report,
+                     struct od_ctx *ctx);
 
 /* Folds every node whose inputs are all constant (no binding) and inlines every If whose
  * condition is constant, then prunes; for `diff --fold`. Constant nodes stay nodes where
  * something still reads them. opts may be NULL. */
-int od_fold_model(struct od_model *m, const struct od_freeze_opts *opts,
-                  struct od_freeze_report **report, struct od_ctx *ctx);
+OD_API int od_fold_model(struct od_model *m, const struct od_freeze_opts *opts,
+                         struct od_freeze_report **report, struct od_ctx *ctx);
 
-void od_freeze_report_free(struct od_freeze_report *r);
+OD_API void od_freeze_report_free(struct od_freeze_report *r);
 
 /* The summary freeze prints: what was frozen, folded, removed, and each note; a line each:
  *   frozen: mask float[1,4]
@@ -102,6 +99,6 @@ void od_freeze_report_free(struct od_freeze_report *r);
  *   not folded: /NonZero (NonZero): no kernel
  *   not folded: /Loop (Loop) in graph/If_0:then_branch: size limit: ...
  */
-int od_freeze_report_text(const struct od_freeze_report *r, od_write_fn out, void *priv);
+OD_API int od_freeze_report_text(const struct od_freeze_report *r, od_write_fn out, void *priv);
 
 #endif

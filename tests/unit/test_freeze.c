@@ -377,23 +377,6 @@ Test(freeze, no_fold_only_binds)
 	od_model_free(m);
 }
 
-Test(freeze, expect_inputs)
-{
-	struct od_model *m = load(FIX "seed/with_mask.onnx");
-	const char *want[] = {"x", "mask"};
-	struct od_freeze_opts o = {.check_expect = true, .expect_inputs = want, .n_expect_inputs = 2};
-	struct od_binding b = {"mask", value(m, "1", OD_FLOAT)};
-	struct od_ctx ctx = {0};
-	cr_assert_eq(od_freeze(m, &b, 1, &o, NULL, &ctx), OD_EVALUE);
-	cr_assert_str_eq(ctx.msg, "inputs are 'x', expected 'x', 'mask'");
-	od_model_free(m);
-	m = load(FIX "seed/with_mask.onnx");
-	o.n_expect_inputs = 1;
-	b.value = value(m, "1", OD_FLOAT);
-	cr_assert_eq(od_freeze(m, &b, 1, &o, NULL, &ctx), 0, "%s", ctx.msg);
-	od_model_free(m);
-}
-
 Test(freeze, overridable_default_is_replaced)
 {
 	struct od_model *m = load(FIX "seed/with_mask.onnx");
