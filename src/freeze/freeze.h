@@ -1,9 +1,6 @@
 /*
- * freeze.h — freezing graph inputs into constants: bind, remove, fold, prune, re-bind dims,
- * check (DESIGN.md "Freezing"). Also the folder on its own, for `diff --fold`.
- *
- * A starting contract: the freeze module owns it and may extend it; front ends (CLI, TUI)
- * only use what is declared here.
+ * freeze.h — freezing graph inputs into constants: bind, remove, re-bind dims, fold, prune
+ * (docs/design.md "Freezing"). Also the folder on its own, for `diff --fold`.
  */
 #ifndef OD_FREEZE_H
 #define OD_FREEZE_H

@@ -73,7 +73,6 @@ int fz_inline_if(struct fz *f, struct fz_scope *s, struct od_node *n,
                  const struct od_tensor *cond);
 
 /* fold_prune.c */
-/* Calls fn for every name read inside the subgraphs of n (nested ones too). */
 /* Drops nodes that reach no output of s's graph, then unused initializers and stale
  * value_info. The nodes must be in topological order (apply() leaves them in the order
  * folding processed them, which is one) and their names defined in s. */

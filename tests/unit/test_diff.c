@@ -14,6 +14,7 @@
 #include "od.h"
 #include "diff.h"
 #include "internal.h"
+#include "helpers.h"
 
 #define FIX OD_SRCDIR "/fixtures/"
 
@@ -278,16 +279,6 @@ static struct od_diff *diff_opts(struct od_model *a, struct od_model *b, const s
 static struct od_diff *diff(struct od_model *a, struct od_model *b)
 {
 	return diff_opts(a, b, NULL);
-}
-
-static int buf_write(void *priv, const char *s, size_t n)
-{
-	char **buf = priv;
-	size_t old = *buf ? strlen(*buf) : 0;
-	*buf = realloc(*buf, old + n + 1);
-	memcpy(*buf + old, s, n);
-	(*buf)[old + n] = 0;
-	return 0;
 }
 
 static char *text(const struct od_diff *d)
@@ -999,14 +990,6 @@ Test(diff, textconv_allocation_failures)
 #endif
 
 /* ---- fixtures ---------------------------------------------------------------------------------- */
-
-static struct od_model *load(const char *path)
-{
-	struct od_ctx ctx = {0};
-	struct od_model *m = NULL;
-	cr_assert_eq(od_model_load(path, NULL, &m, &ctx), 0, "load %s: %s", path, ctx.msg);
-	return m;
-}
 
 Test(diff, seed_mask_input_became_a_constant)
 {

@@ -12,16 +12,9 @@
 #include "od.h"
 #include "freeze.h"
 #include "eval.h"
+#include "helpers.h"
 
 #define FIX OD_SRCDIR "/fixtures/"
-
-static struct od_model *load(const char *path)
-{
-	struct od_ctx ctx = {0};
-	struct od_model *m = NULL;
-	cr_assert_eq(od_model_load(path, NULL, &m, &ctx), 0, "load %s: %s", path, ctx.msg);
-	return m;
-}
 
 static struct od_tensor *value(struct od_model *m, const char *spec, int dtype)
 {
@@ -293,13 +286,43 @@ Test(freeze, growth_limit_keeps_nodes)
 	od_model_free(m);
 }
 
-Test(freeze, default_growth_limit_is_generous)
+/* Bytes of constants in g (no subgraphs here): initializers and Constant tensors. */
+static uint64_t constant_bytes(const struct od_graph *g)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < g->n_inits; i++)
+		n += g->inits[i]->nbytes;
+	for (size_t i = 0; i < g->n_nodes; i++) {
+		const struct od_attr *v = od_node_attr(g->nodes[i], "value");
+		if (!strcmp(g->nodes[i]->op_type, "Constant") && v && v->t)
+			n += v->t->nbytes;
+	}
+	return n;
+}
+
+static uint64_t growth_limit(const struct od_freeze_opts *o)
 {
 	struct od_model *m = load(FIX "transformer/with_mask.onnx");
-	struct od_freeze_report *r = freeze1(m, "attention_mask", "1", NULL);
-	cr_assert_geq(r->growth_limit, 1u << 20);
+	struct od_freeze_report *r = freeze1(m, "attention_mask", "1", o);
+	uint64_t limit = r->growth_limit;
 	od_freeze_report_free(r);
 	od_model_free(m);
+	return limit;
+}
+
+/* As README says: folding may add the constant bytes again plus 1 MiB (the bound value is a
+ * constant by then), --max-growth times them plus 1 MiB, or a set number of bytes. */
+Test(freeze, growth_limit_follows_the_options)
+{
+	struct od_model *m = load(FIX "transformer/with_mask.onnx");
+	uint64_t before = constant_bytes(m->graph), mib = 1u << 20;
+	od_model_free(m);
+	uint64_t dflt = growth_limit(NULL);
+	cr_assert_geq(dflt, before + mib, "%llu", (unsigned long long)dflt);
+	cr_assert_lt(dflt, before + mib + 4096, "%llu", (unsigned long long)dflt);
+	cr_expect_eq(growth_limit(&(struct od_freeze_opts){.max_growth = 2}), 2 * (dflt - mib) + mib);
+	cr_expect_eq(growth_limit(&(struct od_freeze_opts){.max_growth_bytes = 12345}), 12345);
+	cr_expect_eq(growth_limit(&(struct od_freeze_opts){.max_growth_bytes = -1}), UINT64_MAX);
 }
 
 Test(freeze, strict_growth_limit_is_an_error)

@@ -12,37 +12,9 @@
 #include <unistd.h>
 #include "od.h"
 #include "internal.h"
+#include "helpers.h"
 
 #define FIX OD_SRCDIR "/fixtures/"
-
-static void *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	cr_assert(f, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	*len = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	void *buf = malloc(*len ? *len : 1);
-	cr_assert(fread(buf, 1, *len, f) == *len);
-	fclose(f);
-	return buf;
-}
-
-static struct od_model *load(const char *path)
-{
-	struct od_ctx ctx = {0};
-	struct od_model *m = NULL;
-	int rc = od_model_load(path, NULL, &m, &ctx);
-	cr_assert_eq(rc, 0, "load %s: %s", path, ctx.msg);
-	return m;
-}
-
-static char *tmpdir(void)
-{
-	char *d = strdup("/tmp/od-unit.XXXXXX");
-	cr_assert(mkdtemp(d));
-	return d;
-}
 
 static int count_files(const char *dir)
 {
