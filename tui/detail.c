@@ -132,7 +132,7 @@ static const char *node_label(struct od_arena *a, const struct od_node *n)
 	                       n->op_type, s0(n->name));
 }
 
-/* Where a value comes from: "graph input", "initializer float [4,4]", "Gemm '/linear/Gemm'". */
+/* Where a value comes from: "graph input", "initializer float[4,4]", "Gemm '/linear/Gemm'". */
 static const char *origin(struct od_arena *a, const struct od_graph *g, const char *name)
 {
 	const struct od_tensor *t;
@@ -141,10 +141,8 @@ static const char *origin(struct od_arena *a, const struct od_graph *g, const ch
 		return "omitted";
 	if (od_graph_find_input(g, name))
 		return "graph input";
-	if ((t = od_graph_find_init(g, name))) {
-		char shape[256];
-		return od_arena_printf(a, "initializer %s %s", od_dtype_name(t->dtype), od_shape_str(t, shape, sizeof shape));
-	}
+	if ((t = od_graph_find_init(g, name)))
+		return od_arena_printf(a, "initializer %s", od_tensor_type_text(a, t));
 	if ((n = producer(g, name)))
 		return node_label(a, n);
 	return g->parent ? "outer scope" : "undefined";
@@ -171,11 +169,8 @@ static const char *attr_text(struct od_arena *a, const struct od_attr *at)
 	case OD_ATTR_FLOAT: return od_arena_printf(a, "%g", at->f);
 	case OD_ATTR_INT: return od_arena_printf(a, "%" PRId64, at->i);
 	case OD_ATTR_STRING: return od_arena_printf(a, "\"%.*s\"", (int)at->s.len, (const char *)at->s.data);
-	case OD_ATTR_TENSOR: {
-		char shape[256];
-		return at->t ? od_arena_printf(a, "tensor %s %s", od_dtype_name(at->t->dtype),
-		                               od_shape_str(at->t, shape, sizeof shape)) : "tensor";
-	}
+	case OD_ATTR_TENSOR:
+		return at->t ? od_arena_printf(a, "tensor %s", od_tensor_type_text(a, at->t)) : "tensor";
 	case OD_ATTR_GRAPH:
 		return od_arena_printf(a, "graph of %zu nodes", at->g ? od_graph_count_nodes(at->g) : 0);
 	case OD_ATTR_INTS:

@@ -15,7 +15,7 @@ const struct tui_binding_info tui_bindings[] = {
 const size_t tui_n_bindings = sizeof tui_bindings / sizeof *tui_bindings;
 
 static const char *const special_names[] = {
-#define TUI_X(name, word, curses) word,
+#define TUI_X(name, word) word,
 	TUI_KEYCODE_TABLE(TUI_X)
 #undef TUI_X
 };

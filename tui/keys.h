@@ -12,27 +12,27 @@
 
 #include <stddef.h>
 
-/* Special keys: name (enum TUI_KEY_<name>), name in scripts and help ("<Down>"), curses
- * code (used by screen.c only). */
+/* Special keys: name (enum TUI_KEY_<name>), name in scripts and help ("<Down>"). screen.c
+ * maps curses' codes to them. */
 #define TUI_KEYCODE_TABLE(X) \
-	X(UP,        "Up",    KEY_UP) \
-	X(DOWN,      "Down",  KEY_DOWN) \
-	X(LEFT,      "Left",  KEY_LEFT) \
-	X(RIGHT,     "Right", KEY_RIGHT) \
-	X(PPAGE,     "PgUp",  KEY_PPAGE) \
-	X(NPAGE,     "PgDn",  KEY_NPAGE) \
-	X(HOME,      "Home",  KEY_HOME) \
-	X(END,       "End",   KEY_END) \
-	X(ENTER,     "KpEnter", KEY_ENTER) \
-	X(BACKSPACE, "BS",    KEY_BACKSPACE) \
-	X(DC,        "Del",   KEY_DC) \
-	X(BTAB,      "S-Tab", KEY_BTAB) \
-	X(RESIZE,    "Resize", KEY_RESIZE) \
-	X(MOUSE,     "Mouse", KEY_MOUSE)
+	X(UP,        "Up") \
+	X(DOWN,      "Down") \
+	X(LEFT,      "Left") \
+	X(RIGHT,     "Right") \
+	X(PPAGE,     "PgUp") \
+	X(NPAGE,     "PgDn") \
+	X(HOME,      "Home") \
+	X(END,       "End") \
+	X(ENTER,     "KpEnter") \
+	X(BACKSPACE, "BS") \
+	X(DC,        "Del") \
+	X(BTAB,      "S-Tab") \
+	X(RESIZE,    "Resize") \
+	X(MOUSE,     "Mouse")
 
 enum tui_key {
 	TUI_KEY_BASE = 0x110000,        /* first value past Unicode */
-#define TUI_X(name, word, curses) TUI_KEY_##name,
+#define TUI_X(name, word) TUI_KEY_##name,
 	TUI_KEYCODE_TABLE(TUI_X)
 #undef TUI_X
 	TUI_KEY_NONE                    /* no key (end of a script) */

@@ -16,18 +16,15 @@ int tui_pane_add(struct od_arena *a, struct tui_pane *p, int color, int ref, con
                  const char *name, const char *fmt, ...)
 {
 	va_list ap;
-	char buf[1024], *text;
+	char buf[1024], safe[1024], *text;
 	va_start(ap, fmt);
 	int n = vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return OD_ENOMEM;
-	text = od_arena_strdup(a, buf);   /* longer rows are cut: no screen is that wide */
-	if (!text)
+	od_text_escape(safe, sizeof safe, buf);   /* longer rows are cut: no screen is that wide */
+	if (!(text = od_arena_strdup(a, safe)))
 		return OD_ENOMEM;
-	for (char *c = text; *c; c++)
-		if ((unsigned char)*c < 32 || *c == 127)
-			*c = '?';
 	if (p->n == p->cap &&
 	    !(p->rows = od_arena_grow(a, p->rows, p->n, sizeof *p->rows, &p->cap, p->n + 1)))
 		return OD_ENOMEM;
@@ -36,29 +33,6 @@ int tui_pane_add(struct od_arena *a, struct tui_pane *p, int color, int ref, con
 }
 
 /* ---- text of types --------------------------------------------------------------------- */
-
-const char *tui_value_type(struct od_arena *a, const struct od_value *v)
-{
-	if (v->kind != OD_TYPE_TENSOR)
-		return v->type_str ? v->type_str : "?";
-	if (v->rank < 0)
-		return od_arena_printf(a, "%s [?]", od_dtype_name(v->dtype));
-	char *s = od_arena_printf(a, "%s [", od_dtype_name(v->dtype));
-	for (int i = 0; s && i < v->rank; i++) {
-		const struct od_dim *d = &v->dims[i];
-		const char *sep = i ? "," : "";
-		s = d->param ? od_arena_printf(a, "%s%s%s", s, sep, d->param)
-		    : d->value >= 0 ? od_arena_printf(a, "%s%s%lld", s, sep, (long long)d->value)
-		                    : od_arena_printf(a, "%s%s?", s, sep);
-	}
-	return s ? od_arena_printf(a, "%s]", s) : NULL;
-}
-
-static const char *tensor_type(struct od_arena *a, const struct od_tensor *t)
-{
-	char shape[256];
-	return od_arena_printf(a, "%s %s", od_dtype_name(t->dtype), od_shape_str(t, shape, sizeof shape));
-}
 
 /* Widest name among values (their name is their first field). */
 static int values_width(struct od_value *const *v, size_t n)
@@ -80,7 +54,7 @@ static int inputs_pane(const struct tui_session *s, struct od_arena *a, struct t
 	for (size_t i = 0; i < g->n_inputs && !rc; i++) {
 		const struct od_value *v = g->inputs[i];
 		const struct tui_bind *b = tui_session_bind(s, v->name);
-		const char *type = tui_value_type(a, v);
+		const char *type = od_value_type_text(a, v);
 		if (b)
 			rc = tui_pane_add(a, p, TUI_COLOR_FROZEN, TUI_REF_INPUT, v, v->name, "%-*s %s = %s",
 			                  w, v->name, type, b->spec);
@@ -103,7 +77,7 @@ static int outputs_pane(const struct tui_session *s, struct od_arena *a, struct 
 	for (size_t i = 0; i < g->n_outputs && !rc; i++)
 		rc = tui_pane_add(a, p, TUI_COLOR_NORMAL, TUI_REF_OUTPUT, g->outputs[i],
 		                  g->outputs[i]->name, "%-*s %s", w, g->outputs[i]->name,
-		                  tui_value_type(a, g->outputs[i]));
+		                  od_value_type_text(a, g->outputs[i]));
 	p->title = od_arena_printf(a, "Outputs %zu", g->n_outputs);
 	return rc;
 }
@@ -120,7 +94,7 @@ static int inits_pane(const struct tui_session *s, struct od_arena *a, struct tu
 		const struct od_tensor *t = g->inits[i];
 		bool frozen = tui_session_bind(s, t->name) != NULL;
 		rc = tui_pane_add(a, p, frozen ? TUI_COLOR_FROZEN : TUI_COLOR_NORMAL, TUI_REF_INIT, t,
-		                  t->name, "%-*s %s%s", w, t->name, tensor_type(a, t),
+		                  t->name, "%-*s %s%s", w, t->name, od_tensor_type_text(a, t),
 		                  frozen ? " (frozen)" : "");
 	}
 	p->title = od_arena_printf(a, "Initializers %zu", g->n_inits);

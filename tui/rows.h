@@ -11,30 +11,29 @@
 #include "od.h"
 #include "session.h"
 
-/* Colour roles: role, colour pair (foreground, background; -1 is the terminal's default),
- * attributes with colours, attributes in monochrome (no colours or NO_COLOR). Curses names
- * are expanded by screen.c only. */
+/* Colour roles, in the order of the legend. How each looks (colour pair, attributes, the
+ * monochrome scheme) is screen.c's business: no curses name outside it. */
 #define TUI_COLOR_TABLE(X) \
-	X(NORMAL,   -1,            -1,          A_NORMAL, A_NORMAL) \
-	X(TITLE,    COLOR_CYAN,    -1,          A_BOLD,   A_BOLD) \
-	X(FOCUS,    COLOR_BLACK,   COLOR_CYAN,  A_BOLD,   A_REVERSE | A_BOLD) \
-	X(HEADER,   COLOR_YELLOW,  -1,          A_NORMAL, A_BOLD) \
-	X(ADDED,    COLOR_GREEN,   -1,          A_NORMAL, A_BOLD) \
-	X(REMOVED,  COLOR_RED,     -1,          A_NORMAL, A_UNDERLINE) \
-	X(CHANGED,  COLOR_YELLOW,  -1,          A_BOLD,   A_BOLD | A_UNDERLINE) \
-	X(RENAMED,  COLOR_CYAN,    -1,          A_NORMAL, A_DIM) \
-	X(FROZEN,   COLOR_MAGENTA, -1,          A_BOLD,   A_BOLD) \
-	X(DIM,      COLOR_BLUE,    -1,          A_BOLD,   A_DIM) \
-	X(SELECTED, COLOR_BLACK,   COLOR_WHITE, A_NORMAL, A_REVERSE) \
-	X(STATUS,   COLOR_WHITE,   COLOR_BLUE,  A_NORMAL, A_REVERSE) \
-	X(MATCH,    COLOR_BLACK,   COLOR_GREEN, A_BOLD,   A_REVERSE | A_BOLD) \
-	X(MISMATCH, COLOR_BLACK,   COLOR_YELLOW, A_NORMAL, A_REVERSE) \
-	X(COMMAND,  COLOR_GREEN,   -1,          A_NORMAL, A_NORMAL) \
-	X(ERROR,    COLOR_RED,     -1,          A_BOLD,   A_BOLD) \
-	X(PROMPT,   -1,            -1,          A_BOLD,   A_BOLD)
+	X(NORMAL) \
+	X(TITLE) \
+	X(FOCUS) \
+	X(HEADER) \
+	X(ADDED) \
+	X(REMOVED) \
+	X(CHANGED) \
+	X(RENAMED) \
+	X(FROZEN) \
+	X(DIM) \
+	X(SELECTED) \
+	X(STATUS) \
+	X(MATCH) \
+	X(MISMATCH) \
+	X(COMMAND) \
+	X(ERROR) \
+	X(PROMPT)
 
 enum tui_color {
-#define TUI_X(name, fg, bg, attr, mono) TUI_COLOR_##name,
+#define TUI_X(name) TUI_COLOR_##name,
 	TUI_COLOR_TABLE(TUI_X)
 #undef TUI_X
 	TUI_COLOR_MAX
@@ -107,9 +106,6 @@ int tui_rows_detail(const struct tui_session *s, const struct tui_row *row, stru
 int tui_rows_help(struct od_arena *a, struct tui_pane *out);
 /* The report of the last freeze (od_freeze_report_text), one row per line. */
 int tui_rows_report(const struct tui_session *s, struct od_arena *a, struct tui_pane *out);
-
-/* "float [batch,4]" for a tensor value, its type text otherwise; in arena a. */
-const char *tui_value_type(struct od_arena *a, const struct od_value *v);
 
 /* Appends a row (text copied into a); returns 0 or OD_ENOMEM. */
 int tui_pane_add(struct od_arena *a, struct tui_pane *p, int color, int ref, const void *item,

@@ -29,14 +29,31 @@ static struct {
 
 /* ---- colour roles ------------------------------------------------------------------------- */
 
+/* How each role (rows.h) looks: colour pair (foreground, background; -1 is the terminal's
+ * default), attributes with colours, attributes in monochrome (no colours or NO_COLOR). */
 static const struct {
 	short fg, bg;
 	attr_t attr, mono;
-} roles[TUI_COLOR_MAX] = {
-#define TUI_X(name, fg, bg, attr, mono) [TUI_COLOR_##name] = {fg, bg, attr, mono},
-	TUI_COLOR_TABLE(TUI_X)
-#undef TUI_X
+} roles[] = {
+	[TUI_COLOR_NORMAL]   = {-1, -1, A_NORMAL, A_NORMAL},
+	[TUI_COLOR_TITLE]    = {COLOR_CYAN, -1, A_BOLD, A_BOLD},
+	[TUI_COLOR_FOCUS]    = {COLOR_BLACK, COLOR_CYAN, A_BOLD, A_REVERSE | A_BOLD},
+	[TUI_COLOR_HEADER]   = {COLOR_YELLOW, -1, A_NORMAL, A_BOLD},
+	[TUI_COLOR_ADDED]    = {COLOR_GREEN, -1, A_NORMAL, A_BOLD},
+	[TUI_COLOR_REMOVED]  = {COLOR_RED, -1, A_NORMAL, A_UNDERLINE},
+	[TUI_COLOR_CHANGED]  = {COLOR_YELLOW, -1, A_BOLD, A_BOLD | A_UNDERLINE},
+	[TUI_COLOR_RENAMED]  = {COLOR_CYAN, -1, A_NORMAL, A_DIM},
+	[TUI_COLOR_FROZEN]   = {COLOR_MAGENTA, -1, A_BOLD, A_BOLD},
+	[TUI_COLOR_DIM]      = {COLOR_BLUE, -1, A_BOLD, A_DIM},
+	[TUI_COLOR_SELECTED] = {COLOR_BLACK, COLOR_WHITE, A_NORMAL, A_REVERSE},
+	[TUI_COLOR_STATUS]   = {COLOR_WHITE, COLOR_BLUE, A_NORMAL, A_REVERSE},
+	[TUI_COLOR_MATCH]    = {COLOR_BLACK, COLOR_GREEN, A_BOLD, A_REVERSE | A_BOLD},
+	[TUI_COLOR_MISMATCH] = {COLOR_BLACK, COLOR_YELLOW, A_NORMAL, A_REVERSE},
+	[TUI_COLOR_COMMAND]  = {COLOR_GREEN, -1, A_NORMAL, A_NORMAL},
+	[TUI_COLOR_ERROR]    = {COLOR_RED, -1, A_BOLD, A_BOLD},
+	[TUI_COLOR_PROMPT]   = {-1, -1, A_BOLD, A_BOLD},
 };
+_Static_assert(sizeof roles / sizeof *roles == TUI_COLOR_MAX, "a colour role without a look");
 
 static void setup_colors(bool want)
 {
@@ -233,10 +250,23 @@ void tui_screen_show(bool all)
 static int from_curses(int code)
 {
 	static const int table[][2] = {
-#define TUI_X(name, word, curses) {curses, TUI_KEY_##name},
-		TUI_KEYCODE_TABLE(TUI_X)
-#undef TUI_X
+		{KEY_UP, TUI_KEY_UP},
+		{KEY_DOWN, TUI_KEY_DOWN},
+		{KEY_LEFT, TUI_KEY_LEFT},
+		{KEY_RIGHT, TUI_KEY_RIGHT},
+		{KEY_PPAGE, TUI_KEY_PPAGE},
+		{KEY_NPAGE, TUI_KEY_NPAGE},
+		{KEY_HOME, TUI_KEY_HOME},
+		{KEY_END, TUI_KEY_END},
+		{KEY_ENTER, TUI_KEY_ENTER},
+		{KEY_BACKSPACE, TUI_KEY_BACKSPACE},
+		{KEY_DC, TUI_KEY_DC},
+		{KEY_BTAB, TUI_KEY_BTAB},
+		{KEY_RESIZE, TUI_KEY_RESIZE},
+		{KEY_MOUSE, TUI_KEY_MOUSE},
 	};
+	_Static_assert(sizeof table / sizeof *table == TUI_KEY_NONE - TUI_KEY_BASE - 1,
+	               "a special key without its curses code");
 	for (size_t i = 0; i < sizeof table / sizeof *table; i++)
 		if (table[i][0] == code)
 			return table[i][1];

@@ -26,7 +26,7 @@ enum tui_ask {
 
 struct tui_prompt {
 	int ask;                /* enum tui_ask; TUI_ASK_NONE when the prompt is closed */
-	char label[320];        /* "freeze mask (float [1,4]) = " */
+	char label[320];        /* "freeze mask (float[1,4]) = " */
 	char buf[1024];         /* what is typed, UTF-8 */
 	size_t len;
 	char arg[1024];         /* input name or path the answer is about */
@@ -58,11 +58,13 @@ struct tui {
 	bool timing;                    /* print times of freeze/undo on stderr */
 };
 
+/* state.c */
 /* Rebuilds the rows from the session after an action (why: "freeze", ... for --timing);
  * selections are kept in range. */
 void tui_refresh_rows(struct tui *t, const char *why);
 /* Sets the message line (printf-like); color is a role (ERROR for failures). */
 void tui_message(struct tui *t, int color, const char *fmt, ...) OD_PRINTF(3, 4);
+/* tui.c */
 /* Handles one key on the current screen; draws nothing. */
 void tui_key(struct tui *t, int key);
 /* Draws the current screen. */
@@ -78,9 +80,11 @@ void prompt_open(struct tui *t, int ask, const char *arg, const char *initial, c
                  ...) OD_PRINTF(5, 6);
 void prompt_draw(struct tui *t, int y, int width);
 void prompt_key(struct tui *t, int key);
-/* Searches every pane for t->search after the selection; moves there. */
+/* Searches every pane for t->search after the selection; moves there (search.c). */
 void tui_search_next(struct tui *t);
-/* The bottom lines the layout keeps for the command (1 or 2) at width cols. */
+/* The screen chrome (chrome.c): the title bar, and at the bottom the command, the status
+ * and the message or prompt; tui_command_lines() is how many lines (1 or 2) the command
+ * takes at width cols, which the layouts keep free. */
 int tui_command_lines(const struct tui *t, int cols);
 void tui_draw_bottom(struct tui *t, int rows, int cols);
 void tui_draw_title(struct tui *t, int cols);

@@ -140,6 +140,19 @@ void *od_arena_grow(struct od_arena *a, void *p, size_t n, size_t sz, size_t *ca
 	return q;
 }
 
+void *od_grow(void *p, size_t n, size_t sz, size_t *cap, size_t first)
+{
+	size_t ncap, bytes;
+	if (n < *cap)
+		return p;
+	if (od_mul_size(*cap ? *cap : first, *cap ? 2 : 1, &ncap) || od_mul_size(ncap, sz, &bytes))
+		return NULL;
+	void *q = od_realloc(p, bytes);
+	if (q)
+		*cap = ncap;
+	return q;
+}
+
 void od_arena_release(struct od_arena *a, void *p)
 {
 	struct chunk **link = a ? &a->head : NULL;

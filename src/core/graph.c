@@ -5,6 +5,7 @@
  * initializer, a node output or an enclosing graph (subgraphs may read outer names).
  */
 #include "config.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -74,6 +75,27 @@ struct od_tensor *od_graph_find_init(const struct od_graph *g, const char *name)
 		if (!strcmp(g->inits[i]->name, name))
 			return g->inits[i];
 	return NULL;
+}
+
+char *od_value_type_text(struct od_arena *a, const struct od_value *v)
+{
+	char buf[1024];
+	size_t off;
+	if (v->kind != OD_TYPE_TENSOR)
+		return od_arena_strdup(a, v->type_str && *v->type_str ? v->type_str : "(no type)");
+	off = (size_t)snprintf(buf, sizeof buf, "%s", od_dtype_name(v->dtype));
+	for (int i = 0; i < v->rank && off < sizeof buf; i++) {
+		const struct od_dim *d = &v->dims[i];
+		const char *sep = i ? "," : "[";
+		off += (size_t)(d->param ? snprintf(buf + off, sizeof buf - off, "%s%s", sep, d->param)
+		                : d->value >= 0 ? snprintf(buf + off, sizeof buf - off, "%s%lld", sep, (long long)d->value)
+		                : snprintf(buf + off, sizeof buf - off, "%s?", sep));
+	}
+	if (v->rank >= 0 && off < sizeof buf)
+		off += (size_t)snprintf(buf + off, sizeof buf - off, v->rank ? "]" : "[]");
+	if (off >= sizeof buf)                      /* a dim name of a kilobyte: cut it */
+		memcpy(buf + sizeof buf - 4, "...", 4);
+	return od_arena_strdup(a, buf);
 }
 
 static struct od_value *find_value(struct od_value **v, size_t n, const char *name)
@@ -179,14 +201,10 @@ static int add_edge(const char *name, void *priv)
 	if (!od_map_get(t->producers, name, &from) || from >= t->n_nodes ||
 	    (from == t->self && !t->direct))
 		return 0;
-	if (t->n_edges == t->cap_edges) {
-		size_t cap = t->cap_edges ? t->cap_edges * 2 : 256;
-		size_t *e = od_realloc(t->edges, cap * 2 * sizeof *e);
-		if (!e)
-			return -1;
-		t->edges = e;
-		t->cap_edges = cap;
-	}
+	size_t *e = od_grow(t->edges, t->n_edges, 2 * sizeof *e, &t->cap_edges, 256);
+	if (!e)
+		return -1;
+	t->edges = e;
 	t->edges[2 * t->n_edges] = from;
 	t->edges[2 * t->n_edges + 1] = t->self;
 	t->n_edges++;

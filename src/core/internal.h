@@ -15,6 +15,10 @@ void *od_malloc(size_t n);
 void *od_calloc(size_t n, size_t sz);
 void *od_realloc(void *p, size_t n);
 void od_free(void *p);
+/* Room for element n of the malloc'd array p (sz bytes each, *cap of them): p itself while
+ * n < *cap, else p grown to twice *cap (first when 0), overflow-checked; NULL when out of
+ * memory, p then untouched. (arena.c) */
+void *od_grow(void *p, size_t n, size_t sz, size_t *cap, size_t first);
 /* write(2)-like wrapper the writer uses, so tests can simulate a full disk. */
 size_t od_fwrite(const void *p, size_t sz, size_t n, FILE *f);
 /* Appends len bytes of the file open on in, from off, to out, file to file
@@ -43,6 +47,14 @@ int od_write_text(od_write_fn out, void *priv, const char *s, size_t n, size_t k
 /* Formats fmt and writes it as od_write_text does (a newline that ends fmt stays); keeps
  * the first error in *rc and does nothing once it is set. (text.c) */
 void od_vprintf_text(od_write_fn out, void *priv, int *rc, const char *fmt, va_list ap);
+/* A renderer's output: the callback and the first error it returned. */
+struct od_printer {
+	od_write_fn out;
+	void *priv;
+	int rc;                 /* the first error; once set, nothing more is written */
+};
+/* Writes formatted text through p, names in it escaped (od_vprintf_text). (text.c) */
+void od_print(struct od_printer *p, const char *fmt, ...) OD_PRINTF(2, 3);
 /* A JSON string (jansson's json_t) of text from a file: bytes that are not valid UTF-8 become
  * U+FFFD (jansson refuses them). NULL only when out of memory. (text.c) */
 struct json_t;

@@ -68,6 +68,10 @@ struct od_ctx {
 /* Records the message in ctx (may be NULL) and returns code: `return od_error(...)`. */
 OD_API int od_error(struct od_ctx *ctx, int code, const char *fmt, ...) OD_PRINTF(3, 4);
 OD_API const char *od_strerror(int code);
+/* Copies s into out (n bytes, cut at a whole character) with control characters written
+ * as \n or \xHH: text from a file (names) must neither break a line nor reach a terminal
+ * raw. Returns the length written. */
+OD_API size_t od_text_escape(char *out, size_t n, const char *s);
 
 /* ---- arena ------------------------------------------------------------------------- */
 
@@ -162,6 +166,9 @@ OD_API struct od_tensor *od_tensor_clone(struct od_arena *a, const struct od_ten
 OD_API void od_tensor_set_f64(struct od_tensor *t, int64_t i, double v);
 /* "[2,3]" or "[]" into buf; returns buf. */
 OD_API char *od_shape_str(const struct od_tensor *t, char *buf, size_t n);
+/* "float[2,3]", the text of a tensor's type everywhere onnxdiff prints one; lives in arena
+ * a, NULL when out of memory. */
+OD_API char *od_tensor_type_text(struct od_arena *a, const struct od_tensor *t);
 
 /* Parses a value for an input: a literal ("0.5", "[[1,0],[0,1]]", "true"), "@file.npy" or
  * "@file.pb" (serialized TensorProto). dtype is the wanted element type (OD_UNDEFINED to
@@ -394,6 +401,10 @@ OD_API int od_graph_add_node(struct od_arena *a, struct od_graph *g, struct od_n
 OD_API int od_graph_add_init(struct od_arena *a, struct od_graph *g, struct od_tensor *t);
 /* Finds an initializer / input / output by name; NULL when absent. */
 OD_API struct od_tensor *od_graph_find_init(const struct od_graph *g, const char *name);
+/* "float[batch,4]" ("?" for an unknown dim, "float" for an unknown rank), the loader's
+ * type text for other kinds, "(no type)" when there is none: the text of a value's type
+ * everywhere onnxdiff prints one. Lives in arena a, NULL when out of memory. */
+OD_API char *od_value_type_text(struct od_arena *a, const struct od_value *v);
 OD_API struct od_value *od_graph_find_input(const struct od_graph *g, const char *name);
 OD_API struct od_value *od_graph_find_output(const struct od_graph *g, const char *name);
 /* Removes the input named name from g->inputs; returns 0 or OD_ENOTFOUND. */

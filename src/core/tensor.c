@@ -428,14 +428,10 @@ static int collect(struct od_tensor ***v, size_t *n, size_t *cap, struct od_tens
 {
 	if (!t || (!t->data && !t->strings))
 		return 0;
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 256;
-		struct od_tensor **p = od_realloc(*v, nc * sizeof *p);
-		if (!p)
-			return OD_ENOMEM;
-		*v = p;
-		*cap = nc;
-	}
+	struct od_tensor **p = od_grow(*v, *n, sizeof *p, cap, 256);
+	if (!p)
+		return OD_ENOMEM;
+	*v = p;
 	(*v)[(*n)++] = t;
 	return 0;
 }
@@ -694,6 +690,12 @@ char *od_shape_str(const struct od_tensor *t, char *buf, size_t n)
 	if (off < n)
 		snprintf(buf + off, n - off, "]");
 	return buf;
+}
+
+char *od_tensor_type_text(struct od_arena *a, const struct od_tensor *t)
+{
+	char shape[1024];
+	return od_arena_printf(a, "%s%s", od_dtype_name(t->dtype), od_shape_str(t, shape, sizeof shape));
 }
 
 const char *od_bytes_text(char *buf, size_t n, double bytes)

@@ -54,14 +54,10 @@ static int add_leaf(struct lit *L, const char *s, size_t len, int depth)
 		L->ndims = depth;
 	else if (L->ndims != depth)
 		return lit_bad(L, "values at different nesting depths");
-	if (L->n == L->cap) {
-		size_t cap = L->cap ? L->cap * 2 : 16;
-		struct leaf *v = od_realloc(L->leaves, cap * sizeof *v);
-		if (!v)
-			return od_error(L->ctx, OD_ENOMEM, "out of memory");
-		L->leaves = v;
-		L->cap = cap;
-	}
+	struct leaf *v = od_grow(L->leaves, L->n, sizeof *v, &L->cap, 16);
+	if (!v)
+		return od_error(L->ctx, OD_ENOMEM, "out of memory");
+	L->leaves = v;
 	L->leaves[L->n++] = (struct leaf){s, len};
 	return 0;
 }

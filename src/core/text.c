@@ -12,16 +12,24 @@
 #include <string.h>
 #include "internal.h"
 
+/* The one rule for a control character: \n for a newline, \xHH for the others; 0 for a
+ * byte that stays as it is. */
+static int escape_char(unsigned char c, char esc[8])
+{
+	if (c >= 0x20 && c != 0x7f)
+		return 0;
+	return c == '\n' ? snprintf(esc, 8, "\\n") : snprintf(esc, 8, "\\x%02x", c);
+}
+
 int od_write_text(od_write_fn out, void *priv, const char *s, size_t n, size_t keep)
 {
 	size_t from = 0;
 	int rc = 0;
-	for (size_t i = 0; !rc && i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (i >= keep || (c >= 0x20 && c != 0x7f))
-			continue;
+	for (size_t i = 0; !rc && i < keep && i < n; i++) {
 		char esc[8];
-		int k = c == '\n' ? snprintf(esc, sizeof esc, "\\n") : snprintf(esc, sizeof esc, "\\x%02x", c);
+		int k = escape_char((unsigned char)s[i], esc);
+		if (!k)
+			continue;
 		if (i > from)
 			rc = out(priv, s + from, i - from);
 		if (!rc)
@@ -31,6 +39,27 @@ int od_write_text(od_write_fn out, void *priv, const char *s, size_t n, size_t k
 	if (!rc && n > from)
 		rc = out(priv, s + from, n - from);
 	return rc;
+}
+
+size_t od_text_escape(char *out, size_t n, const char *s)
+{
+	size_t k = 0;
+	if (!n)
+		return 0;
+	for (const char *p = s; *p && k + 1 < n; p++) {
+		char esc[8];
+		int len = escape_char((unsigned char)*p, esc);
+		if (!len) {
+			out[k++] = *p;
+			continue;
+		}
+		if (k + (size_t)len + 1 > n)
+			break;
+		memcpy(out + k, esc, (size_t)len);
+		k += (size_t)len;
+	}
+	out[k] = 0;
+	return k;
 }
 
 void od_vprintf_text(od_write_fn out, void *priv, int *rc, const char *fmt, va_list ap)
@@ -54,6 +83,14 @@ void od_vprintf_text(od_write_fn out, void *priv, int *rc, const char *fmt, va_l
 	*rc = od_write_text(out, priv, s, len, *fmt && fmt[strlen(fmt) - 1] == '\n' ? len - 1 : len);
 	if (s != stack)
 		od_free(s);
+}
+
+void od_print(struct od_printer *p, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	od_vprintf_text(p->out, p->priv, &p->rc, fmt, ap);
+	va_end(ap);
 }
 
 /* Length of the valid UTF-8 sequence at p, 0 when there is none (overlong, surrogate, ...). */

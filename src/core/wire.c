@@ -90,14 +90,10 @@ static int truncated(struct walk *w, const uint8_t *at)
 static int add_payload(struct walk *w, const uint8_t *p, size_t len, uint64_t *idx)
 {
 	struct od_skeleton *s = w->s;
-	if (s->n_payloads == s->cap_payloads) {
-		size_t cap = s->cap_payloads ? s->cap_payloads * 2 : 64;
-		struct od_payload *np = od_realloc(s->payloads, cap * sizeof *np);
-		if (!np)
-			return od_error(w->ctx, OD_ENOMEM, "out of memory");
-		s->payloads = np;
-		s->cap_payloads = cap;
-	}
+	struct od_payload *np = od_grow(s->payloads, s->n_payloads, sizeof *np, &s->cap_payloads, 64);
+	if (!np)
+		return od_error(w->ctx, OD_ENOMEM, "out of memory");
+	s->payloads = np;
 	s->payloads[s->n_payloads] = (struct od_payload){(size_t)(p - w->base), len};
 	*idx = s->n_payloads++;
 	return 0;

@@ -83,13 +83,7 @@ static int text_change(struct dstate *st, int what, const char *path, const char
 	if (!strcmp(a ? a : "", b ? b : ""))
 		return 0;
 	int kind = !a || !*a ? OD_CHANGE_ADDED : !b || !*b ? OD_CHANGE_REMOVED : OD_CHANGE_CHANGED;
-	struct od_change *c = diff_add(st, kind, what, path);
-	if (!c)
-		return OD_ENOMEM;
-	c->key = key;
-	c->old_text = a && *a ? a : NULL;
-	c->new_text = b && *b ? b : NULL;
-	return 0;
+	return diff_add_text(st, kind, what, path, key, a, b);
 }
 
 static const char *num(struct dstate *st, int64_t v)

@@ -2,7 +2,7 @@
  * diff.h — the structural diff of two models: compute, then script, then emit (git's xdiff).
  *
  * od_diff() matches the nodes of two graphs without relying on names (signatures bottom-up
- * and top-down, unique anchors, extension to neighbours, per-op alignment; see DESIGN.md
+ * and top-down, unique anchors, extension to neighbours, per-op alignment; see docs/design.md
  * "Diffing without names") and builds a flat list of struct od_change. The renderers below
  * (text, JSON, stat) and the TUI only read that list; the library never prints: renderers
  * hand their output to a callback.

@@ -63,33 +63,14 @@ static int raw_out(void *priv, const char *s, size_t n)
 	return p->rc;
 }
 
-/* Formats and appends. Names come from the file: a control character in one (a newline,
- * an escape sequence meant for the terminal) is written as \n or \xHH, so it can neither
- * break a line nor reach the terminal; only a newline that ends the format stays. */
+/* Formats and appends, names escaped (od_vprintf_text): only a newline that ends the
+ * format stays a newline. */
 static void OD_PRINTF(2, 3) pr(struct printer *p, const char *fmt, ...)
 {
-	char stack[1024], *s = stack;
 	va_list ap;
-	if (p->rc)
-		return;
 	va_start(ap, fmt);
-	int n = vsnprintf(stack, sizeof stack, fmt, ap);
+	od_vprintf_text(raw_out, p, &p->rc, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof stack) {
-		if (!(s = od_malloc((size_t)n + 1))) {
-			p->rc = OD_ENOMEM;
-			return;
-		}
-		va_start(ap, fmt);
-		vsnprintf(s, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-	}
-	size_t len = (size_t)n, keep = *fmt && fmt[strlen(fmt) - 1] == '\n' ? len - 1 : len;
-	od_write_text(raw_out, p, s, len, keep);
-	if (s != stack)
-		od_free(s);
 }
 
 /* Flushes and returns the first error. */

@@ -212,11 +212,26 @@ bool diff_equiv(const struct dstate *st, const struct dpair *p, const struct dva
 /* True when either is the output of an added or removed node (whose own line tells). */
 bool diff_explained(const struct dval *va, const struct dval *vb);
 
-/* diff_change.c */
-/* Appends the changes of p; subgraph pairs of matched nodes go onto the queue. */
-int diff_pair_changes(struct dstate *st, struct dpair *p, struct dpair ***queue,
-                      size_t *n_queue, size_t *cap_queue);
+/* diff_list.c: below the graph and node phases */
+static inline const char *diff_str0(const char *s)
+{
+	return s ? s : "";
+}
+
+static inline bool diff_ignoring(const struct dstate *st, unsigned bit)
+{
+	return (st->opts.ignore & bit) != 0;
+}
+
+/* Appends a zeroed change (port and parent -1) to the list; NULL when out of memory. */
 struct od_change *diff_add(struct dstate *st, int kind, int what, const char *path);
+/* Appends a change whose old and new texts are a and b ("" or NULL: none); OD_ENOMEM. */
+int diff_add_text(struct dstate *st, int kind, int what, const char *path, const char *key,
+                  const char *a, const char *b);
+/* b when names a and b differ and names are compared (no --ignore=names), else NULL. */
+const char *diff_names_differ(const struct dstate *st, const char *a, const char *b);
+/* Same dtype and dims. */
+bool diff_same_type_and_shape(const struct od_tensor *x, const struct od_tensor *y);
 /* True when two tensors count as equal (atol/rtol, --ignore weights); *delta says how
  * they differ when dtype and shape agree. */
 bool diff_tensors_same(struct dstate *st, struct od_tensor *x, struct od_tensor *y,
@@ -225,6 +240,11 @@ bool diff_tensors_same(struct dstate *st, struct od_tensor *x, struct od_tensor 
  * off; returns the new offset. */
 size_t diff_readers(char *buf, size_t off, size_t bufsize, struct dstate *st,
                     const struct dval *v, const char *lead);
+
+/* diff_change.c */
+/* Appends the changes of p; subgraph pairs of matched nodes go onto the queue. */
+int diff_pair_changes(struct dstate *st, struct dpair *p, struct dpair ***queue,
+                      size_t *n_queue, size_t *cap_queue);
 
 /* diff_node.c */
 int diff_node_changes(struct dstate *st, struct dpair *p, struct dpair ***queue,
@@ -239,10 +259,6 @@ int diff_pair_keys(const char *const *ka, size_t na, const char *const *kb, size
 
 /* ---- text (diff_util.c) ----------------------------------------------------------------- */
 
-/* "float[N,3]" for a tensor value, its type_str otherwise; into arena a. */
-const char *diff_value_type(struct od_arena *a, const struct od_value *v);
-/* "float[4,4]" for a tensor. */
-const char *diff_tensor_type(struct od_arena *a, const struct od_tensor *t);
 /* An attribute value: "1", "0.5", "'NOTSET'", "[1,1]", "float[2] #1a2b3c4d", "<graph>". */
 const char *diff_attr_text(struct od_arena *a, const struct od_attr *at);
 /* What feeds a value: "graph input 'mask' float[1,4]", "Gemm '/linear/Gemm'". */

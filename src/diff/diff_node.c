@@ -10,23 +10,6 @@
 #include <string.h>
 #include "diff_impl.h"
 
-static const char *str0(const char *s)
-{
-	return s ? s : "";
-}
-
-static bool ignoring(const struct dstate *st, unsigned bit)
-{
-	return (st->opts.ignore & bit) != 0;
-}
-
-static const char *names_differ(const struct dstate *st, const char *a, const char *b)
-{
-	if (ignoring(st, OD_DIFF_IGNORE(NAMES)) || !strcmp(str0(a), str0(b)))
-		return NULL;
-	return b;
-}
-
 /* ---- nodes ----------------------------------------------------------------------------------- */
 
 /* Details of one matched node pair go to a scratch list first: the NODE line comes first. */
@@ -47,8 +30,8 @@ static struct od_change *detail(struct node_cmp *nc, int kind, int what)
 		struct od_change *c = diff_add(st, OD_CHANGE_CHANGED, OD_CHANGE_NODE, nc->p->path);
 		if (!c)
 			return NULL;
-		c->a_name = str0(na->name);
-		c->b_name = str0(nb->name);
+		c->a_name = diff_str0(na->name);
+		c->b_name = diff_str0(nb->name);
 		c->a_node = na;
 		c->b_node = nb;
 		c->old_text = diff_chk(st, diff_node_label(ar, nc->p->a->g, nc->ka));
@@ -262,13 +245,13 @@ static int compare_node(struct dstate *st, struct dpair *p, uint32_t ka, uint32_
 		c->old_text = diff_chk(st, od_arena_printf(st->d->arena, "%zu", na->n_outputs));
 		c->new_text = diff_chk(st, od_arena_printf(st->d->arena, "%zu", nb->n_outputs));
 	}
-	if (nc.opened || !names_differ(st, na->name, nb->name))
+	if (nc.opened || !diff_names_differ(st, na->name, nb->name))
 		return 0;
 	struct od_change *c = diff_add(st, OD_CHANGE_RENAMED, OD_CHANGE_NODE, p->path);
 	if (!c)
 		return OD_ENOMEM;
-	c->a_name = str0(na->name);
-	c->b_name = str0(nb->name);
+	c->a_name = diff_str0(na->name);
+	c->b_name = diff_str0(nb->name);
 	c->a_node = na;
 	c->b_node = nb;
 	return 0;
@@ -284,10 +267,10 @@ static const char *node_context(struct dstate *st, const struct dside *s, uint32
 	const struct od_node *n = s->g->nodes[k];
 	buf[0] = 0;
 	if (s->cst[k])
-		PUT("value %s", str0(diff_chk(st, diff_attr_text(st->tmp, &n->attrs[0]))));
+		PUT("value %s", diff_str0(diff_chk(st, diff_attr_text(st->tmp, &n->attrs[0]))));
 	for (uint32_t i = s->in_start[k]; i < s->in_start[k + 1]; i++)
 		PUT("%s%s", i == s->in_start[k] ? (off ? "; reads " : "reads ") : ", ",
-		    s->ins[i] ? str0(diff_chk(st, diff_val_text(st->tmp, s->ins[i]))) : "nothing");
+		    s->ins[i] ? diff_str0(diff_chk(st, diff_val_text(st->tmp, s->ins[i]))) : "nothing");
 	bool feeds = false;
 	for (uint32_t o = s->out_start[k]; o < s->out_start[k + 1]; o++) {
 		size_t before = off;
@@ -309,11 +292,11 @@ static int node_alone(struct dstate *st, struct dpair *p, const struct dside *s,
 	const char *label = diff_chk(st, diff_node_label(st->d->arena, s->g, k));
 	c->context = node_context(st, s, k);
 	if (added) {
-		c->b_name = str0(n->name);
+		c->b_name = diff_str0(n->name);
 		c->b_node = n;
 		c->new_text = label;
 	} else {
-		c->a_name = str0(n->name);
+		c->a_name = diff_str0(n->name);
 		c->a_node = n;
 		c->old_text = label;
 	}

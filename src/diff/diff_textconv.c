@@ -13,20 +13,9 @@
 #include "diff_impl.h"
 
 struct dumper {
-	od_write_fn out;
-	void *priv;
-	int rc;
+	struct od_printer p;
 	struct od_arena *tmp;
 };
-
-/* Writes formatted text; names in it are escaped (od_vprintf_text). */
-static void OD_PRINTF(2, 3) put(struct dumper *d, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	od_vprintf_text(d->out, d->priv, &d->rc, fmt, ap);
-	va_end(ap);
-}
 
 /* The key a node is ordered by among ready nodes: its name, else its first output. */
 static const char *node_key(const struct od_node *n)
@@ -128,15 +117,15 @@ static void dump_graph(struct dumper *d, const struct dside *s, int indent);
 /* A text from the arena, or "" after noting that the allocation failed. */
 static const char *txt(struct dumper *d, const char *s)
 {
-	if (!s && !d->rc)
-		d->rc = OD_ENOMEM;
+	if (!s && !d->p.rc)
+		d->p.rc = OD_ENOMEM;
 	return s ? s : "";
 }
 
 static void dump_tensor(struct dumper *d, int indent, const char *what, struct od_tensor *t)
 {
-	put(d, "%*s%s %s %s xxh3:%016" PRIx64 "\n", indent, "", what, t->name,
-	    txt(d, diff_tensor_type(d->tmp, t)), od_tensor_hash(t));
+	od_print(&d->p, "%*s%s %s %s xxh3:%016" PRIx64 "\n", indent, "", what, t->name,
+	    txt(d, od_tensor_type_text(d->tmp, t)), od_tensor_hash(t));
 }
 
 static void dump_node(struct dumper *d, const struct dside *s, uint32_t k, int indent)
@@ -144,28 +133,28 @@ static void dump_node(struct dumper *d, const struct dside *s, uint32_t k, int i
 	const struct od_node *n = s->g->nodes[k];
 	const struct od_attr **attrs = od_arena_alloc(d->tmp, (n->n_attrs + 1) * sizeof *attrs);
 	if (!attrs) {
-		d->rc = OD_ENOMEM;
+		d->p.rc = OD_ENOMEM;
 		return;
 	}
-	put(d, "%*snode %s: ", indent, "", *n->name ? n->name : "-");
+	od_print(&d->p, "%*snode %s: ", indent, "", *n->name ? n->name : "-");
 	for (size_t i = 0; i < n->n_outputs; i++)
-		put(d, "%s%s", i ? ", " : "", n->outputs[i]);
-	put(d, " = %s%s%s(", *n->domain ? n->domain : "", *n->domain ? "." : "", n->op_type);
+		od_print(&d->p, "%s%s", i ? ", " : "", n->outputs[i]);
+	od_print(&d->p, " = %s%s%s(", *n->domain ? n->domain : "", *n->domain ? "." : "", n->op_type);
 	for (size_t i = 0; i < n->n_inputs; i++)
-		put(d, "%s%s", i ? ", " : "", n->inputs[i]);
-	put(d, ")");
+		od_print(&d->p, "%s%s", i ? ", " : "", n->inputs[i]);
+	od_print(&d->p, ")");
 	for (size_t i = 0; i < n->n_attrs; i++)
 		attrs[i] = &n->attrs[i];
 	if (n->n_attrs > 1)
 		qsort(attrs, n->n_attrs, sizeof *attrs, cmp_attr);
 	for (size_t i = 0; i < n->n_attrs; i++)
 		if (attrs[i]->type != OD_ATTR_GRAPH && attrs[i]->type != OD_ATTR_GRAPHS)
-			put(d, " %s=%s", attrs[i]->name, txt(d, diff_attr_text(d->tmp, attrs[i])));
-	put(d, "\n");
+			od_print(&d->p, " %s=%s", attrs[i]->name, txt(d, diff_attr_text(d->tmp, attrs[i])));
+	od_print(&d->p, "\n");
 	for (size_t i = 0; i < n->n_attrs; i++)
 		for (uint32_t c = s->child_start[k]; c < s->child_start[k + 1]; c++)
 			if (!strcmp(s->child_attr[c], attrs[i]->name)) {
-				put(d, "%*s  %s:\n", indent, "", attrs[i]->name);
+				od_print(&d->p, "%*s  %s:\n", indent, "", attrs[i]->name);
 				dump_graph(d, s->child[c], indent + 4);
 			}
 }
@@ -174,7 +163,7 @@ static void dump_values(struct dumper *d, int indent, const char *what,
                         struct od_value *const *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		put(d, "%*s%s %s %s\n", indent, "", what, v[i]->name, txt(d, diff_value_type(d->tmp, v[i])));
+		od_print(&d->p, "%*s%s %s %s\n", indent, "", what, v[i]->name, txt(d, od_value_type_text(d->tmp, v[i])));
 }
 
 static void dump_graph(struct dumper *d, const struct dside *s, int indent)
@@ -183,10 +172,10 @@ static void dump_graph(struct dumper *d, const struct dside *s, int indent)
 	struct od_tensor **inits = od_arena_alloc(d->tmp, (g->n_inits + 1) * sizeof *inits);
 	uint32_t *order = stable_order(d, s);
 	if (!inits || !order) {
-		d->rc = OD_ENOMEM;
+		d->p.rc = OD_ENOMEM;
 		return;
 	}
-	put(d, "%*sgraph %s\n", indent, "", g->name ? g->name : "");
+	od_print(&d->p, "%*sgraph %s\n", indent, "", g->name ? g->name : "");
 	dump_values(d, indent, "input", g->inputs, g->n_inputs);
 	dump_values(d, indent, "output", g->outputs, g->n_outputs);
 	if (g->n_inits) {
@@ -195,39 +184,39 @@ static void dump_graph(struct dumper *d, const struct dside *s, int indent)
 	}
 	for (size_t i = 0; i < g->n_inits; i++)
 		dump_tensor(d, indent, "initializer", inits[i]);
-	for (size_t i = 0; i < g->n_nodes && !d->rc; i++)
+	for (size_t i = 0; i < g->n_nodes && !d->p.rc; i++)
 		dump_node(d, s, order[i], indent);
 }
 
 static void dump_model(struct dumper *d, struct dstate *st, const struct od_model *m)
 {
 	struct dside *s;
-	put(d, "onnxdiff-textconv 1\n");
-	put(d, "ir_version %" PRId64 "\n", m->ir_version);
-	put(d, "producer %s %s\n", m->producer_name ? m->producer_name : "",
+	od_print(&d->p, "onnxdiff-textconv 1\n");
+	od_print(&d->p, "ir_version %" PRId64 "\n", m->ir_version);
+	od_print(&d->p, "producer %s %s\n", m->producer_name ? m->producer_name : "",
 	    m->producer_version ? m->producer_version : "");
 	if (m->domain && *m->domain)
-		put(d, "domain %s\n", m->domain);
+		od_print(&d->p, "domain %s\n", m->domain);
 	if (m->model_version)
-		put(d, "model_version %" PRId64 "\n", m->model_version);
+		od_print(&d->p, "model_version %" PRId64 "\n", m->model_version);
 	for (size_t i = 0; i < m->n_opsets; i++)
-		put(d, "opset %s %" PRId64 "\n", *m->opsets[i].domain ? m->opsets[i].domain : "ai.onnx",
+		od_print(&d->p, "opset %s %" PRId64 "\n", *m->opsets[i].domain ? m->opsets[i].domain : "ai.onnx",
 		    m->opsets[i].version);
 	for (size_t i = 0; i < m->n_props; i++)
-		put(d, "metadata %s=%s\n", m->props[i].key, m->props[i].value);
-	if ((d->rc = d->rc ? d->rc : diff_side_build(st, m->graph, NULL, 0, 0, &s)))
+		od_print(&d->p, "metadata %s=%s\n", m->props[i].key, m->props[i].value);
+	if ((d->p.rc = d->p.rc ? d->p.rc : diff_side_build(st, m->graph, NULL, 0, 0, &s)))
 		return;
 	dump_graph(d, s, 0);
-	for (size_t i = 0; i < m->n_functions && !d->rc; i++) {
+	for (size_t i = 0; i < m->n_functions && !d->p.rc; i++) {
 		const struct od_function *f = m->functions[i];
-		put(d, "function %s%s%s(", *f->domain ? f->domain : "", *f->domain ? "." : "", f->name);
+		od_print(&d->p, "function %s%s%s(", *f->domain ? f->domain : "", *f->domain ? "." : "", f->name);
 		for (size_t j = 0; j < f->n_attr_names; j++)
-			put(d, "%s%s", j ? ", " : "", f->attr_names[j]);
-		put(d, ")\n");
+			od_print(&d->p, "%s%s", j ? ", " : "", f->attr_names[j]);
+		od_print(&d->p, ")\n");
 		for (size_t j = 0; j < f->n_opsets; j++)
-			put(d, "  opset %s %" PRId64 "\n", *f->opsets[j].domain ? f->opsets[j].domain : "ai.onnx",
+			od_print(&d->p, "  opset %s %" PRId64 "\n", *f->opsets[j].domain ? f->opsets[j].domain : "ai.onnx",
 			    f->opsets[j].version);
-		if (!d->rc && !(d->rc = diff_side_build(st, f->body, NULL, 0, 0, &s)))
+		if (!d->p.rc && !(d->p.rc = diff_side_build(st, f->body, NULL, 0, 0, &s)))
 			dump_graph(d, s, 2);
 	}
 }
@@ -235,7 +224,7 @@ static void dump_model(struct dumper *d, struct dstate *st, const struct od_mode
 int od_diff_textconv(struct od_model *m, od_write_fn out, void *priv, struct od_ctx *ctx)
 {
 	struct dstate st = {0};
-	struct dumper d = {out, priv, 0, NULL};
+	struct dumper d = {{out, priv, 0}, NULL};
 	st.opts.max_depth = OD_MAX_DEPTH_DEFAULT;
 	if (!m || !m->graph)
 		return od_error(ctx, OD_EARG, "cannot dump: the model has no graph");
@@ -244,9 +233,9 @@ int od_diff_textconv(struct od_model *m, od_write_fn out, void *priv, struct od_
 		return od_error(ctx, OD_ENOMEM, "cannot dump: out of memory");
 	dump_model(&d, &st, m);
 	od_arena_free(st.tmp);
-	if (d.rc == OD_ENOMEM)
+	if (d.p.rc == OD_ENOMEM)
 		return od_error(ctx, OD_ENOMEM, "cannot dump: out of memory");
-	if (d.rc)
-		return od_error(ctx, d.rc < 0 ? d.rc : OD_EIO, "cannot write the dump");
+	if (d.p.rc)
+		return od_error(ctx, d.p.rc < 0 ? d.p.rc : OD_EIO, "cannot write the dump");
 	return 0;
 }

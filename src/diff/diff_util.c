@@ -165,38 +165,6 @@ static void sb_add(struct sbuf *b, const char *fmt, ...)
 	}
 }
 
-static void sb_dims(struct sbuf *b, int n, const int64_t *dims, const struct od_dim *sym)
-{
-	sb_add(b, "[");
-	for (int i = 0; i < n; i++) {
-		const char *sep = i ? "," : "";
-		if (sym && sym[i].param)
-			sb_add(b, "%s%s", sep, sym[i].param);
-		else if (sym && sym[i].value < 0)
-			sb_add(b, "%s?", sep);
-		else
-			sb_add(b, "%s%" PRId64, sep, sym ? sym[i].value : dims[i]);
-	}
-	sb_add(b, "]");
-}
-
-static void sb_value_type(struct sbuf *b, const struct od_value *v)
-{
-	if (v->kind != OD_TYPE_TENSOR) {
-		sb_add(b, "%s", v->type_str ? v->type_str : "?");
-		return;
-	}
-	sb_add(b, "%s", od_dtype_name(v->dtype));
-	if (v->rank >= 0)
-		sb_dims(b, v->rank, NULL, v->dims);
-}
-
-static void sb_tensor_type(struct sbuf *b, const struct od_tensor *t)
-{
-	sb_add(b, "%s", od_dtype_name(t->dtype));
-	sb_dims(b, t->ndims, t->dims, NULL);
-}
-
 static void sb_node_label(struct sbuf *b, const struct od_graph *g, uint32_t k)
 {
 	const struct od_node *n = g->nodes[k];
@@ -206,20 +174,6 @@ static void sb_node_label(struct sbuf *b, const struct od_graph *g, uint32_t k)
 		sb_add(b, "%s '%s'", n->op_type, n->name);
 	else
 		sb_add(b, "%s #%u", n->op_type, k);
-}
-
-const char *diff_value_type(struct od_arena *a, const struct od_value *v)
-{
-	struct sbuf b = {.len = 0};
-	sb_value_type(&b, v);
-	return od_arena_strdup(a, b.buf);
-}
-
-const char *diff_tensor_type(struct od_arena *a, const struct od_tensor *t)
-{
-	struct sbuf b = {.len = 0};
-	sb_tensor_type(&b, t);
-	return od_arena_strdup(a, b.buf);
 }
 
 /* The shortest text that reads back as the same float32 (attributes are float32). */
@@ -245,8 +199,8 @@ static void sb_string(struct sbuf *b, struct od_bytes s)
 /* A few leading elements of a small tensor, so a changed scalar shows its value. */
 static void sb_tensor(struct sbuf *b, struct od_tensor *t)
 {
-	sb_add(b, "%s", od_dtype_name(t->dtype));
-	sb_dims(b, t->ndims, t->dims, NULL);
+	char shape[256];
+	sb_add(b, "%s%s", od_dtype_name(t->dtype), od_shape_str(t, shape, sizeof shape));
 	if (t->numel <= 8 && t->dtype != OD_STRING && t->data && od_dtype_size(t->dtype)) {
 		sb_add(b, " {");
 		for (int64_t i = 0; i < t->numel; i++) {
@@ -306,21 +260,25 @@ const char *diff_node_label(struct od_arena *a, const struct od_graph *g, uint32
 const char *diff_val_text(struct od_arena *a, const struct dval *v)
 {
 	const struct od_graph *g = v->side->g;
+	const char *type;
 	struct sbuf b = {.len = 0};
 	switch (v->kind) {
 	case V_INPUT:
-		sb_add(&b, "graph input '%s' ", v->name);
-		sb_value_type(&b, g->inputs[v->idx]);
+		if (!(type = od_value_type_text(a, g->inputs[v->idx])))
+			return NULL;
+		sb_add(&b, "graph input '%s' %s", v->name, type);
 		break;
 	case V_INIT:
-		sb_add(&b, "initializer '%s' ", v->name);
-		sb_tensor_type(&b, g->inits[v->idx]);
+		if (!(type = od_tensor_type_text(a, g->inits[v->idx])))
+			return NULL;
+		sb_add(&b, "initializer '%s' %s", v->name, type);
 		break;
 	case V_NODE:
 		sb_node_label(&b, g, v->idx);
 		if (v->side->cst[v->idx]) {
-			sb_add(&b, " ");
-			sb_tensor_type(&b, v->side->cst[v->idx]);
+			if (!(type = od_tensor_type_text(a, v->side->cst[v->idx])))
+				return NULL;
+			sb_add(&b, " %s", type);
 		} else if (g->nodes[v->idx]->n_outputs > 1) {
 			sb_add(&b, " output %u", v->port);
 		}

@@ -73,14 +73,10 @@ int fz_define(struct fz *f, struct fz_scope *s, const char *name, struct od_tens
 	size_t i = s->n_vals;
 	if (!*name)
 		return 0;
-	if (s->n_vals == s->cap_vals) {
-		size_t cap = s->cap_vals ? s->cap_vals * 2 : 64;
-		struct fz_val *v = od_realloc(s->vals, cap * sizeof *v);
-		if (!v)
-			return od_error(f->ctx, OD_ENOMEM, "out of memory");
-		s->vals = v;
-		s->cap_vals = cap;
-	}
+	struct fz_val *v = od_grow(s->vals, s->n_vals, sizeof *v, &s->cap_vals, 64);
+	if (!v)
+		return od_error(f->ctx, OD_ENOMEM, "out of memory");
+	s->vals = v;
 	int put = od_map_put(&s->idx, name, i);     /* one hash when the name is new */
 	if (put < 0)
 		return od_error(f->ctx, OD_ENOMEM, "out of memory");
@@ -130,14 +126,10 @@ static void scope_done(struct fz_scope *s)
 
 static int push_node(struct fz *f, struct fz_scope *s, struct od_node *n, bool tainted)
 {
-	if (s->n_nodes == s->cap_nodes) {
-		size_t cap = s->cap_nodes ? s->cap_nodes * 2 : 64;
-		struct fz_node *v = od_realloc(s->nodes, cap * sizeof *v);
-		if (!v)
-			return od_error(f->ctx, OD_ENOMEM, "out of memory");
-		s->nodes = v;
-		s->cap_nodes = cap;
-	}
+	struct fz_node *v = od_grow(s->nodes, s->n_nodes, sizeof *v, &s->cap_nodes, 64);
+	if (!v)
+		return od_error(f->ctx, OD_ENOMEM, "out of memory");
+	s->nodes = v;
 	s->nodes[s->n_nodes++] = (struct fz_node){n, false, tainted};
 	return 0;
 }
@@ -337,14 +329,10 @@ static bool is_stored(const struct fz_scope *s, const struct fz_val *v)
 
 static int stored_add(struct stored *st, const struct fz_scope *s, size_t i)
 {
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 64;
-		size_t *v = od_realloc(st->v, cap * sizeof *v);
-		if (!v)
-			return OD_ENOMEM;
-		st->v = v;
-		st->cap = cap;
-	}
+	size_t *v = od_grow(st->v, st->n, sizeof *v, &st->cap, 64);
+	if (!v)
+		return OD_ENOMEM;
+	st->v = v;
 	st->v[st->n++] = i;
 	st->bytes += val_bytes(&s->vals[i]);
 	return 0;

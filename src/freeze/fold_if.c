@@ -25,14 +25,10 @@ static int count_name(struct fz *f, const char *name)
 		f->name_count[i]++;
 		return 0;
 	}
-	if (f->n_names == f->cap_names) {
-		size_t cap = f->cap_names ? f->cap_names * 2 : 256;
-		size_t *c = od_realloc(f->name_count, cap * sizeof *c);
-		if (!c)
-			return OD_ENOMEM;
-		f->name_count = c;
-		f->cap_names = cap;
-	}
+	size_t *c = od_grow(f->name_count, f->n_names, sizeof *c, &f->cap_names, 256);
+	if (!c)
+		return OD_ENOMEM;
+	f->name_count = c;
 	f->name_count[f->n_names] = 1;
 	if (od_map_put(&f->names, name, f->n_names) < 0)
 		return OD_ENOMEM;
@@ -103,14 +99,10 @@ static int ren_add(struct rename *r, const char *from, const char *to)
 		r->to[i] = to;
 		return 0;
 	}
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 32;
-		const char **v = od_realloc(r->to, cap * sizeof *v);
-		if (!v)
-			return OD_ENOMEM;
-		r->to = v;
-		r->cap = cap;
-	}
+	const char **v = od_grow(r->to, r->n, sizeof *v, &r->cap, 32);
+	if (!v)
+		return OD_ENOMEM;
+	r->to = v;
 	r->to[r->n] = to;
 	if (od_map_put(&r->idx, from, r->n) < 0)
 		return OD_ENOMEM;

@@ -1,5 +1,5 @@
 /*
- * freeze.c — freezing graph inputs into constants (DESIGN.md "Freezing"): bind each value
+ * freeze.c — freezing graph inputs into constants (docs/design.md "Freezing"): bind each value
  * (checked against the input's declared dtype and shape), remove the inputs, re-bind the
  * symbolic dims the values fix, fold (fold.c), validate, and report. Also od_fold_model
  * for `diff --fold`, and the summary text.
@@ -17,33 +17,10 @@
 
 /* ---- type texts --------------------------------------------------------------------------- */
 
-/* "float[batch,4]"; "float" when the rank is unknown. Lives in arena a. */
-static char *value_text(struct od_arena *a, const struct od_value *v)
-{
-	char buf[1024];
-	size_t off;
-	if (v->kind != OD_TYPE_TENSOR)
-		return od_arena_strdup(a, *v->type_str ? v->type_str : "(no type)");
-	off = (size_t)snprintf(buf, sizeof buf, "%s", od_dtype_name(v->dtype));
-	for (int i = 0; v->rank >= 0 && i < v->rank && off < sizeof buf; i++)
-		off += (size_t)(v->dims[i].value >= 0 ?
-		       snprintf(buf + off, sizeof buf - off, "%s%lld", i ? "," : "[", (long long)v->dims[i].value) :
-		       snprintf(buf + off, sizeof buf - off, "%s%s", i ? "," : "[", v->dims[i].param ? v->dims[i].param : "?"));
-	if (v->rank >= 0 && off < sizeof buf)
-		snprintf(buf + off, sizeof buf - off, v->rank ? "]" : "[]");
-	return od_arena_strdup(a, buf);
-}
-
-static char *tensor_text(struct od_arena *a, const struct od_tensor *t)
-{
-	char shape[1024];
-	return od_arena_printf(a, "%s%s", od_dtype_name(t->dtype), od_shape_str(t, shape, sizeof shape));
-}
-
 /* The loader's canonical text, "tensor(float)[2,4]", after dims changed. */
 static char *canonical_text(struct od_arena *a, const struct od_value *v)
 {
-	char *s = value_text(a, v);
+	char *s = od_value_type_text(a, v);
 	const char *bracket = s ? strchr(s, '[') : NULL;
 	return s ? od_arena_printf(a, "tensor(%s)%s", od_dtype_name(v->dtype), bracket ? bracket : "") : NULL;
 }
@@ -117,7 +94,7 @@ static int shape_error(struct binder *b, const char *name, const struct od_tenso
                        const struct od_value *in)
 {
 	char shape[1024];
-	char *decl = value_text(b->m->arena, in);
+	char *decl = od_value_type_text(b->m->arena, in);
 	return od_error(b->ctx, OD_EVALUE, "value for '%s' has shape %s, input is %s", name,
 	                od_shape_str(t, shape, sizeof shape), decl ? decl : "?");
 }
@@ -177,7 +154,7 @@ static int check_value(struct binder *b, const struct od_value *in, struct od_te
 		return od_error(b->ctx, OD_EUNSUPPORTED, "input '%s' is %s: only tensor inputs can be frozen",
 		                name, *in->type_str ? in->type_str : "untyped");
 	if (t->dtype != in->dtype) {
-		char *decl = value_text(b->m->arena, in);
+		char *decl = od_value_type_text(b->m->arena, in);
 		return od_error(b->ctx, OD_EVALUE, "value for '%s' has dtype %s, input is %s", name,
 		                od_dtype_name(t->dtype), decl ? decl : "?");
 	}
@@ -226,7 +203,7 @@ static int bind_one(struct binder *b, const struct od_value *in, struct od_tenso
 	struct od_arena *a = b->m->arena;
 	const char *name = in->name;
 	b->rep->frozen[k].name = od_arena_strdup(b->rep->arena, name);
-	b->rep->frozen[k].type = tensor_text(b->rep->arena, t);
+	b->rep->frozen[k].type = od_tensor_type_text(b->rep->arena, t);
 	if (!b->rep->frozen[k].name || !b->rep->frozen[k].type)
 		return od_error(b->ctx, OD_ENOMEM, "out of memory");
 	if (!(t = od_tensor_clone(a, t)))
@@ -430,44 +407,29 @@ int od_fold_model(struct od_model *m, const struct od_freeze_opts *opts,
 
 /* ---- the summary -------------------------------------------------------------------------------- */
 
-struct out {
-	od_write_fn fn;
-	void *priv;
-	int rc;
-};
-
-/* Writes formatted text; names in it are escaped (od_vprintf_text). */
-static void OD_PRINTF(2, 3) say(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	od_vprintf_text(o->fn, o->priv, &o->rc, fmt, ap);
-	va_end(ap);
-}
-
 int od_freeze_report_text(const struct od_freeze_report *r, od_write_fn fn, void *priv)
 {
-	struct out o = {fn, priv, 0};
+	struct od_printer o = {fn, priv, 0};
 	char added[32];
 	for (size_t i = 0; i < r->n_frozen; i++)
-		say(&o, "frozen: %s %s\n", r->frozen[i].name, r->frozen[i].type);
+		od_print(&o, "frozen: %s %s\n", r->frozen[i].name, r->frozen[i].type);
 	for (size_t i = 0; i < r->n_dims_fixed; i++)
-		say(&o, "%s%s = %lld", i ? ", " : "dims: ", r->dims[i].param, (long long)r->dims[i].value);
+		od_print(&o, "%s%s = %lld", i ? ", " : "dims: ", r->dims[i].param, (long long)r->dims[i].value);
 	if (r->n_dims_fixed)
-		say(&o, "\n");
+		od_print(&o, "\n");
 	od_bytes_text(added, sizeof added, (double)r->bytes_added);
-	say(&o, "folded: %zu node%s, %zu If inlined, +%s of constants\n", r->n_folded,
+	od_print(&o, "folded: %zu node%s, %zu If inlined, +%s of constants\n", r->n_folded,
 	    r->n_folded == 1 ? "" : "s", r->n_if_inlined, added);
-	say(&o, "nodes: %zu -> %zu, initializers: %zu -> %zu\n", r->n_nodes_before, r->n_nodes_after,
+	od_print(&o, "nodes: %zu -> %zu, initializers: %zu -> %zu\n", r->n_nodes_before, r->n_nodes_after,
 	    r->n_inits_before, r->n_inits_after);
-	say(&o, "inputs:");
+	od_print(&o, "inputs:");
 	for (size_t i = 0; i < r->n_remaining_inputs; i++)
-		say(&o, "%s %s", i ? "," : "", r->remaining_inputs[i]);
-	say(&o, "%s\n", r->n_remaining_inputs ? "" : " (none)");
+		od_print(&o, "%s %s", i ? "," : "", r->remaining_inputs[i]);
+	od_print(&o, "%s\n", r->n_remaining_inputs ? "" : " (none)");
 	for (size_t i = 0; i < r->n_notes; i++) {
 		const struct od_freeze_note *n = &r->notes[i];
 		bool top = !strcmp(n->path, "graph");
-		say(&o, "not folded: %s (%s)%s%s: %s\n", *n->node ? n->node : "(unnamed)", n->op_type,
+		od_print(&o, "not folded: %s (%s)%s%s: %s\n", *n->node ? n->node : "(unnamed)", n->op_type,
 		    top ? "" : " in ", top ? "" : n->path, n->reason);
 	}
 	return o.rc;

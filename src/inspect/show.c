@@ -34,14 +34,10 @@ static int count_node(struct histogram *h, const struct od_node *n)
 	if (od_map_get(&h->index, name, &i)) {
 		h->ops[i].count++;
 	} else {
-		if (h->n == h->cap) {
-			size_t cap = h->cap ? h->cap * 2 : 32;
-			struct op_count *p = od_realloc(h->ops, cap * sizeof *p);
-			if (!p)
-				return OD_ENOMEM;
-			h->ops = p;
-			h->cap = cap;
-		}
+		struct op_count *p = od_grow(h->ops, h->n, sizeof *p, &h->cap, 32);
+		if (!p)
+			return OD_ENOMEM;
+		h->ops = p;
 		if (od_map_put(&h->index, name, h->n) < 0)
 			return OD_ENOMEM;
 		h->ops[h->n++] = (struct op_count){name, 1};
@@ -95,52 +91,26 @@ static void histogram_done(struct histogram *h)
 
 /* ---- text ------------------------------------------------------------------------------------ */
 
-struct printer {
-	od_write_fn out;
-	void *priv;
-	int rc;
-};
-
-/* Writes formatted text; names in it are escaped (od_vprintf_text). */
-static void OD_PRINTF(2, 3) pr(struct printer *p, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	od_vprintf_text(p->out, p->priv, &p->rc, fmt, ap);
-	va_end(ap);
-}
-
-/* "float[batch,4]" for tensors, the canonical type text otherwise. */
-static const char *value_type(const struct od_value *v, char *buf, size_t n)
-{
-	if (v->kind != OD_TYPE_TENSOR)
-		return *v->type_str ? v->type_str : "(no type)";
-	size_t off = (size_t)snprintf(buf, n, "%s", od_dtype_name(v->dtype));
-	if (v->rank < 0)
-		return buf;
-	for (int i = 0; i < v->rank && off < n; i++)
-		off += (size_t)(v->dims[i].value >= 0 ?
-		       snprintf(buf + off, n - off, "%s%lld", i ? "," : "[", (long long)v->dims[i].value) :
-		       snprintf(buf + off, n - off, "%s%s", i ? "," : "[", v->dims[i].param ? v->dims[i].param : "?"));
-	if (off < n)
-		snprintf(buf + off, n - off, v->rank ? "]" : "[]");
-	return buf;
-}
-
 static int name_width(size_t w)
 {
 	return (int)(w < 4 ? 4 : w > 40 ? 40 : w);
 }
 
-static void show_values(struct printer *p, const char *title, struct od_value **v, size_t n)
+static void show_values(struct od_printer *p, const char *title, struct od_value **v, size_t n)
 {
 	size_t w = 0;
-	char tb[256];
+	struct od_arena *a = od_arena_new();
 	for (size_t i = 0; i < n; i++)
 		w = strlen(v[i]->name) > w ? strlen(v[i]->name) : w;
-	pr(p, "%s (%zu):\n", title, n);
-	for (size_t i = 0; i < n; i++)
-		pr(p, "  %-*s  %s\n", name_width(w), v[i]->name, value_type(v[i], tb, sizeof tb));
+	od_print(p, "%s (%zu):\n", title, n);
+	for (size_t i = 0; i < n && !p->rc; i++) {
+		const char *type = a ? od_value_type_text(a, v[i]) : NULL;
+		if (!type)
+			p->rc = OD_ENOMEM;
+		else
+			od_print(p, "  %-*s  %s\n", name_width(w), v[i]->name, type);
+	}
+	od_arena_free(a);
 }
 
 /* Graph input names, so telling an initializer that is also an input is not quadratic. */
@@ -156,7 +126,7 @@ static int input_names(const struct od_graph *g, struct od_map *names)
 	return 0;
 }
 
-static void show_inits(struct printer *p, struct od_graph *g)
+static void show_inits(struct od_printer *p, struct od_graph *g)
 {
 	size_t w = 0, tw = 0, bytes = 0;
 	int64_t params = 0;
@@ -169,7 +139,7 @@ static void show_inits(struct printer *p, struct od_graph *g)
 		bytes += t->nbytes;
 		params += t->numel;
 	}
-	pr(p, "initializers (%zu, %lld parameters, %s):\n", g->n_inits, (long long)params, od_bytes_text(hb, sizeof hb, (double)bytes));
+	od_print(p, "initializers (%zu, %lld parameters, %s):\n", g->n_inits, (long long)params, od_bytes_text(hb, sizeof hb, (double)bytes));
 	struct od_map inputs;
 	if (input_names(g, &inputs)) {
 		p->rc = p->rc ? p->rc : OD_ENOMEM;
@@ -179,7 +149,7 @@ static void show_inits(struct printer *p, struct od_graph *g)
 		struct od_tensor *t = g->inits[i];
 		char type[128];
 		snprintf(type, sizeof type, "%s%s", od_dtype_name(t->dtype), od_shape_str(t, sb, sizeof sb));
-		pr(p, "  %-*s  %-*s  %9s  %016llx%s%s\n", name_width(w), t->name, (int)tw, type,
+		od_print(p, "  %-*s  %-*s  %9s  %016llx%s%s\n", name_width(w), t->name, (int)tw, type,
 		   od_bytes_text(hb, sizeof hb, (double)t->nbytes), (unsigned long long)od_tensor_hash(t),
 		   t->ext ? "  external" : "",
 		   od_map_get(&inputs, t->name, NULL) ? "  (also an input: overridable default)" : "");
@@ -191,23 +161,23 @@ int od_show_text(struct od_model *m, od_write_fn out, void *priv)
 {
 	if (od_models_hash(&m, 1, 0))   /* every payload, spread over the CPUs */
 		return OD_ENOMEM;
-	struct printer p = {out, priv, 0};
+	struct od_printer p = {out, priv, 0};
 	struct histogram h;
 	char sb[32];
-	pr(&p, "model: %s (%s)\n", m->path, od_bytes_text(sb, sizeof sb, (double)m->file_size));
-	pr(&p, "ir_version: %lld\n", (long long)m->ir_version);
-	pr(&p, "producer: %s%s%s\n", *m->producer_name ? m->producer_name : "(none)",
+	od_print(&p, "model: %s (%s)\n", m->path, od_bytes_text(sb, sizeof sb, (double)m->file_size));
+	od_print(&p, "ir_version: %lld\n", (long long)m->ir_version);
+	od_print(&p, "producer: %s%s%s\n", *m->producer_name ? m->producer_name : "(none)",
 	   *m->producer_version ? " " : "", m->producer_version);
 	if (*m->domain || m->model_version)
-		pr(&p, "domain: %s  model_version: %lld\n", m->domain, (long long)m->model_version);
-	pr(&p, "opsets:");
+		od_print(&p, "domain: %s  model_version: %lld\n", m->domain, (long long)m->model_version);
+	od_print(&p, "opsets:");
 	for (size_t i = 0; i < m->n_opsets; i++)
-		pr(&p, " %s %lld%s", *m->opsets[i].domain ? m->opsets[i].domain : "ai.onnx",
+		od_print(&p, " %s %lld%s", *m->opsets[i].domain ? m->opsets[i].domain : "ai.onnx",
 		   (long long)m->opsets[i].version, i + 1 < m->n_opsets ? "," : "");
-	pr(&p, "\n");
+	od_print(&p, "\n");
 	for (size_t i = 0; i < m->n_props; i++)
-		pr(&p, "metadata: %s = %s\n", m->props[i].key, m->props[i].value);
-	pr(&p, "\n");
+		od_print(&p, "metadata: %s = %s\n", m->props[i].key, m->props[i].value);
+	od_print(&p, "\n");
 	show_values(&p, "inputs", m->graph->inputs, m->graph->n_inputs);
 	show_values(&p, "outputs", m->graph->outputs, m->graph->n_outputs);
 	show_inits(&p, m->graph);
@@ -215,16 +185,16 @@ int od_show_text(struct od_model *m, od_write_fn out, void *priv)
 		histogram_done(&h);
 		return OD_ENOMEM;
 	}
-	pr(&p, "operators (%zu nodes, %zu types):\n", od_graph_count_nodes(m->graph), h.n);
+	od_print(&p, "operators (%zu nodes, %zu types):\n", od_graph_count_nodes(m->graph), h.n);
 	for (size_t i = 0; i < h.n; i++)
-		pr(&p, "  %-24s %zu\n", h.ops[i].name, h.ops[i].count);
+		od_print(&p, "  %-24s %zu\n", h.ops[i].name, h.ops[i].count);
 	histogram_done(&h);
-	pr(&p, "subgraphs: %zu\n", od_graph_count_subgraphs(m->graph));
-	pr(&p, "functions: %zu", m->n_functions);
+	od_print(&p, "subgraphs: %zu\n", od_graph_count_subgraphs(m->graph));
+	od_print(&p, "functions: %zu", m->n_functions);
 	for (size_t i = 0; i < m->n_functions; i++)
-		pr(&p, "%s %s%s%s", i ? "," : "", m->functions[i]->domain,
+		od_print(&p, "%s %s%s%s", i ? "," : "", m->functions[i]->domain,
 		   *m->functions[i]->domain ? "::" : "", m->functions[i]->name);
-	pr(&p, "\n");
+	od_print(&p, "\n");
 	return p.rc;
 }
 
@@ -309,7 +279,7 @@ static json_t *inits_json(struct od_graph *g)
 
 static int json_out(const char *buf, size_t len, void *data)
 {
-	struct printer *p = data;
+	struct od_printer *p = data;
 	return p->rc = p->out(p->priv, buf, len);
 }
 
@@ -317,7 +287,7 @@ int od_show_json(struct od_model *m, od_write_fn out, void *priv)
 {
 	if (od_models_hash(&m, 1, 0))
 		return OD_ENOMEM;
-	struct printer p = {out, priv, 0};
+	struct od_printer p = {out, priv, 0};
 	struct histogram h;
 	json_t *opsets = json_array(), *meta = json_object(), *ops = json_object(), *funcs = json_array();
 	bool bad = !opsets || !meta || !ops || !funcs;
@@ -357,6 +327,6 @@ int od_show_json(struct od_model *m, od_write_fn out, void *priv)
 	int rc = json_dump_callback(root, json_out, &p, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (!rc)
-		pr(&p, "\n");
+		od_print(&p, "\n");
 	return p.rc ? p.rc : rc ? OD_ENOMEM : 0;
 }

@@ -54,7 +54,7 @@ check() {
 start s
 check "the TUI opens the seed pair in 80x24" s '^ Inputs 2 '
 tm send-keys -t s j f
-check "f prompts with the declared dtype and shape" s '^freeze mask \(float \[1,4\]\) =$'
+check "f prompts with the declared dtype and shape" s '^freeze mask \(float\[1,4\]\) =$'
 tm send-keys -t s -l '@mask.npy'
 tm send-keys -t s Enter
 check "after freezing mask the status line reports that the inputs match B" s '^ inputs: x  ✓ matches B$'

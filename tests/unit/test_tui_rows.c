@@ -70,15 +70,15 @@ Test(tui_rows, seed_before_freezing)
 {
 	struct tui_session *s = open_session(SEED_A, SEED_B);
 	struct tui_rows *r = rows_of(s, true);
-	const struct tui_row *x = row(r, TUI_PANE_INPUTS, "x    float [batch,4]");
-	const struct tui_row *mask = row(r, TUI_PANE_INPUTS, "mask float [1,4]");
+	const struct tui_row *x = row(r, TUI_PANE_INPUTS, "x    float[batch,4]");
+	const struct tui_row *mask = row(r, TUI_PANE_INPUTS, "mask float[1,4]");
 	cr_assert(x && mask);
 	cr_assert_eq(mask->color, TUI_COLOR_NORMAL);
 	cr_assert_eq(mask->ref, TUI_REF_INPUT);
 	cr_assert_str_eq(mask->name, "mask");
 	cr_assert_str_eq(r->pane[TUI_PANE_INPUTS].title, "Inputs 2");
-	cr_assert(row(r, TUI_PANE_OUTPUTS, "y float [batch,4]"));
-	cr_assert(row(r, TUI_PANE_INITS, "linear.weight float [4,4]"));
+	cr_assert(row(r, TUI_PANE_OUTPUTS, "y float[batch,4]"));
+	cr_assert(row(r, TUI_PANE_INITS, "linear.weight float[4,4]"));
 	/* Nodes by operator: a header per op, its nodes under it. */
 	const struct tui_row *gemm = row(r, TUI_PANE_NODES, "Gemm (1)");
 	cr_assert(gemm);
@@ -111,7 +111,7 @@ Test(tui_rows, seed_freeze_mask_matches_b)
 	struct tui_session *s = open_session(SEED_A, SEED_B);
 	freeze(s, "mask", MASK);
 	struct tui_rows *r = rows_of(s, true);
-	const struct tui_row *mask = row(r, TUI_PANE_INPUTS, "mask float [1,4] = " MASK);
+	const struct tui_row *mask = row(r, TUI_PANE_INPUTS, "mask float[1,4] = " MASK);
 	cr_assert(mask, "got '%s'", r->pane[TUI_PANE_INPUTS].rows[1].text);
 	cr_assert_eq(mask->color, TUI_COLOR_FROZEN);
 	cr_assert_str_eq(r->pane[TUI_PANE_INPUTS].title, "Inputs 2, 1 frozen");
@@ -272,7 +272,7 @@ Test(tui_rows, details)
 	cr_assert_eq(tui_rows_detail(s, row(r, TUI_PANE_NODES, "  /linear/Gemm"), a, &p), 0);
 	cr_assert_str_eq(p.rows[0].text, "node Gemm '/linear/Gemm'");
 	cr_assert_str_eq(p.rows[1].text, "  input 0   x  (graph input)");
-	cr_assert(!strncmp(p.rows[2].text, "  input 1   linear.weight  (initializer float [4,4])", 52));
+	cr_assert(!strncmp(p.rows[2].text, "  input 1   linear.weight  (initializer float[4,4])", 51));
 	od_arena_free(a);
 	tui_rows_free(r);
 	tui_session_close(s);
