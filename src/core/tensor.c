@@ -13,6 +13,7 @@
 #define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 #include "internal.h"
+#include "sparse.h"
 
 /* One row per ONNX TensorProto.DataType: name as ONNX spells it, bytes, is floating. */
 static const struct dtype_info {
@@ -105,7 +106,9 @@ uint64_t od_tensor_hash(struct od_tensor *t)
 		return t->hash;
 	XXH3_state_t st;
 	hash_head(&st, t);
-	if (t->dtype == OD_STRING && t->strings) {
+	if (t->sparse) {
+		od_sparse_hash(&st, t);
+	} else if (t->dtype == OD_STRING && t->strings) {
 		for (int64_t i = 0; i < t->numel; i++) {
 			uint64_t len = t->strings[i].len;
 			XXH3_64bits_update(&st, &len, sizeof len);
@@ -418,6 +421,8 @@ bool od_tensor_equal(const struct od_tensor *a, const struct od_tensor *b)
 		return false;
 	if (a->ndims && memcmp(a->dims, b->dims, (size_t)a->ndims * sizeof *a->dims))
 		return false;
+	if (a->sparse || b->sparse)
+		return od_sparse_equal(a, b);
 	if (a->dtype == OD_STRING) {
 		if (!a->strings || !b->strings)
 			return a->strings == b->strings;
@@ -497,6 +502,8 @@ static uint16_t float_to_bf16(float f)
 double od_tensor_get_f64(const struct od_tensor *t, int64_t i)
 {
 	size_t sz = esize(t->dtype);
+	if (t->sparse)
+		return od_sparse_get_f64(t, i);
 	if (!t->data || i < 0 || i >= t->numel || !sz)
 		return NAN;
 	const unsigned char *p = (const unsigned char *)t->data + (size_t)i * sz;
@@ -585,6 +592,8 @@ struct od_tensor *od_tensor_new(struct od_arena *a, const char *name, int dtype,
 
 struct od_tensor *od_tensor_clone(struct od_arena *a, const struct od_tensor *t)
 {
+	if (t->sparse)
+		return od_sparse_clone(a, t);
 	struct od_tensor *c = od_tensor_new(a, t->name, t->dtype, t->ndims, t->dims);
 	if (!c)
 		return NULL;

@@ -109,11 +109,9 @@ static int scope_init(struct fz *f, struct fz_scope *s)
 	for (size_t i = 0; !rc && i < g->n_inputs; i++)
 		rc = fz_define(f, s, g->inputs[i]->name, NULL, false, -1);
 	for (size_t i = 0; !rc && i < g->n_inits; i++)
-		if (!od_graph_find_input(g, g->inits[i]->name))
-			rc = fz_define(f, s, g->inits[i]->name, g->inits[i],
+		if (!od_graph_find_input(g, g->inits[i]->name))   /* sparse: not folded */
+			rc = fz_define(f, s, g->inits[i]->name, g->inits[i]->sparse ? NULL : g->inits[i],
 			               !s->outer && listed(f->frozen, f->n_frozen, g->inits[i]->name), -1);
-	for (size_t i = 0; !rc && i < g->n_sparse; i++)
-		rc = fz_define(f, s, g->sparse_names[i], NULL, false, -1);
 	return rc;
 }
 
