@@ -674,7 +674,7 @@ int od_model_load_buffer(const void *buf, size_t len, const char *name, const ch
 		rc = pa.oom ? od_error(ctx, OD_ENOMEM, "out of memory") :
 		     od_error(ctx, OD_EFORMAT, "malformed protobuf");
 	} else if (od_wire_reattach(&priv->pb->base, buf, &sk)) {
-		rc = od_error(ctx, OD_EFORMAT, "malformed protobuf (bad payload marker)");
+		rc = od_error(ctx, OD_EFORMAT, "malformed protobuf (bad payload index)");
 	} else {
 		rc = convert_model(&L, priv->pb);
 		if (!rc)

@@ -4,7 +4,6 @@
  * doubles the memory. So the payloads are cut out here and re-attached as views.
  */
 #include "config.h"
-#include <limits.h>
 #include <string.h>
 #include "internal.h"
 #include "wire.h"
@@ -268,8 +267,8 @@ void od_skeleton_done(struct od_skeleton *s)
 }
 
 /* Puts the payload views back: every TensorProto's raw_data holds a payload index and now
- * points into the original buffer. Generic over the descriptors, so sparse tensors, attribute tensors
- * and fields of newer schemas are covered alike. */
+ * points into the original buffer. Generic over the descriptors, so sparse tensors and
+ * attribute tensors are covered alike. */
 static int reattach(ProtobufCMessage *m, const uint8_t *base, const struct od_skeleton *s)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
