@@ -405,9 +405,7 @@ static int validate_graph(const struct od_graph *g, const struct scope *outer, s
 		rc = define(&s, g->inputs[i]->name, DEF_INPUT, ctx);
 	for (size_t i = 0; !rc && i < g->n_inits; i++)  /* one also an input: an overridable default */
 		if (!od_map_get(&s.names, g->inits[i]->name, &what) || what != DEF_INPUT)
-			rc = define(&s, g->inits[i]->name, DEF_INIT, ctx);
-	for (size_t i = 0; !rc && i < g->n_sparse; i++)
-		rc = define(&s, g->sparse_names[i], DEF_SPARSE, ctx);
+			rc = define(&s, g->inits[i]->name, g->inits[i]->sparse ? DEF_SPARSE : DEF_INIT, ctx);
 	for (size_t i = 0; !rc && i < g->n_nodes; i++)
 		for (size_t o = 0; !rc && o < g->nodes[i]->n_outputs; o++)
 			rc = define(&s, g->nodes[i]->outputs[o], i, ctx);

@@ -17,9 +17,8 @@
 #include <unistd.h>
 #include "internal.h"
 #include "model_priv.h"
+#include "sparse.h"
 #include "wire.h"
-
-#define STRIP_THRESHOLD 256     /* raw_data below this is copied, above stays a view */
 
 struct loader {
 	struct od_model *m;
@@ -78,7 +77,8 @@ static int check_dims(struct loader *L, const char *what, size_t n, const int64_
 	return 0;
 }
 
-/* Packs n values of a wider typed field into elements of size esz (little-endian). */
+/* Packs n values of a wider typed field into elements of size esz (little-endian),
+ * keeping the low bytes as onnx's numpy_helper and onnxruntime do. */
 static void *narrow(struct loader *L, const void *src, size_t srcsz, size_t n, size_t esz)
 {
 	uint8_t *out = od_arena_alloc(L->m->arena, n && esz ? n * esz : 1);
@@ -89,10 +89,31 @@ static void *narrow(struct loader *L, const void *src, size_t srcsz, size_t n, s
 	return out;
 }
 
+/* bool from int32_data: any nonzero value is true (onnxruntime, numpy's astype(bool)). */
+static void *bools(struct loader *L, const int32_t *src, size_t n)
+{
+	uint8_t *out = od_arena_alloc(L->m->arena, n ? n : 1);
+	for (size_t i = 0; out && i < n; i++)
+		out[i] = src[i] != 0;
+	return out;
+}
+
+/* float16 and bfloat16 keep their bits in int32_data; onnxruntime refuses a value outside
+ * 0..65535 ("data overflow") where numpy would wrap it, so onnxdiff refuses it too. */
+static int halves_ok(struct loader *L, const struct od_tensor *t, const int32_t *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (src[i] < 0 || src[i] > 65535)
+			return od_error(L->ctx, OD_EFORMAT, "tensor '%s': %s value %d in int32_data is out of range",
+			                t->name, od_dtype_name(t->dtype), (int)src[i]);
+	return 0;
+}
+
 /* Points t->data at whichever typed field carries the payload. */
 static int typed_payload(struct loader *L, const Onnx__TensorProto *tp, struct od_tensor *t)
 {
 	size_t esz = od_dtype_size(t->dtype);
+	int rc;
 	switch (t->dtype) {
 	case OD_FLOAT: case OD_COMPLEX64:
 		t->data = tp->float_data; t->nbytes = tp->n_float_data * 4; break;
@@ -107,8 +128,14 @@ static int typed_payload(struct loader *L, const Onnx__TensorProto *tp, struct o
 		t->nbytes = tp->n_uint64_data * 4; break;
 	case OD_INT32:
 		t->data = tp->int32_data; t->nbytes = tp->n_int32_data * 4; break;
-	case OD_INT8: case OD_UINT8: case OD_INT16: case OD_UINT16: case OD_BOOL:
-	case OD_FLOAT16: case OD_BFLOAT16: case OD_FLOAT8E4M3FN: case OD_FLOAT8E4M3FNUZ:
+	case OD_BOOL:
+		t->data = bools(L, tp->int32_data, tp->n_int32_data);
+		t->nbytes = tp->n_int32_data; break;
+	case OD_FLOAT16: case OD_BFLOAT16:
+		if ((rc = halves_ok(L, t, tp->int32_data, tp->n_int32_data)))
+			return rc;
+		/* fall through */
+	case OD_INT8: case OD_UINT8: case OD_INT16: case OD_UINT16: case OD_FLOAT8E4M3FN: case OD_FLOAT8E4M3FNUZ:
 	case OD_FLOAT8E5M2: case OD_FLOAT8E5M2FNUZ:
 		t->data = narrow(L, tp->int32_data, 4, tp->n_int32_data, esz);
 		t->nbytes = tp->n_int32_data * esz; break;
@@ -170,6 +197,49 @@ static int convert_tensor(struct loader *L, Onnx__TensorProto *tp, const char *w
 		return od_error(L->ctx, OD_EFORMAT, "%s: %zu bytes of data for shape %s %s (%zu bytes)",
 		                label, t->nbytes, od_shape_str(t, (char[64]){0}, 64),
 		                od_dtype_name(t->dtype), expected_bytes(t));
+	*out = t;
+	return 0;
+}
+
+/* A SparseTensorProto as a struct od_tensor of the dense dtype and dims with t->sparse set;
+ * values and indices are tensors of their own (payloads and external data handled alike),
+ * checked as onnx.checker does. */
+static int convert_sparse(struct loader *L, Onnx__SparseTensorProto *sp, const char *what,
+                          struct od_tensor **out)
+{
+	struct od_tensor *t;
+	struct od_sparse *s;
+	char label[300];
+	if (!NEW(L, t) || !NEW(L, s))
+		return OOM(L);
+	if (!sp->values)
+		return od_error(L->ctx, OD_EFORMAT, "%s: no values", what);
+	int rc = convert_tensor(L, sp->values, what, &s->values);
+	if (!rc && sp->indices)
+		rc = convert_tensor(L, sp->indices, what, &s->indices);
+	if (rc)
+		return rc;
+	t->name = s->values->name;
+	t->dtype = s->values->dtype;
+	t->sparse = s;
+	s->src = sp;
+	snprintf(label, sizeof label, "%s '%s'", what, t->name);
+	if ((rc = check_dims(L, label, sp->n_dims, sp->dims, &t->numel)))
+		return rc;
+	t->ndims = (int)sp->n_dims;
+	t->dims = sp->dims;
+	if (s->values->ndims != 1)
+		return od_error(L->ctx, OD_EFORMAT, "%s: values must have rank 1, not %d", label, s->values->ndims);
+	if (!t->ndims)
+		return od_error(L->ctx, OD_EFORMAT, "%s: no dims", label);
+	for (int i = 0; i < t->ndims; i++)
+		if (!t->dims[i])
+			return od_error(L->ctx, OD_EFORMAT, "%s: dimension %d is 0", label, i);
+	s->nnz = s->values->numel;
+	t->nbytes = s->values->nbytes + (s->indices ? s->indices->nbytes : 0);
+	t->ext = s->values->ext ? s->values->ext : s->indices ? s->indices->ext : NULL;
+	if ((rc = od_sparse_index(L->m->arena, t, s, label, L->ctx)))
+		return rc;
 	*out = t;
 	return 0;
 }
@@ -301,6 +371,10 @@ static int attr_type(const Onnx__AttributeProto *ap)
 	if (ap->n_strings) return OD_ATTR_STRINGS;
 	if (ap->n_tensors) return OD_ATTR_TENSORS;
 	if (ap->n_graphs) return OD_ATTR_GRAPHS;
+	if (ap->sparse_tensor) return OD_ATTR_SPARSE_TENSOR;
+	if (ap->n_sparse_tensors) return OD_ATTR_SPARSE_TENSORS;
+	if (ap->tp) return OD_ATTR_TYPE_PROTO;
+	if (ap->n_type_protos) return OD_ATTR_TYPE_PROTOS;
 	return OD_ATTR_UNDEFINED;
 }
 
@@ -356,8 +430,26 @@ static int convert_attr(struct loader *L, Onnx__AttributeProto *ap, struct od_gr
 			}
 		}
 		return rc;
-	case OD_ATTR_SPARSE_TENSORS: a->n = ap->n_sparse_tensors; return 0;
-	case OD_ATTR_TYPE_PROTOS: a->n = ap->n_type_protos; return 0;
+	case OD_ATTR_SPARSE_TENSOR:
+		if (!ap->sparse_tensor)
+			return od_error(L->ctx, OD_EFORMAT, "attribute '%s' of node '%s' has no sparse tensor", a->name, n->name);
+		return convert_sparse(L, ap->sparse_tensor, "attribute sparse tensor", &a->t);
+	case OD_ATTR_SPARSE_TENSORS:
+		a->n = ap->n_sparse_tensors;
+		NEW_N(L, a->tensors, a->n);
+		for (size_t i = 0; !rc && i < a->n; i++)
+			rc = a->tensors ? convert_sparse(L, ap->sparse_tensors[i], "attribute sparse tensor", &a->tensors[i]) : OOM(L);
+		return rc;
+	case OD_ATTR_TYPE_PROTO:
+	case OD_ATTR_TYPE_PROTOS:
+		a->n = a->type == OD_ATTR_TYPE_PROTOS ? ap->n_type_protos : 0;
+		NEW_N(L, a->types, a->n ? a->n : 1);
+		if (!a->types)
+			return OOM(L);
+		for (size_t i = 0; i < (a->n ? a->n : 1); i++)
+			if (!(a->types[i] = type_text(L, a->n ? ap->type_protos[i] : ap->tp, 0)))
+				return OOM(L);
+		return 0;
 	default:
 		return 0;
 	}
@@ -421,16 +513,11 @@ static int convert_value_any(struct loader *L, Onnx__ValueInfoProto *vi, int unu
 	return convert_value(L, vi, out);
 }
 
-static int convert_init(struct loader *L, Onnx__TensorProto *tp, int unused, struct od_tensor **out)
-{
-	(void)unused;
-	return convert_tensor(L, tp, "initializer", out);
-}
-
 static int convert_graph(struct loader *L, Onnx__GraphProto *gp, struct od_graph *parent,
                          size_t depth, struct od_graph **out)
 {
 	struct od_graph *g;
+	int rc;
 	if (depth > L->max_depth)
 		return od_error(L->ctx, OD_ELIMIT, "subgraphs nested deeper than %zu", L->max_depth);
 	if (!NEW(L, g))
@@ -439,22 +526,22 @@ static int convert_graph(struct loader *L, Onnx__GraphProto *gp, struct od_graph
 	g->parent = parent;
 	g->doc_string = gp->doc_string;
 	g->src = gp;
-	CONVERT_ARRAY(L, gp->initializer, gp->n_initializer, g->inits, g->cap_inits, convert_init, 0);
-	g->n_inits = gp->n_initializer;
+	g->cap_inits = gp->n_initializer + gp->n_sparse_initializer;
+	NEW_N(L, g->inits, g->cap_inits);
+	if (!g->inits)
+		return OOM(L);
+	for (size_t i = 0; i < gp->n_initializer; i++)
+		if ((rc = convert_tensor(L, gp->initializer[i], "initializer", &g->inits[g->n_inits++])))
+			return rc;
+	for (size_t i = 0; i < gp->n_sparse_initializer; i++)
+		if ((rc = convert_sparse(L, gp->sparse_initializer[i], "sparse initializer", &g->inits[g->n_inits++])))
+			return rc;
 	CONVERT_ARRAY(L, gp->input, gp->n_input, g->inputs, g->cap_inputs, convert_value_any, 0);
 	g->n_inputs = gp->n_input;
 	CONVERT_ARRAY(L, gp->output, gp->n_output, g->outputs, g->cap_outputs, convert_value_any, 0);
 	g->n_outputs = gp->n_output;
 	CONVERT_ARRAY(L, gp->value_info, gp->n_value_info, g->value_info, g->cap_value_info, convert_value_any, 0);
 	g->n_value_info = gp->n_value_info;
-	g->n_sparse = gp->n_sparse_initializer;
-	NEW_N(L, g->sparse_names, g->n_sparse);
-	if (!g->sparse_names)
-		return OOM(L);
-	for (size_t i = 0; i < g->n_sparse; i++) {
-		const Onnx__SparseTensorProto *sp = gp->sparse_initializer[i];
-		g->sparse_names[i] = sp->values ? str(sp->values->name) : "";
-	}
 	CONVERT_ARRAY(L, gp->node, gp->n_node, g->nodes, g->cap_nodes, convert_node, g, depth);
 	g->n_nodes = gp->n_node;
 	*out = g;
@@ -576,7 +663,7 @@ int od_model_load_buffer(const void *buf, size_t len, const char *name, const ch
 	struct loader L = {m, priv, ctx, opts && opts->max_depth ? opts->max_depth : OD_MAX_DEPTH_DEFAULT,
 	                   opts && opts->no_external};
 	m->file_size = len;
-	rc = od_wire_strip(buf, len, &onnx__model_proto__descriptor, STRIP_THRESHOLD, &sk, ctx);
+	rc = od_wire_strip(buf, len, &onnx__model_proto__descriptor, &sk, ctx);
 	if (rc)
 		goto out;
 	struct pb_arena pa = {m->arena, false};
@@ -587,7 +674,7 @@ int od_model_load_buffer(const void *buf, size_t len, const char *name, const ch
 		rc = pa.oom ? od_error(ctx, OD_ENOMEM, "out of memory") :
 		     od_error(ctx, OD_EFORMAT, "malformed protobuf");
 	} else if (od_wire_reattach(&priv->pb->base, buf, &sk)) {
-		rc = od_error(ctx, OD_EFORMAT, "malformed protobuf (bad payload marker)");
+		rc = od_error(ctx, OD_EFORMAT, "malformed protobuf (bad payload index)");
 	} else {
 		rc = convert_model(&L, priv->pb);
 		if (!rc)

@@ -122,6 +122,18 @@ struct od_external {
 	int64_t length;         /* bytes, -1 when not given */
 };
 
+/* A sparse tensor (SparseTensorProto): nnz values at increasing linear indices of the
+ * dense shape, every other element zero. */
+struct od_sparse {
+	struct od_tensor *values;  /* rank 1, nnz elements; its name is the tensor's */
+	struct od_tensor *indices; /* int64 [nnz] (linear) or [nnz,rank] (coordinates) as
+	                              stored; NULL when nnz is 0 and none are given */
+	int64_t nnz;
+	const int64_t *lin;     /* nnz linear indices, strictly increasing (checked at load);
+	                           NULL when the payloads were not read (no_external) */
+	const void *src;        /* the Onnx__SparseTensorProto it came from */
+};
+
 struct od_tensor {
 	const char *name;       /* arena; "" when unnamed (attribute tensors) */
 	int dtype;              /* enum od_dtype */
@@ -140,6 +152,9 @@ struct od_tensor {
 	const void *src;        /* the Onnx__TensorProto it came from, NULL when built here;
 	                           the writer reuses it as long as data_dirty is false */
 	bool data_dirty;        /* set when name/dims/data were replaced after loading */
+	const struct od_sparse *sparse; /* non-NULL for a sparse tensor: dtype, dims and numel
+	                           are the dense ones, data and strings are NULL, nbytes counts
+	                           the stored values and indices; arena */
 };
 
 /* xxh3-64 of dtype, dims and payload, computed once and cached in t->hash. */
@@ -153,9 +168,10 @@ OD_API int od_tensors_hash(struct od_tensor **ts, size_t n, int threads);
  * need not read them again: a diff calls it once on both models before comparing. */
 struct od_model;
 OD_API int od_models_hash(struct od_model *const *models, size_t n_models, int threads);
-/* Content equality (dtype, dims, bytes). */
+/* Content equality (dtype, dims, bytes). A sparse tensor equals only a sparse tensor
+ * with the same dense content (its hash covers the nonzero elements and their indices). */
 OD_API bool od_tensor_equal(const struct od_tensor *a, const struct od_tensor *b);
-/* Element i as double (for floats, ints, bools); NAN for strings. */
+/* Element i as double (for floats, ints, bools; sparse ones too); NAN for strings. */
 OD_API double od_tensor_get_f64(const struct od_tensor *t, int64_t i);
 /* A new tensor of dtype/dims with zeroed payload in the arena. ndims may be 0 (scalar). */
 OD_API struct od_tensor *od_tensor_new(struct od_arena *a, const char *name, int dtype,
@@ -231,14 +247,16 @@ struct od_attr {
 	float f;
 	int64_t i;
 	struct od_bytes s;
-	struct od_tensor *t;
+	struct od_tensor *t;     /* TENSOR, SPARSE_TENSOR (t->sparse set) */
 	struct od_graph *g;
 	size_t n;               /* entries of the list that type names */
 	float *floats;
 	int64_t *ints;
 	struct od_bytes *strings;
-	struct od_tensor **tensors;
+	struct od_tensor **tensors; /* TENSORS, SPARSE_TENSORS */
 	struct od_graph **graphs;
+	const char **types;     /* TYPE_PROTO (1 entry) and TYPE_PROTOS (n): canonical type
+	                           text as struct od_value's type_str; arena */
 	const char *ref_attr_name; /* inside functions; NULL otherwise */
 	const void *src;        /* Onnx__AttributeProto; writer reuses it unless dirty */
 	bool dirty;
@@ -271,9 +289,7 @@ struct od_graph {
 	size_t n_value_info, cap_value_info;
 	struct od_value **value_info;
 	size_t n_inits, cap_inits;
-	struct od_tensor **inits;
-	size_t n_sparse;             /* sparse initializers, passed through untouched */
-	const char **sparse_names;
+	struct od_tensor **inits;    /* initializers, then sparse initializers (t->sparse set) */
 	const char *doc_string;
 	const void *src;             /* Onnx__GraphProto */
 };

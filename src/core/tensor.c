@@ -14,6 +14,7 @@
 #define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 #include "internal.h"
+#include "sparse.h"
 
 /* One row per ONNX TensorProto.DataType: name as ONNX spells it, bytes, is floating. */
 static const struct dtype_info {
@@ -106,7 +107,9 @@ uint64_t od_tensor_hash(struct od_tensor *t)
 		return t->hash;
 	XXH3_state_t st;
 	hash_head(&st, t);
-	if (t->dtype == OD_STRING && t->strings) {
+	if (t->sparse) {
+		od_sparse_hash(&st, t);
+	} else if (t->dtype == OD_STRING && t->strings) {
 		for (int64_t i = 0; i < t->numel; i++) {
 			uint64_t len = t->strings[i].len;
 			XXH3_64bits_update(&st, &len, sizeof len);
@@ -493,6 +496,8 @@ bool od_tensor_equal(const struct od_tensor *a, const struct od_tensor *b)
 		return false;
 	if (a->ndims && memcmp(a->dims, b->dims, (size_t)a->ndims * sizeof *a->dims))
 		return false;
+	if (a->sparse || b->sparse)
+		return od_sparse_equal(a, b);
 	if (a->dtype == OD_STRING) {
 		if (!a->strings || !b->strings)
 			return a->strings == b->strings;
@@ -572,6 +577,8 @@ static uint16_t float_to_bf16(float f)
 double od_tensor_get_f64(const struct od_tensor *t, int64_t i)
 {
 	size_t sz = esize(t->dtype);
+	if (t->sparse)
+		return od_sparse_get_f64(t, i);
 	if (!t->data || i < 0 || i >= t->numel || !sz)
 		return NAN;
 	const unsigned char *p = (const unsigned char *)t->data + (size_t)i * sz;
@@ -660,6 +667,8 @@ struct od_tensor *od_tensor_new(struct od_arena *a, const char *name, int dtype,
 
 struct od_tensor *od_tensor_clone(struct od_arena *a, const struct od_tensor *t)
 {
+	if (t->sparse)
+		return od_sparse_clone(a, t);
 	struct od_tensor *c = od_tensor_new(a, t->name, t->dtype, t->ndims, t->dims);
 	if (!c)
 		return NULL;
@@ -695,7 +704,8 @@ char *od_shape_str(const struct od_tensor *t, char *buf, size_t n)
 char *od_tensor_type_text(struct od_arena *a, const struct od_tensor *t)
 {
 	char shape[1024];
-	return od_arena_printf(a, "%s%s", od_dtype_name(t->dtype), od_shape_str(t, shape, sizeof shape));
+	return od_arena_printf(a, "%s%s%s", t->sparse ? "sparse " : "", od_dtype_name(t->dtype),
+	                       od_shape_str(t, shape, sizeof shape));
 }
 
 const char *od_bytes_text(char *buf, size_t n, double bytes)

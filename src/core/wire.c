@@ -4,7 +4,6 @@
  * doubles the memory. So the payloads are cut out here and re-attached as views.
  */
 #include "config.h"
-#include <limits.h>
 #include <string.h>
 #include "internal.h"
 #include "wire.h"
@@ -20,7 +19,6 @@
 struct walk {
 	const uint8_t *base;
 	struct od_skeleton *s;
-	size_t threshold;
 	struct od_ctx *ctx;
 };
 
@@ -124,15 +122,20 @@ static int walk_bytes(struct walk *w, const ProtobufCMessageDescriptor *d, uint3
 			w->s->buf[at + i] = (uint8_t)(((sub >> (7 * i)) & 0x7f) | (i < LEN_RESERVE - 1 ? 0x80 : 0));
 		return 0;
 	}
-	if (d == &onnx__tensor_proto__descriptor && field == 9 && len >= w->threshold) {
-		uint8_t tmp[20];
+	if (d == &onnx__tensor_proto__descriptor && field == 9) {
+		/* Every raw_data becomes a bytes field holding its payload index, so protobuf-c's
+		 * own rules pick the occurrence that counts: the last one, or the earlier
+		 * message's when two TensorProtos merge and the later has none. */
+		uint8_t tmp[24];
 		uint64_t idx = 0;
 		int rc = add_payload(w, p, len, &idx);
 		if (rc)
 			return rc;
-		size_t n = varint_put(tmp, (uint64_t)OD_WIRE_MARKER_FIELD << 3);
-		n += varint_put(tmp + n, idx);
-		return put(w->s, tmp, n) ? od_error(w->ctx, OD_ENOMEM, "out of memory") : 0;
+		size_t n = (size_t)(key_end - start);
+		memcpy(tmp, start, n);
+		size_t k = varint_put(tmp + n + 1, idx);
+		tmp[n] = (uint8_t)k;
+		return put(w->s, tmp, n + 1 + k) ? od_error(w->ctx, OD_ENOMEM, "out of memory") : 0;
 	}
 	return put(w->s, start, (size_t)(p - start) + len) ? od_error(w->ctx, OD_ENOMEM, "out of memory") : 0;
 }
@@ -199,8 +202,6 @@ static int walk_message(struct walk *w, const ProtobufCMessageDescriptor *d,
 		uint32_t field = (uint32_t)(key >> 3);
 		if (field == 0 || key >> 32)
 			return od_error(w->ctx, OD_EFORMAT, "invalid field number at byte %zu", (size_t)(start - w->base));
-		if (field == OD_WIRE_MARKER_FIELD)
-			return od_error(w->ctx, OD_EFORMAT, "reserved field number at byte %zu", (size_t)(start - w->base));
 		const ProtobufCFieldDescriptor *fd = protobuf_c_message_descriptor_get_field(d, field);
 		if (fd && (key & 7) <= 5) {
 			int rc = check_field(w, d, fd, (unsigned)(key & 7), start, seen);
@@ -242,9 +243,9 @@ static int walk_message(struct walk *w, const ProtobufCMessageDescriptor *d,
 }
 
 int od_wire_strip(const uint8_t *buf, size_t len, const ProtobufCMessageDescriptor *d,
-                  size_t threshold, struct od_skeleton *out, struct od_ctx *ctx)
+                  struct od_skeleton *out, struct od_ctx *ctx)
 {
-	struct walk w = {buf, out, threshold ? threshold : 1, ctx};
+	struct walk w = {buf, out, ctx};
 	memset(out, 0, sizeof *out);
 	int rc = walk_message(&w, d, buf, buf + len, 0);
 	if (rc)
@@ -261,39 +262,23 @@ void od_skeleton_done(struct od_skeleton *s)
 	memset(s, 0, sizeof *s);
 }
 
-long od_wire_take_marker(ProtobufCMessage *m)
-{
-	for (unsigned i = 0; i < m->n_unknown_fields; i++) {
-		ProtobufCMessageUnknownField *u = &m->unknown_fields[i];
-		if (u->tag != OD_WIRE_MARKER_FIELD || u->wire_type != PROTOBUF_C_WIRE_TYPE_VARINT)
-			continue;
-		uint64_t v;
-		const uint8_t *p = u->data;
-		if (varint_get(&p, u->data + u->len, &v) || v > (uint64_t)LONG_MAX)
-			return -1;
-		memmove(u, u + 1, (m->n_unknown_fields - i - 1) * sizeof *u);
-		m->n_unknown_fields--;
-		return (long)v;
-	}
-	return -1;
-}
-
-/* Puts the payload views back: every TensorProto with a marker gets raw_data pointing into
- * the original buffer. Generic over the descriptors, so sparse tensors, attribute tensors
- * and fields of newer schemas are covered alike. */
+/* Puts the payload views back: every TensorProto's raw_data holds a payload index and now
+ * points into the original buffer. Generic over the descriptors, so sparse tensors and
+ * attribute tensors are covered alike. */
 static int reattach(ProtobufCMessage *m, const uint8_t *base, const struct od_skeleton *s)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 	if (d == &onnx__tensor_proto__descriptor) {
-		long idx = od_wire_take_marker(m);
-		if (idx >= 0) {
-			if ((size_t)idx >= s->n_payloads)
-				return -1;
-			Onnx__TensorProto *t = (Onnx__TensorProto *)m;
-			t->has_raw_data = 1;
-			t->raw_data.len = s->payloads[idx].len;
-			t->raw_data.data = (uint8_t *)base + s->payloads[idx].offset;
-		}
+		Onnx__TensorProto *t = (Onnx__TensorProto *)m;
+		const uint8_t *p = t->raw_data.data;
+		uint64_t idx;
+		if (!t->has_raw_data)
+			return 0;
+		if (!p || varint_get(&p, p + t->raw_data.len, &idx) ||
+		    p != t->raw_data.data + t->raw_data.len || idx >= s->n_payloads)
+			return -1;
+		t->raw_data.len = s->payloads[idx].len;
+		t->raw_data.data = (uint8_t *)base + s->payloads[idx].offset;
 		return 0;
 	}
 	for (unsigned i = 0; i < d->n_fields; i++) {
@@ -321,5 +306,5 @@ static int reattach(ProtobufCMessage *m, const uint8_t *base, const struct od_sk
 
 int od_wire_reattach(ProtobufCMessage *root, const uint8_t *base, const struct od_skeleton *s)
 {
-	return s->n_payloads ? reattach(root, base, s) : 0;
+	return reattach(root, base, s);
 }

@@ -140,6 +140,21 @@ static Onnx__TensorProto *build_tensor(struct writer *w, const struct od_tensor 
 	return tp;
 }
 
+/* A sparse tensor: its values and indices go through build_tensor() like any tensor. */
+static Onnx__SparseTensorProto *build_sparse(struct writer *w, const struct od_tensor *t)
+{
+	const struct od_sparse *s = t->sparse;
+	Onnx__SparseTensorProto *sp;
+	W_NEW(w, sp, ONNX__SPARSE_TENSOR_PROTO__INIT);
+	if (s->src)
+		*sp = *(const Onnx__SparseTensorProto *)s->src;
+	sp->n_dims = (size_t)t->ndims;
+	sp->dims = t->dims;
+	sp->values = build_tensor(w, s->values);
+	sp->indices = s->indices ? build_tensor(w, s->indices) : NULL;
+	return sp;
+}
+
 static Onnx__TypeProto *build_type(struct writer *w, const struct od_value *v)
 {
 	Onnx__TypeProto *tp;
@@ -223,6 +238,14 @@ static Onnx__AttributeProto *build_attr(struct writer *w, const struct od_attr *
 		for (size_t i = 0; ap->tensors && i < a->n; i++)
 			ap->tensors[i] = build_tensor(w, a->tensors[i]);
 	}
+	if (a->type == OD_ATTR_SPARSE_TENSOR && a->t && a->t->sparse)
+		ap->sparse_tensor = build_sparse(w, a->t);
+	if (a->type == OD_ATTR_SPARSE_TENSORS) {
+		ap->n_sparse_tensors = a->n;
+		ap->sparse_tensors = w_array(w, a->n, sizeof *ap->sparse_tensors);
+		for (size_t i = 0; ap->sparse_tensors && i < a->n; i++)
+			ap->sparse_tensors[i] = build_sparse(w, a->tensors[i]);
+	}
 	if (a->type == OD_ATTR_GRAPHS) {
 		ap->n_graphs = a->n;
 		ap->graphs = w_array(w, a->n, sizeof *ap->graphs);
@@ -267,7 +290,15 @@ static Onnx__GraphProto *build_graph(struct writer *w, const struct od_graph *g)
 		*gp = *(const Onnx__GraphProto *)g->src;
 	gp->name = KEEP(g->name, g->src, Onnx__GraphProto, name);
 	BUILD_ARRAY(w, gp->node, gp->n_node, g->nodes, g->n_nodes, build_node);
-	BUILD_ARRAY(w, gp->initializer, gp->n_initializer, g->inits, g->n_inits, build_tensor);
+	gp->n_initializer = gp->n_sparse_initializer = 0;
+	gp->initializer = w_array(w, g->n_inits, sizeof *gp->initializer);
+	gp->sparse_initializer = w_array(w, g->n_inits, sizeof *gp->sparse_initializer);
+	for (size_t i = 0; gp->initializer && gp->sparse_initializer && i < g->n_inits; i++) {
+		if (g->inits[i]->sparse)
+			gp->sparse_initializer[gp->n_sparse_initializer++] = build_sparse(w, g->inits[i]);
+		else
+			gp->initializer[gp->n_initializer++] = build_tensor(w, g->inits[i]);
+	}
 	BUILD_ARRAY(w, gp->input, gp->n_input, g->inputs, g->n_inputs, build_value);
 	BUILD_ARRAY(w, gp->output, gp->n_output, g->outputs, g->n_outputs, build_value);
 	BUILD_ARRAY(w, gp->value_info, gp->n_value_info, g->value_info, g->n_value_info, build_value);
@@ -445,7 +476,10 @@ struct payloads {
 
 static void count_tensor(struct payloads *p, const struct od_tensor *t)
 {
-	if (t && t->ext)
+	if (t && t->sparse) {
+		count_tensor(p, t->sparse->values);
+		count_tensor(p, t->sparse->indices);
+	} else if (t && t->ext)
 		p->external = true;
 	else if (t && t->data)
 		p->inline_bytes += t->nbytes;
@@ -460,11 +494,11 @@ static void count_payloads(struct payloads *p, const struct od_graph *g, int dep
 	for (size_t i = 0; i < g->n_nodes; i++)
 		for (size_t k = 0; k < g->nodes[i]->n_attrs; k++) {
 			const struct od_attr *a = &g->nodes[i]->attrs[k];
-			if (a->type == OD_ATTR_TENSOR)
+			if (a->type == OD_ATTR_TENSOR || a->type == OD_ATTR_SPARSE_TENSOR)
 				count_tensor(p, a->t);
 			if (a->type == OD_ATTR_GRAPH)
 				count_payloads(p, a->g, depth + 1);
-			for (size_t e = 0; a->type == OD_ATTR_TENSORS && e < a->n; e++)
+			for (size_t e = 0; (a->type == OD_ATTR_TENSORS || a->type == OD_ATTR_SPARSE_TENSORS) && e < a->n; e++)
 				count_tensor(p, a->tensors[e]);
 			for (size_t e = 0; a->type == OD_ATTR_GRAPHS && e < a->n; e++)
 				count_payloads(p, a->graphs[e], depth + 1);

@@ -74,6 +74,19 @@ static const char *attr_text(struct dstate *st, const struct od_attr *at, bool d
 	return diff_chk(st, od_arena_printf(st->d->arena, "%s (default)", t));
 }
 
+/* TENSORS and SPARSE_TENSORS: the same number of tensors, each the same content (their
+ * signatures may be dtype and dims only). */
+static bool same_tensor_lists(struct dstate *st, const struct od_attr *x, const struct od_attr *y)
+{
+	struct od_tensor_delta delta;
+	if (x->n != y->n)
+		return false;
+	for (size_t i = 0; i < x->n; i++)
+		if (!diff_tensors_same(st, x->tensors[i], y->tensors[i], &delta))
+			return false;
+	return true;
+}
+
 static int compare_attr(struct node_cmp *nc, const char *name)
 {
 	struct dstate *st = nc->st;
@@ -85,8 +98,11 @@ static int compare_attr(struct node_cmp *nc, const char *name)
 	if (x && y && x->type == y->type) {
 		if (x->type == OD_ATTR_GRAPH || x->type == OD_ATTR_GRAPHS)
 			return 0;       /* compared as subgraph pairs */
-		if (x->type == OD_ATTR_TENSOR && x->t && y->t) {
+		if ((x->type == OD_ATTR_TENSOR || x->type == OD_ATTR_SPARSE_TENSOR) && x->t && y->t) {
 			if (diff_tensors_same(st, x->t, y->t, &delta))
+				return 0;
+		} else if (x->type == OD_ATTR_TENSORS || x->type == OD_ATTR_SPARSE_TENSORS) {
+			if (same_tensor_lists(st, x, y))
 				return 0;
 		} else if (diff_attr_hash(st, x, nc->p->a, nc->ka) == diff_attr_hash(st, y, nc->p->b, nc->kb)) {
 			return 0;
@@ -102,9 +118,9 @@ static int compare_attr(struct node_cmp *nc, const char *name)
 	c->old_text = attr_text(st, x, da);
 	c->new_text = attr_text(st, y, db);
 	c->delta = delta;
-	if (x && x->type == OD_ATTR_TENSOR)
+	if (x && (x->type == OD_ATTR_TENSOR || x->type == OD_ATTR_SPARSE_TENSOR))
 		c->a_tensor = x->t;
-	if (y && y->type == OD_ATTR_TENSOR)
+	if (y && (y->type == OD_ATTR_TENSOR || y->type == OD_ATTR_SPARSE_TENSOR))
 		c->b_tensor = y->t;
 	return 0;
 }
@@ -220,8 +236,10 @@ static bool same_attrs(const struct dpair *p, uint32_t ka, uint32_t kb)
 	if (p->a->attr_h[ka] != p->b->attr_h[kb])
 		return false;
 	for (size_t i = 0; i < n->n_attrs; i++)
-		if (n->attrs[i].type == OD_ATTR_TENSOR || n->attrs[i].type == OD_ATTR_TENSORS)
+		switch (n->attrs[i].type) {
+		case OD_ATTR_TENSOR: case OD_ATTR_TENSORS: case OD_ATTR_SPARSE_TENSOR: case OD_ATTR_SPARSE_TENSORS:
 			return false;
+		}
 	return true;
 }
 

@@ -437,7 +437,8 @@ int diff_side_build(struct dstate *st, const struct od_graph *g, struct dside *p
 bool diff_node_const(const struct od_node *n, struct od_tensor **t)
 {
 	if (n->op_type[0] != 'C' || strcmp(n->op_type, "Constant") || (n->domain && *n->domain) || n->n_attrs != 1 ||
-	    n->attrs[0].type != OD_ATTR_TENSOR || !n->attrs[0].t || strcmp(n->attrs[0].name, "value"))
+	    !n->attrs[0].t || !((n->attrs[0].type == OD_ATTR_TENSOR && !strcmp(n->attrs[0].name, "value")) ||
+	    (n->attrs[0].type == OD_ATTR_SPARSE_TENSOR && !strcmp(n->attrs[0].name, "sparse_value"))))
 		return false;
 	*t = n->attrs[0].t;
 	return true;
@@ -507,7 +508,9 @@ uint64_t diff_attr_hash(struct dstate *st, const struct od_attr *a, const struct
 	}
 	case OD_ATTR_INT: return dh_comb(h, (uint64_t)a->i);
 	case OD_ATTR_STRING: return dh_comb(h, diff_hash_bytes(a->s.data, a->s.len));
-	case OD_ATTR_TENSOR: return a->t ? dh_comb(h, const_sig(st, a->t)) : h;
+	case OD_ATTR_TENSOR:
+	case OD_ATTR_SPARSE_TENSOR: return a->t ? dh_comb(h, const_sig(st, a->t)) : h;
+	case OD_ATTR_TYPE_PROTO: return a->types ? dh_comb(h, diff_hash_str(a->types[0])) : h;
 	case OD_ATTR_GRAPH: return dh_comb(h, graph_hash(s, k, a->g));
 	case OD_ATTR_FLOATS: return dh_comb(h, diff_hash_bytes(a->floats, a->n * sizeof *a->floats));
 	case OD_ATTR_INTS: return dh_comb(h, diff_hash_bytes(a->ints, a->n * sizeof *a->ints));
@@ -516,8 +519,10 @@ uint64_t diff_attr_hash(struct dstate *st, const struct od_attr *a, const struct
 	for (size_t i = 0; i < a->n; i++) {
 		if (a->type == OD_ATTR_STRINGS)
 			h = dh_comb(h, diff_hash_bytes(a->strings[i].data, a->strings[i].len));
-		else if (a->type == OD_ATTR_TENSORS)
+		else if (a->type == OD_ATTR_TENSORS || a->type == OD_ATTR_SPARSE_TENSORS)
 			h = dh_comb(h, const_sig(st, a->tensors[i]));
+		else if (a->type == OD_ATTR_TYPE_PROTOS && a->types)
+			h = dh_comb(h, diff_hash_str(a->types[i]));
 		else if (a->type == OD_ATTR_GRAPHS)
 			h = dh_comb(h, graph_hash(s, k, a->graphs[i]));
 	}

@@ -200,8 +200,9 @@ static void sb_string(struct sbuf *b, struct od_bytes s)
 static void sb_tensor(struct sbuf *b, struct od_tensor *t)
 {
 	char shape[256];
-	sb_add(b, "%s%s", od_dtype_name(t->dtype), od_shape_str(t, shape, sizeof shape));
-	if (t->numel <= 8 && t->dtype != OD_STRING && t->data && od_dtype_size(t->dtype)) {
+	sb_add(b, "%s%s%s", t->sparse ? "sparse " : "", od_dtype_name(t->dtype), od_shape_str(t, shape, sizeof shape));
+	if (t->numel <= 8 && t->dtype != OD_STRING && (t->data || (t->sparse && t->sparse->lin)) &&
+	    od_dtype_size(t->dtype)) {
 		sb_add(b, " {");
 		for (int64_t i = 0; i < t->numel; i++) {
 			double v = od_tensor_get_f64(t, i);
@@ -241,7 +242,21 @@ const char *diff_attr_text(struct od_arena *a, const struct od_attr *at)
 		}
 		sb_add(&b, "]");
 		break;
-	case OD_ATTR_TENSORS: sb_add(&b, "<%zu tensors>", at->n); break;
+	case OD_ATTR_SPARSE_TENSOR: if (at->t) sb_tensor(&b, at->t); break;
+	case OD_ATTR_TYPE_PROTO: sb_add(&b, "%s", at->types ? at->types[0] : "?"); break;
+	case OD_ATTR_TENSORS:
+	case OD_ATTR_SPARSE_TENSORS:
+	case OD_ATTR_TYPE_PROTOS:
+		sb_add(&b, "[");
+		for (size_t i = 0; i < at->n; i++) {
+			sb_add(&b, "%s", i ? ", " : "");
+			if (at->type == OD_ATTR_TYPE_PROTOS)
+				sb_add(&b, "%s", at->types ? at->types[i] : "?");
+			else
+				sb_tensor(&b, at->tensors[i]);
+		}
+		sb_add(&b, "]");
+		break;
 	case OD_ATTR_GRAPHS: sb_add(&b, "<%zu graphs>", at->n); break;
 	default: sb_add(&b, "<attribute type %d>", at->type); break;
 	}

@@ -106,12 +106,10 @@ static int scope_init(struct fz *f, struct fz_scope *s)
 		return od_error(f->ctx, rc, "out of memory");
 	for (size_t i = 0; !rc && i < g->n_inputs; i++)
 		rc = fz_define(f, s, g->inputs[i]->name, NULL, false, -1);
-	for (size_t i = 0; !rc && i < g->n_inits; i++)   /* only inputs are defined yet */
+	for (size_t i = 0; !rc && i < g->n_inits; i++)   /* only inputs are defined yet; sparse: not folded */
 		if (!od_map_get(&s->idx, g->inits[i]->name, NULL))
-			rc = fz_define(f, s, g->inits[i]->name, g->inits[i],
+			rc = fz_define(f, s, g->inits[i]->name, g->inits[i]->sparse ? NULL : g->inits[i],
 			               !s->outer && listed(f->frozen, f->n_frozen, g->inits[i]->name), -1);
-	for (size_t i = 0; !rc && i < g->n_sparse; i++)
-		rc = fz_define(f, s, g->sparse_names[i], NULL, false, -1);
 	return rc;
 }
 

@@ -43,8 +43,6 @@ static int count_graph(struct fz *f, const struct od_graph *g)
 		rc = count_name(f, g->inputs[i]->name);
 	for (size_t i = 0; !rc && i < g->n_inits; i++)
 		rc = count_name(f, g->inits[i]->name);
-	for (size_t i = 0; !rc && i < g->n_sparse; i++)
-		rc = count_name(f, g->sparse_names[i]);
 	for (size_t i = 0; !rc && i < g->n_nodes; i++) {
 		const struct od_node *n = g->nodes[i];
 		for (size_t o = 0; !rc && o < n->n_outputs; o++)

@@ -149,9 +149,9 @@ static void show_inits(struct od_printer *p, struct od_graph *g)
 		struct od_tensor *t = g->inits[i];
 		char type[128];
 		snprintf(type, sizeof type, "%s%s", od_dtype_name(t->dtype), od_shape_str(t, sb, sizeof sb));
-		od_print(p, "  %-*s  %-*s  %9s  %016llx%s%s\n", name_width(w), t->name, (int)tw, type,
+		od_print(p, "  %-*s  %-*s  %9s  %016llx%s%s%s\n", name_width(w), t->name, (int)tw, type,
 		   od_bytes_text(hb, sizeof hb, (double)t->nbytes), (unsigned long long)od_tensor_hash(t),
-		   t->ext ? "  external" : "",
+		   t->sparse ? "  sparse" : "", t->ext ? "  external" : "",
 		   od_map_get(&inputs, t->name, NULL) ? "  (also an input: overridable default)" : "");
 	}
 	od_map_done(&inputs);
@@ -268,10 +268,11 @@ static json_t *inits_json(struct od_graph *g)
 		for (int d = 0; d < t->ndims; d++)
 			jadd(shape, json_integer(t->dims[d]), &bad);
 		snprintf(hash, sizeof hash, "%016llx", (unsigned long long)od_tensor_hash(t));
-		jadd(arr, json_pack("{s:o, s:s, s:o, s:I, s:I, s:s, s:b, s:b}",
+		jadd(arr, json_pack("{s:o, s:s, s:o, s:I, s:I, s:s, s:b, s:b, s:b}",
 		        "name", od_json_text(t->name), "dtype", od_dtype_name(t->dtype), "shape", jdone(shape, bad),
 		        "elements", (json_int_t)t->numel, "bytes", (json_int_t)t->nbytes, "hash", hash,
-		        "external", t->ext != NULL, "also_input", od_map_get(&inputs, t->name, NULL)), &bad);
+		        "external", t->ext != NULL, "sparse", t->sparse != NULL,
+		        "also_input", od_map_get(&inputs, t->name, NULL)), &bad);
 	}
 	od_map_done(&inputs);
 	return jdone(arr, bad);

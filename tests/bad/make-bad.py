@@ -149,8 +149,9 @@ def make_wire():
          "invalid field number at byte %d" % len(head))
     emit("field-too-large.onnx", head + enc_varint(1 << 35) + b"\x01",
          "invalid field number at byte %d" % len(head))
-    emit("field-reserved-marker.onnx", head + enc_vi(536870911, 0),
-         "reserved field number at byte %d" % len(head))
+    # the highest field number is an unknown field like any other (protobuf skips it)
+    emit("ok-field-highest.onnx", head + enc_vi(536870911, 0) + enc_ld(M_GRAPH, w_graph()),
+         "-", status=0)
 
     # lengths past the end
     g = w_graph()
@@ -258,6 +259,10 @@ def make_tensors():
     w = TensorProto(name="w", data_type=10, dims=[1 << 35], int32_data=[1])
     emit_model("typed-fp16-count.onnx", add_model(w, (4,)),
                "initializer 'w': 2 bytes of data for shape \\[34359738368\\] float16 \\(68719476736 bytes\\)")
+    for v in (70000, -1):   # onnxruntime: "data overflow"; numpy would wrap
+        w = TensorProto(name="w", data_type=10, dims=[1], int32_data=[v])
+        emit_model("typed-fp16-range%s.onnx" % ("-negative" if v < 0 else ""), add_model(w, (1,)),
+                   "tensor 'w': float16 value %d in int32_data is out of range" % v)
     w = TensorProto(name="w", data_type=8, dims=[3], string_data=[b"a"])
     emit_model("typed-string-count.onnx", add_model(w, (3,)),
                "tensor 'w': 1 strings for 3 elements")
@@ -426,6 +431,67 @@ def make_external():
                "cannot open external data 'folder\\.bin': not a regular file")
 
 
+def sparse_model(values=(1.0, 2.0), indices=(0, 3), dims=(2, 2), location=None, vdims=None,
+                 idtype=TensorProto.INT64, idims=None):
+    v = TensorProto(name="w", data_type=1, dims=[len(values)] if vdims is None else list(vdims),
+                    float_data=list(values))
+    if location is not None:
+        v.ClearField("float_data")
+        v.data_location = TensorProto.EXTERNAL
+        v.external_data.add(key="location", value=location)
+    ix = TensorProto(data_type=idtype, dims=[len(indices)] if idims is None else list(idims))
+    if idtype == TensorProto.INT64:
+        ix.int64_data.extend(indices)
+    else:
+        ix.int32_data.extend(indices)
+    m = hand_model([helper.make_node("Add", ["x", "w"], ["y"], name="add")], [vi("x", list(dims))],
+                   [vi("y", list(dims))])
+    m.graph.sparse_initializer.append(helper.make_sparse_tensor(v, ix, list(dims)))
+    return m
+
+
+def make_sparse():
+    """Sparse initializers are checked as onnx.checker checks them, and their external data
+    is confined like any tensor's."""
+    emit_model("ok-sparse.onnx", sparse_model(), "-", status=0)
+    emit_model("ok-sparse-coo.onnx", sparse_model(indices=(0, 0, 1, 1), idims=(2, 2)), "-", status=0)
+    emit_model("sparse-ext-dotdot.onnx", sparse_model(location="../../etc/passwd"),
+               "external data location '\\.\\./\\.\\./etc/passwd' leaves the model's folder")
+    emit_model("sparse-ext-absolute.onnx", sparse_model(location="/etc/passwd"),
+               "external data location '/etc/passwd' is absolute")
+    emit_model("sparse-index-range.onnx", sparse_model(indices=(0, 4)),
+               "sparse initializer 'w': index 1 out of range for shape \\[2,2\\]")
+    emit_model("sparse-index-negative.onnx", sparse_model(indices=(-1, 2)),
+               "sparse initializer 'w': index 0 out of range for shape \\[2,2\\]")
+    emit_model("sparse-index-order.onnx", sparse_model(indices=(3, 0)),
+               "sparse initializer 'w': index 1 not in increasing order")
+    emit_model("sparse-index-repeated.onnx", sparse_model(indices=(1, 1)),
+               "sparse initializer 'w': index 1 not in increasing order")
+    emit_model("sparse-coo-range.onnx", sparse_model(indices=(0, 0, 1, 2), idims=(2, 2)),
+               "sparse initializer 'w': index 1 out of range for shape \\[2,2\\]")
+    emit_model("sparse-index-count.onnx", sparse_model(indices=(0, 1, 2)),
+               "sparse initializer 'w': indices of shape \\[3\\] for 2 values of rank 2")
+    emit_model("sparse-index-int32.onnx", sparse_model(idtype=TensorProto.INT32),
+               "sparse initializer 'w': indices must be int64, not int32")
+    emit_model("sparse-values-rank.onnx", sparse_model(vdims=(1, 2)),
+               "sparse initializer 'w': values must have rank 1, not 2")
+    emit_model("sparse-no-dims.onnx", sparse_model(values=(), indices=(), dims=()),
+               "sparse initializer 'w': no dims")
+    emit_model("sparse-dim-zero.onnx", sparse_model(values=(), indices=(), dims=(2, 0)),
+               "sparse initializer 'w': dimension 1 is 0")
+    m = sparse_model()
+    m.graph.sparse_initializer[0].ClearField("indices")
+    emit_model("sparse-no-indices.onnx", m, "sparse initializer 'w': 2 values without indices")
+    m = sparse_model()
+    m.graph.initializer.append(TensorProto(name="w", data_type=1, dims=[1], float_data=[1]))
+    emit_model("sparse-duplicate.onnx", m, "duplicate value name 'w' \\(sparse initializer\\)")
+    c = helper.make_node("Constant", [], ["w"], name="c",
+                         sparse_value=sparse_model(location="/etc/passwd").graph.sparse_initializer[0])
+    m = hand_model([c, helper.make_node("Add", ["x", "w"], ["y"], name="add")], [vi("x", [2, 2])],
+                   [vi("y", [2, 2])])
+    emit_model("sparse-attr-absolute.onnx", m, "external data location '/etc/passwd' is absolute")
+
+
 # ---------------------------------------------------------------- .npy with lying headers
 # For `onnxdiff freeze --set mask=@FILE fixtures/seed/with_mask.onnx` (mask is float [1,4]).
 # The pattern only asks that the message names the file: the reader's wording is its own.
@@ -502,6 +568,7 @@ def main():
     make_tensors()
     make_graphs()
     make_external()
+    make_sparse()
     make_npy()
     make_pb()
     names = [c[0] for c in CASES]

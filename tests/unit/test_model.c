@@ -225,3 +225,69 @@ Test(model, every_allocation_failure_is_a_clean_error)
 	free(buf);
 }
 #endif
+
+/* ---- protobuf's rules and ONNX's conversions (tests/cli/proto, written by make-proto.py) ---- */
+
+#define PROTO OD_SRCDIR "/tests/cli/proto/"
+
+Test(model, raw_data_given_twice_reads_the_last)
+{
+	struct od_model *m = load(PROTO "raw-twice.onnx");
+	struct od_tensor *t = od_graph_find_init(m->graph, "w");
+	cr_assert(t && t->nbytes == 4);
+	cr_assert_float_eq(od_tensor_get_f64(t, 0), 1000.0, 0, "protobuf keeps the last raw_data");
+	od_model_free(m);
+}
+
+Test(model, a_tensor_given_twice_merges)
+{
+	static const char *const files[] = {"const-twice.onnx", "const-split.onnx"};
+	static const double want[2][2] = {{1000, 1000}, {1, 2}};
+	for (int f = 0; f < 2; f++) {
+		char path[512];
+		snprintf(path, sizeof path, PROTO "%s", files[f]);
+		struct od_model *m = load(path);
+		const struct od_tensor *t = m->graph->nodes[0]->attrs[0].t;
+		cr_assert(t && t->numel == 2, "%s", files[f]);
+		for (int i = 0; i < 2; i++)
+			cr_assert_float_eq(od_tensor_get_f64(t, i), want[f][i], 0, "%s[%d]", files[f], i);
+		od_model_free(m);
+	}
+}
+
+Test(model, bool_from_int32_data_is_nonzero)
+{
+	struct od_model *m = load(PROTO "bool-256.onnx");
+	const struct od_tensor *t = od_graph_find_init(m->graph, "w");
+	cr_assert(t && t->nbytes == 3);
+	cr_assert(!memcmp(t->data, "\1\0\1", 3), "256 and -1 are true, as in onnxruntime");
+	od_model_free(m);
+}
+
+Test(model, sparse_initializers_are_tensors_by_content)
+{
+	struct od_model *a = load(PROTO "sparse-1.onnx"), *b = load(PROTO "sparse-1000.onnx");
+	struct od_model *z = load(PROTO "sparse-1-zero.onnx"), *r;
+	struct od_tensor *t = od_graph_find_init(a->graph, "w");
+	cr_assert(t && t->sparse && t->sparse->nnz == 2 && t->numel == 4);
+	double want[4] = {1, 0, 0, 1};
+	for (int i = 0; i < 4; i++)
+		cr_assert_float_eq(od_tensor_get_f64(t, i), want[i], 0, "dense element %d", i);
+	struct od_tensor *u = od_graph_find_init(b->graph, "w"), *v = od_graph_find_init(z->graph, "w");
+	cr_assert_neq(od_tensor_hash(t), od_tensor_hash(u), "other values, other hash");
+	cr_assert(!od_tensor_equal(t, u));
+	cr_assert_eq(od_tensor_hash(t), od_tensor_hash(v), "an explicit zero is the same content");
+	cr_assert(od_tensor_equal(t, v));
+	void *buf;
+	size_t len;
+	struct od_ctx ctx = {0};
+	cr_assert_eq(od_model_serialize(a, &buf, &len, &ctx), 0, "%s", ctx.msg);
+	cr_assert_eq(od_model_load_buffer(buf, len, "mem", NULL, NULL, &r, &ctx), 0, "%s", ctx.msg);
+	struct od_tensor *w = od_graph_find_init(r->graph, "w");
+	cr_assert(w && w->sparse && od_tensor_equal(t, w), "written back as the same sparse tensor");
+	od_model_free(r);
+	free(buf);
+	od_model_free(z);
+	od_model_free(b);
+	od_model_free(a);
+}
