@@ -71,7 +71,7 @@ void od_freeze_report_free(struct od_freeze_report *r)
 static int report_before(struct od_freeze_report *r, const struct od_model *m)
 {
 	r->n_nodes_before = od_graph_count_nodes(m->graph);
-	r->n_inits_before = fz_count_inits(m->graph);
+	r->n_inits_before = m->graph->n_inits;
 	return 0;
 }
 
@@ -79,7 +79,7 @@ static int report_after(struct od_freeze_report *r, const struct od_model *m, ui
 {
 	const struct od_graph *g = m->graph;
 	r->n_nodes_after = od_graph_count_nodes(g);
-	r->n_inits_after = fz_count_inits(g);
+	r->n_inits_after = g->n_inits;
 	r->n_nodes_removed = r->n_nodes_before > r->n_nodes_after ? r->n_nodes_before - r->n_nodes_after : 0;
 	r->n_inits_removed = r->n_inits_before + r->n_frozen > r->n_inits_after ?
 	                     r->n_inits_before + r->n_frozen - r->n_inits_after : 0;
@@ -483,7 +483,10 @@ int od_freeze_report_text(const struct od_freeze_report *r, od_write_fn fn, void
 	od_bytes_text(added, sizeof added, (double)r->bytes_added);
 	say(&o, "folded: %zu node%s, %zu If inlined, +%s of constants\n", r->n_folded,
 	    r->n_folded == 1 ? "" : "s", r->n_if_inlined, added);
-	say(&o, "nodes: %zu -> %zu, initializers: %zu -> %zu\n", r->n_nodes_before, r->n_nodes_after,
+	/* the counts of `show`: its operators count subgraphs' nodes, its initializers the
+	 * main graph's */
+	say(&o, "nodes: %zu -> %zu with subgraphs, initializers: %zu -> %zu in the main graph\n",
+	    r->n_nodes_before, r->n_nodes_after,
 	    r->n_inits_before, r->n_inits_after);
 	say(&o, "inputs:");
 	for (size_t i = 0; i < r->n_remaining_inputs; i++)

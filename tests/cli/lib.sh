@@ -44,6 +44,17 @@ grep_ok() {
 	if grep -qE -- "$2" "$1"; then ok "$3"; else not_ok "$3" "no match for /$2/ in:" "$(head -c 600 "$1")"; fi
 }
 
+# one_error STATUS DESCRIPTION PATTERN -- command...: one line on stderr, nothing on stdout
+one_error() {
+	want=$1 desc=$2 pat=$3
+	shift 4
+	"$@" >"$T/out" 2>"$T/err"
+	got=$?
+	if [ "$got" = "$want" ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -qE -- "$pat" "$T/err" &&
+	   [ ! -s "$T/out" ]; then ok "$desc: $(cat "$T/err")"
+	else not_ok "$desc" "exit $got, wanted $want" "stderr: $(head -c 400 "$T/err")"; fi
+}
+
 done_testing() { echo "1..$n"; [ "$failed" = 0 ]; }
 
 # skip_all REASON: exit 77 (automake's "skipped") with a TAP plan that says why
