@@ -111,6 +111,20 @@ int fz_prune(struct fz *f, const struct fz_scope *s)
 
 /* ---- sizes for the report and the growth budget --------------------------------------------- */
 
+size_t fz_count_inits(const struct od_graph *g)
+{
+	size_t n = g->n_inits;
+	for (size_t i = 0; i < g->n_nodes; i++)
+		for (size_t k = 0; k < g->nodes[i]->n_attrs; k++) {
+			const struct od_attr *a = &g->nodes[i]->attrs[k];
+			if (a->type == OD_ATTR_GRAPH && a->g)
+				n += fz_count_inits(a->g);
+			for (size_t j = 0; a->type == OD_ATTR_GRAPHS && j < a->n; j++)
+				n += fz_count_inits(a->graphs[j]);
+		}
+	return n;
+}
+
 /* Bytes of initializers and Constant node values in g and its subgraphs. */
 uint64_t fz_const_bytes(const struct od_graph *g)
 {

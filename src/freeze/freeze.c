@@ -351,12 +351,13 @@ static int run_fold(struct od_model *m, struct od_freeze_report *rep, const stru
 	f.max_numel = f.budget < (uint64_t)EVAL_MIN_NUMEL ? EVAL_MIN_NUMEL :
 	              f.budget < (uint64_t)EVAL_MAX_NUMEL ? (int64_t)f.budget : EVAL_MAX_NUMEL;
 	rep->growth_limit = f.budget;
+	size_t all_inits = fz_count_inits(m->graph);    /* subgraphs' too */
 	int rc = fz_run(&f);
 	/* Folding that bound, folded, inlined and pruned nothing leaves the model the loader
 	 * validated: checking it again was a fifth of `diff --fold` on a long chain. */
 	bool same = !b && !rep->n_folded && !rep->n_if_inlined &&
 	            od_graph_count_nodes(m->graph) == rep->n_nodes_before &&
-	            fz_count_inits(m->graph) == rep->n_inits_before;
+	            fz_count_inits(m->graph) == all_inits;
 	if (!rc && !same)
 		rc = od_model_validate(m, ctx);
 	if (!rc)
