@@ -28,18 +28,7 @@ static const char *s0(const char *s)
 
 static void element(char *buf, size_t n, const struct od_tensor *t, int64_t i)
 {
-	if (t->dtype == OD_STRING) {
-		const struct od_bytes *b = &t->strings[i];
-		snprintf(buf, n, "\"%.*s\"", (int)(b->len > 40 ? 40 : b->len), (const char *)b->data);
-		return;
-	}
-	double v = od_tensor_get_f64(t, i);
-	if (t->dtype == OD_BOOL)
-		snprintf(buf, n, "%s", v != 0 ? "true" : "false");
-	else if (od_dtype_is_float(t->dtype))
-		snprintf(buf, n, "%.6g", v);
-	else
-		snprintf(buf, n, "%.0f", v);
+	od_tensor_elem_text(t, i, buf, n);
 }
 
 /* Values as nested brackets, "[[1, 0, 1, 1]]", into a malloc'd string. */
@@ -235,9 +224,10 @@ static int change_detail(const struct od_change *c, const struct tui_row *row, s
 		LINE("  a         %s", c->old_text);
 	if (c->new_text)
 		LINE("  b         %s", c->new_text);
-	if (d->compared)
-		LINE("  values    %" PRId64 " of %" PRId64 " differ, max abs %g, max rel %g, first at %" PRId64,
-		     d->n_diff, d->numel, d->max_abs, d->max_rel, d->first_diff);
+	if (d->compared) {
+		char t[200];
+		LINE("  values    %s, first at %" PRId64, od_tensor_delta_text(d, t, sizeof t), d->first_diff);
+	}
 	if (c->a_node && c->what == OD_CHANGE_NODE)
 		LINE("  a node    %s", node_label(a, c->a_node));
 	if (c->b_node && c->what == OD_CHANGE_NODE)

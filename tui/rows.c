@@ -181,10 +181,10 @@ static const char *names(struct od_arena *a, const struct od_change *c)
 
 static const char *delta_text(struct od_arena *a, const struct od_tensor_delta *d)
 {
+	char t[200];
 	if (!d->compared)
 		return "";
-	return od_arena_printf(a, ", %lld of %lld differ (max abs %.3g)", (long long)d->n_diff,
-	                       (long long)d->numel, d->max_abs);
+	return od_arena_printf(a, ", %s", od_tensor_delta_text(d, t, sizeof t));
 }
 
 /* The text after the sign; NULL when out of memory. */

@@ -15,7 +15,7 @@
 #include "tui.h"
 
 static const char usage_text[] =
-	"tui [--script KEYS --dump SCREEN [--size COLSxROWS]] [--mono] [--no-mouse] [--timing] A.onnx [B.onnx]";
+	"tui [--script FILE --dump SCREEN [--size COLSxROWS]] [--mono] [--no-mouse] [--timing] A.onnx [B.onnx]";
 
 void tui_key(struct tui *t, int key)
 {
@@ -137,6 +137,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{"no-mouse", no_argument, NULL, 'M'}, {"timing", no_argument, NULL, 't'},
 		{"help", no_argument, NULL, 'h'}, {0}};
 	int c;
+	opterr = 0;
 	*o = (struct options){getenv("ONNXDIFF_TUI_SCRIPT"), getenv("ONNXDIFF_TUI_DUMP"),
 	                      {false, 24, 80, false, true}, false};
 	while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
@@ -152,10 +153,20 @@ static int parse(int argc, char **argv, struct options *o)
 				return cli_error("bad --size '%s' (COLSxROWS, at least 10x5)", optarg);
 			break;
 		case 'h':
-			printf("usage: onnxdiff %s\n", usage_text);
+			printf("usage: onnxdiff %s\n\n"
+			       "Browses A (and its diff against B): freeze inputs, fold, save, with the\n"
+			       "equivalent freeze command printed on quit. '?' inside lists every key.\n\n"
+			       "  --mono             the monochrome colour scheme\n"
+			       "  --no-mouse         leave the mouse to the terminal\n"
+			       "  --timing           print how long each reload took, on stderr\n"
+			       "  --script FILE      run the key script FILE without a terminal (see\n"
+			       "                     'man onnxdiff' for its syntax); needs --dump\n"
+			       "  --dump SCREEN      where the script's screens are written as text\n"
+			       "  --size COLSxROWS   the script's screen size (default 80x24)\n"
+			       "  -h, --help         this text\n", usage_text);
 			return -1;
 		default:
-			return cli_usage(usage_text);
+			return cli_bad_option("tui", argv);
 		}
 	}
 	if (argc - optind < 1 || argc - optind > 2)

@@ -28,6 +28,8 @@ CLI_COMMANDS(CLI_DECLARE)
 int cli_error(const char *fmt, ...) OD_PRINTF(1, 2);
 /* Prints "usage: onnxdiff <usage>" on stderr and returns CLI_TROUBLE. */
 int cli_usage(const char *usage);
+/* The error line for getopt_long's '?' (set opterr = 0 first); returns CLI_TROUBLE. */
+int cli_bad_option(const char *command, char **argv);
 /* od_write_fn for a FILE * (priv). */
 int cli_write_file(void *priv, const char *buf, size_t len);
 /* Loads a model, reporting failure on stderr; returns 0 or CLI_TROUBLE. */

@@ -23,6 +23,7 @@ int cmd_check(int argc, char **argv)
 	const char **lists[5] = {0};
 	bool quiet = false, any = false;
 	int c, rc = CLI_TROUBLE;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		const char **v = NULL;
 		size_t n = 0;
@@ -31,12 +32,21 @@ int cmd_check(int argc, char **argv)
 			continue;
 		}
 		if (c == 'h') {
-			printf("usage: onnxdiff %s\n", usage);
+			printf("usage: onnxdiff %s\n\n"
+			       "Asserts facts about MODEL's main graph; exit 0 when all hold, 1 when one\n"
+			       "fails (each failure on a line), 2 on trouble. Lists are comma-separated.\n\n"
+			       "  --inputs A,B       the graph inputs are exactly these\n"
+			       "  --outputs Y        the graph outputs are exactly these\n"
+			       "  --absent NAME,...  none of these is a graph input\n"
+			       "  --present NAME,... each of these is a graph input\n"
+			       "  --no-op OP,...     no node is of these op types\n"
+			       "  -q, --quiet        print nothing; the exit status tells\n"
+			       "  -h, --help         this text\n", usage);
 			rc = 0;
 			goto out;
 		}
-		if (!strchr("ioapn", c)) {
-			cli_usage(usage);
+		if (c == '?' || !strchr("ioapn", c)) {
+			cli_bad_option("check", argv);
 			goto out;
 		}
 		if (!(v = cli_split(optarg, &n))) {

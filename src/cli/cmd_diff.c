@@ -249,7 +249,8 @@ int cmd_diff(int argc, char **argv)
 		return CLI_SAME;
 	}
 	if (n != 2)
-		return print_usage(stderr);
+		return cli_error("%s: want two models, A.onnx B.onnx (see 'onnxdiff --help')",
+		                 n < 2 ? "too few operands" : "too many operands");
 	snprintf(la, sizeof la, "a/%s", op[0] + strspn(op[0], "/"));
 	snprintf(lb, sizeof lb, "b/%s", op[1] + strspn(op[1], "/"));
 	a.emit.a_label = la;

@@ -95,6 +95,7 @@ static int parse_args(int argc, char **argv, struct freeze_args *fa)
 		{"force", no_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'},
 		{"external-data", no_argument, NULL, 'x'}, {"help", no_argument, NULL, 'h'}, {0}};
 	int c;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:s:qfh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': fa->out = optarg; break;
@@ -122,7 +123,7 @@ static int parse_args(int argc, char **argv, struct freeze_args *fa)
 			break;
 		}
 		default:
-			return cli_usage(usage);
+			return cli_bad_option("freeze", argv);
 		}
 	}
 	if (optind + 1 != argc || !fa->out)

@@ -16,11 +16,18 @@ int cmd_show(int argc, char **argv)
 	const char *usage = "show [--json] MODEL";
 	bool json = false;
 	int c;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'j')
 			json = true;
+		else if (c == 'h')
+			return printf("usage: onnxdiff %s\n\n"
+			              "Lists MODEL: inputs and outputs with types, initializers with content\n"
+			              "hashes, an operator histogram, subgraphs and functions.\n\n"
+			              "  --json      the same as JSON\n"
+			              "  -h, --help  this text\n", usage), CLI_SAME;
 		else
-			return c == 'h' ? (printf("usage: onnxdiff %s\n", usage), 0) : cli_usage(usage);
+			return cli_bad_option("show", argv);
 	}
 	if (optind + 1 != argc)
 		return cli_usage(usage);

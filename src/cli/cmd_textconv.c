@@ -23,6 +23,8 @@ int cmd_textconv(int argc, char **argv)
 		       "  echo '*.onnx diff=onnx' >> .gitattributes\n");
 		return CLI_SAME;
 	}
+	if (argc == 2 && argv[1][0] == '-' && argv[1][1])
+		return cli_error("unknown option '%s' (see 'onnxdiff textconv --help')", argv[1]);
 	if (argc != 2)
 		return cli_usage("textconv MODEL");
 	int rc = cli_load(argv[1], &m);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,10 +24,23 @@ int cli_error(const char *fmt, ...)
 	return CLI_TROUBLE;
 }
 
+/* A usage mistake is one error line, as every other error: the usage and where to read more. */
 int cli_usage(const char *usage)
 {
-	fprintf(stderr, "usage: onnxdiff %s\n", usage);
-	return CLI_TROUBLE;
+	const char *sp = strchr(usage, ' ');
+	return cli_error("usage: onnxdiff %s (see 'onnxdiff %.*s --help')", usage,
+	                 sp ? (int)(sp - usage) : (int)strlen(usage), usage);
+}
+
+/* getopt_long's '?' with opterr = 0: which option was wrong, in one line. */
+int cli_bad_option(const char *command, char **argv)
+{
+	const char *arg = argv[optind - 1];
+	if (optopt > ' ' && optopt < 127 && (arg[0] != '-' || arg[1] != '-'))
+		return cli_error("unknown option '-%c' or its value missing (see 'onnxdiff %s --help')",
+		                 optopt, command);
+	return cli_error("unknown option '%s' or its value missing (see 'onnxdiff %s --help')", arg,
+	                 command);
 }
 
 int cli_write_file(void *priv, const char *buf, size_t len)
@@ -83,6 +97,7 @@ static const struct command {
 
 static int help(FILE *f)
 {
+	/* (also the answer to `onnxdiff help` and `onnxdiff --help`, always on stdout) */
 	fprintf(f, "usage: onnxdiff A.onnx B.onnx          compare two exports node by node\n"
 	           "       onnxdiff <command> [options] ...\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
@@ -103,10 +118,14 @@ static const struct command *find_command(const char *name)
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return help(stderr);
+		return cli_error("no models given (see 'onnxdiff --help')");
+	if (!strcmp(argv[1], "help") && argc == 3 && find_command(argv[2])) {
+		char *args[] = {argv[2], "--help", NULL};   /* `onnxdiff help CMD` */
+		return find_command(argv[2])->run(2, args);
+	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
 		return help(stdout);
-	if (!strcmp(argv[1], "--version")) {
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
 		printf("onnxdiff %s\n", PACKAGE_VERSION);
 		return 0;
 	}
@@ -114,7 +133,9 @@ int main(int argc, char **argv)
 	if (cmd)
 		return cmd->run(argc - 1, argv + 1);
 	const struct command *diff = find_command("diff");
-	if (diff)   /* `onnxdiff A B` is `onnxdiff diff A B` */
+	/* one word that is no file is more likely a mistyped command than half a diff */
+	bool typo = argc == 2 && argv[1][0] != '-' && access(argv[1], F_OK) != 0;
+	if (diff && !typo)   /* `onnxdiff A B` is `onnxdiff diff A B` */
 		return diff->run(argc, argv);
 	return cli_error("unknown command '%s' (see 'onnxdiff --help')", argv[1]);
 }

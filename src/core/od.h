@@ -171,8 +171,22 @@ OD_API int od_models_hash(struct od_model *const *models, size_t n_models, int t
 /* Content equality (dtype, dims, bytes). A sparse tensor equals only a sparse tensor
  * with the same dense content (its hash covers the nonzero elements and their indices). */
 OD_API bool od_tensor_equal(const struct od_tensor *a, const struct od_tensor *b);
-/* Element i as double (for floats, ints, bools; sparse ones too); NAN for strings. */
+/* Element i as double (for floats, ints, bools; sparse ones too); NAN for strings. Not
+ * exact for 64-bit integers past 2^53: compare and print those with od_tensor_get_int(). */
 OD_API double od_tensor_get_f64(const struct od_tensor *t, int64_t i);
+OD_API bool od_dtype_is_int(int dtype);             /* int8..int64, uint8..uint64 and bool */
+OD_API bool od_dtype_is_unsigned(int dtype);        /* uint8..uint64 and bool */
+/* Element i of an integer or bool tensor, exactly: *u for unsigned dtypes, *s for signed
+ * ones (the other is 0). false when t is not an integer tensor or i is out of range. */
+OD_API bool od_tensor_get_int(const struct od_tensor *t, int64_t i, int64_t *s, uint64_t *u);
+/* Element i as text into buf: integers exactly, floats as the shortest text that reads back
+ * as the same value of their dtype ("1.0", "-0.0", "nan", "inf"), bools as true/false,
+ * strings quoted (at most 40 bytes shown). Returns buf. */
+OD_API char *od_tensor_elem_text(const struct od_tensor *t, int64_t i, char *buf, size_t n);
+/* v as the shortest text that reads back as the same value of float dtype dtype (OD_DOUBLE,
+ * else float32's rule, which also holds for float16/bfloat16), "1.0" rather than "1".
+ * buf needs 32 bytes. Returns buf. */
+OD_API char *od_float_text(double v, int dtype, char *buf, size_t n);
 /* A new tensor of dtype/dims with zeroed payload in the arena. ndims may be 0 (scalar). */
 OD_API struct od_tensor *od_tensor_new(struct od_arena *a, const char *name, int dtype,
                                        int ndims, const int64_t *dims);

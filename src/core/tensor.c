@@ -4,6 +4,7 @@
  */
 #include "config.h"
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -599,6 +600,81 @@ double od_tensor_get_f64(const struct od_tensor *t, int64_t i)
 	case OD_BFLOAT16: memcpy(&h, p, 2); return bf16_to_float(h);
 	default: return NAN;
 	}
+}
+
+bool od_dtype_is_int(int dtype)
+{
+	switch (dtype) {
+	case OD_INT8: case OD_INT16: case OD_INT32: case OD_INT64:
+	case OD_UINT8: case OD_UINT16: case OD_UINT32: case OD_UINT64: case OD_BOOL:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool od_dtype_is_unsigned(int dtype)
+{
+	return dtype == OD_UINT8 || dtype == OD_UINT16 || dtype == OD_UINT32 ||
+	       dtype == OD_UINT64 || dtype == OD_BOOL;
+}
+
+#define LOADI(type, dst) do { type v; memcpy(&v, p, sizeof v); *dst = v; return true; } while (0)
+
+bool od_tensor_get_int(const struct od_tensor *t, int64_t i, int64_t *s, uint64_t *u)
+{
+	*s = 0;
+	*u = 0;
+	if (!t->data || i < 0 || i >= t->numel || !od_dtype_is_int(t->dtype))
+		return false;
+	const unsigned char *p = (const unsigned char *)t->data + (size_t)i * esize(t->dtype);
+	switch (t->dtype) {
+	case OD_INT8: LOADI(int8_t, s);
+	case OD_INT16: LOADI(int16_t, s);
+	case OD_INT32: LOADI(int32_t, s);
+	case OD_INT64: LOADI(int64_t, s);
+	case OD_UINT8: LOADI(uint8_t, u);
+	case OD_UINT16: LOADI(uint16_t, u);
+	case OD_UINT32: LOADI(uint32_t, u);
+	case OD_UINT64: LOADI(uint64_t, u);
+	default: *u = *p != 0; return true;     /* bool */
+	}
+}
+
+char *od_float_text(double v, int dtype, char *buf, size_t n)
+{
+	int prec = dtype == OD_DOUBLE ? 15 : 6, last = dtype == OD_DOUBLE ? 17 : 9;
+	for (; prec <= last; prec++) {
+		snprintf(buf, n, "%.*g", prec, v);
+		if (v != v || (dtype == OD_DOUBLE ? strtod(buf, NULL) == v
+		                                  : strtof(buf, NULL) == (float)v))
+			break;
+	}
+	if (!strpbrk(buf, ".eEni") && strlen(buf) + 2 < n)
+		strcat(buf, ".0");
+	return buf;
+}
+
+char *od_tensor_elem_text(const struct od_tensor *t, int64_t i, char *buf, size_t n)
+{
+	int64_t s;
+	uint64_t u;
+	if (!n)
+		return buf;
+	if (t->dtype == OD_STRING && t->strings && i >= 0 && i < t->numel) {
+		const struct od_bytes *b = &t->strings[i];
+		snprintf(buf, n, "\"%.*s\"", (int)(b->len > 40 ? 40 : b->len), (const char *)b->data);
+	} else if (t->dtype == OD_BOOL && od_tensor_get_int(t, i, &s, &u)) {
+		snprintf(buf, n, "%s", u ? "true" : "false");
+	} else if (od_tensor_get_int(t, i, &s, &u)) {
+		if (od_dtype_is_unsigned(t->dtype))
+			snprintf(buf, n, "%" PRIu64, u);
+		else
+			snprintf(buf, n, "%" PRId64, s);
+	} else {
+		od_float_text(od_tensor_get_f64(t, i), t->dtype, buf, n);
+	}
+	return buf;
 }
 
 /* Converts v to an integer of [lo, hi], saturating; NaN becomes 0. */

@@ -154,7 +154,7 @@ static int infer_dtype(const struct lit *L)
 	bool all_bool = L->n > 0, all_int = true;
 	for (size_t i = 0; i < L->n; i++) {
 		all_bool &= is_bool_word(&L->leaves[i]);
-		all_int &= is_int_syntax(&L->leaves[i]) || is_bool_word(&L->leaves[i]);
+		all_int &= is_int_syntax(&L->leaves[i]);
 	}
 	return all_bool ? OD_BOOL : all_int ? OD_INT64 : OD_FLOAT;
 }
@@ -164,14 +164,12 @@ static int leaf_bad(struct lit *L, const struct leaf *l, const char *fmt, int dt
 	return od_error(L->ctx, OD_EVALUE, fmt, (int)l->len, l->s, od_dtype_name(dtype));
 }
 
-/* Reads a floating leaf into *v (bool words count as 1 and 0). */
+/* Reads a floating leaf into *v. */
 static int leaf_double(struct lit *L, const struct leaf *l, int dtype, double *v)
 {
 	char buf[128], *end;
-	if (is_bool_word(l)) {
-		*v = is_word(l, "true");
-		return 0;
-	}
+	if (is_bool_word(l))
+		return leaf_bad(L, l, "'%.*s' is for bool inputs only (%s wanted)", dtype);
 	if (l->len >= sizeof buf)
 		return leaf_bad(L, l, "'%.*s' is not a number (%s wanted)", dtype);
 	memcpy(buf, l->s, l->len);
@@ -190,7 +188,7 @@ static int leaf_int(struct lit *L, const struct leaf *l, int dtype, int64_t *iv,
                     bool *neg)
 {
 	char buf[128], *end;
-	if (is_bool_word(l)) {
+	if (is_bool_word(l) && dtype == OD_BOOL) {
 		*iv = is_word(l, "true");
 		*uv = (uint64_t)*iv;
 		*neg = false;

@@ -107,12 +107,27 @@ OD_API const char *od_change_what_name(int what);   /* "input", ... */
 /* How two tensors of the same dtype and shape differ. */
 struct od_tensor_delta {
 	bool compared;          /* false when dtypes/shapes differ or the dtype has no numbers */
+	bool bitwise;           /* float elements compared by their bits (atol and rtol 0):
+	                           -0.0 differs from 0.0, NaNs differ by payload (n_bits) */
+	bool integer;           /* integer dtype: compared exactly, max_abs_int holds the delta */
 	int64_t numel;          /* elements compared */
-	int64_t n_diff;         /* elements outside atol/rtol (NaN == NaN counts as equal) */
-	double max_abs;         /* largest |a - b| */
-	double max_rel;         /* largest |a - b| / |a| over elements with a != 0 */
+	int64_t n_diff;         /* elements outside atol/rtol (NaN == NaN counts as equal unless
+	                           bitwise) */
+	int64_t n_nan;          /* of those, elements NaN on one side only (in no maximum) */
+	int64_t n_bits;         /* of those, elements equal as numbers that differ bitwise:
+	                           -0.0 vs 0.0, NaN payloads (bitwise only; in no maximum) */
+	double max_abs;         /* largest |a - b| over differing elements without a NaN (for
+	                           integers max_abs_int rounded to double) */
+	uint64_t max_abs_int;   /* integers: largest |a - b|, exact */
+	bool has_rel;           /* some differing element has a finite, nonzero a and finite b */
+	double max_rel;         /* largest |a - b| / |a| over those elements; 0 when !has_rel */
 	int64_t first_diff;     /* flat index of the first differing element, -1 when none */
 };
+
+/* "1 of 16 elements differ (max abs 0.5, max rel 0.25)" into buf ("" when not compared):
+ * integers' max abs exact, max rel only where it means something, NaNs against numbers and
+ * bit-only differences counted apart. Returns buf. */
+OD_API char *od_tensor_delta_text(const struct od_tensor_delta *d, char *buf, size_t n);
 
 struct od_change {
 	enum od_change_kind kind;

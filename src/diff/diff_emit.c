@@ -112,16 +112,11 @@ static const char *domain_name(const char *d)
 	return d && *d ? d : "ai.onnx";
 }
 
-/* "1 of 16 elements differ, max abs 0.5, max rel 0.25" */
+/* ": 1 of 16 elements differ (max abs 0.5, max rel 0.25)" */
 static void delta_text(char *buf, size_t n, const struct od_tensor_delta *d)
 {
-	if (!d->compared) {
-		buf[0] = 0;
-		return;
-	}
-	snprintf(buf, n, ": %" PRId64 " of %" PRId64 " element%s differ%s (max abs %.6g, max rel %.6g)",
-	         d->n_diff, d->numel, d->numel == 1 ? "" : "s", d->n_diff == 1 ? "s" : "",
-	         d->max_abs, d->max_rel);
+	char t[200];
+	snprintf(buf, n, "%s%s", d->compared ? ": " : "", od_tensor_delta_text(d, t, sizeof t));
 }
 
 /* "a -> b" when both sides have a text and they differ, else the one there is. */
@@ -144,7 +139,7 @@ static void names(struct printer *p, const struct od_change *c)
 
 static void detail_line(struct printer *p, const struct od_change *c)
 {
-	char delta[160];
+	char delta[220];
 	switch (c->what) {
 	case OD_CHANGE_ATTRIBUTE:
 		delta_text(delta, sizeof delta, &c->delta);
@@ -186,7 +181,7 @@ static void node_line(struct printer *p, const struct od_change *c)
 
 static void item_line(struct printer *p, const struct od_change *c)
 {
-	char delta[160];
+	char delta[220];
 	const char *what = od_change_what_name(c->what);
 	switch (c->what) {
 	case OD_CHANGE_IR_VERSION:
@@ -442,8 +437,20 @@ static json_t *change_json(bool *bad, const struct od_change *c)
 		json_t *v = json_object();
 		jset(bad, v, "numel", jint(bad, c->delta.numel));
 		jset(bad, v, "differ", jint(bad, c->delta.n_diff));
-		jset(bad, v, "max_abs", json_real(c->delta.max_abs));
-		jset(bad, v, "max_rel", json_real(c->delta.max_rel));
+		const struct od_tensor_delta *d = &c->delta;
+		/* integers exactly (a JSON integer while it fits int64); max_rel only when some
+		 * differing element has a finite nonzero a and a finite b; NaNs counted apart */
+		if (d->integer && d->max_abs_int <= INT64_MAX)
+			jset(bad, v, "max_abs", jint(bad, (int64_t)d->max_abs_int));
+		else if (d->n_diff > d->n_nan + d->n_bits)
+			jset(bad, v, "max_abs", json_real(d->max_abs));
+		if (d->has_rel)
+			jset(bad, v, "max_rel", json_real(d->max_rel));
+		if (d->n_nan)
+			jset(bad, v, "nan", jint(bad, d->n_nan));
+		if (d->n_bits)
+			jset(bad, v, "bits_only", jint(bad, d->n_bits));
+		jset(bad, v, "bitwise", json_boolean(d->bitwise));
 		jset(bad, v, "first", jint(bad, c->delta.first_diff));
 		jset(bad, o, "values", v);
 	}

@@ -180,15 +180,7 @@ static void sb_node_label(struct sbuf *b, const struct od_graph *g, uint32_t k)
 static void sb_float(struct sbuf *b, double f)
 {
 	char tmp[64];
-	for (int prec = 6; prec <= 9; prec++) {
-		snprintf(tmp, sizeof tmp, "%.*g", prec, f);
-		if (strtof(tmp, NULL) == (float)f || f != f)
-			break;
-	}
-	/* Keep floats recognisable as floats: 1 -> 1.0 */
-	if (!strpbrk(tmp, ".eEn"))
-		strcat(tmp, ".0");
-	sb_add(b, "%s", tmp);
+	sb_add(b, "%s", od_float_text(f, OD_FLOAT, tmp, sizeof tmp));
 }
 
 static void sb_string(struct sbuf *b, struct od_bytes s)
@@ -205,12 +197,8 @@ static void sb_tensor(struct sbuf *b, struct od_tensor *t)
 	    od_dtype_size(t->dtype)) {
 		sb_add(b, " {");
 		for (int64_t i = 0; i < t->numel; i++) {
-			double v = od_tensor_get_f64(t, i);
-			sb_add(b, "%s", i ? "," : "");
-			if (od_dtype_is_float(t->dtype))
-				sb_float(b, v);
-			else
-				sb_add(b, "%.17g", v);
+			char el[64];
+			sb_add(b, "%s%s", i ? "," : "", od_tensor_elem_text(t, i, el, sizeof el));
 		}
 		sb_add(b, "}");
 	} else {
@@ -307,6 +295,63 @@ const char *diff_val_text(struct od_arena *a, const struct dval *v)
 
 /* ---- tensor deltas ----------------------------------------------------------------------- */
 
+/* |x - y| of two integer elements, exactly (every int64/uint64 difference fits uint64). */
+static uint64_t int_delta(const struct od_tensor *a, const struct od_tensor *b, int64_t i,
+                          double *ax, double *by)
+{
+	int64_t sa, sb;
+	uint64_t ua, ub;
+	od_tensor_get_int(a, i, &sa, &ua);
+	od_tensor_get_int(b, i, &sb, &ub);
+	if (od_dtype_is_unsigned(a->dtype)) {
+		*ax = (double)ua, *by = (double)ub;
+		return ua > ub ? ua - ub : ub - ua;
+	}
+	*ax = fabs((double)sa), *by = fabs((double)sb);
+	return sa > sb ? (uint64_t)sa - (uint64_t)sb : (uint64_t)sb - (uint64_t)sa;
+}
+
+/* One differing-or-not element: true when it counts as a difference. */
+static bool element_delta(const struct od_tensor *a, const struct od_tensor *b, int64_t i,
+                          size_t esz, double atol, double rtol, struct od_tensor_delta *out)
+{
+	const uint8_t *pa = (const uint8_t *)a->data + (size_t)i * esz;
+	const uint8_t *pb = (const uint8_t *)b->data + (size_t)i * esz;
+	bool same_bits = !memcmp(pa, pb, esz);
+	if (same_bits)
+		return false;
+	double x, y, d;
+	if (out->integer) {
+		uint64_t di = int_delta(a, b, i, &x, &y);
+		d = (double)di;
+		if (!out->bitwise && d <= atol + rtol * y)
+			return false;
+		if (di > out->max_abs_int)
+			out->max_abs_int = di;
+		if (x != 0)
+			out->has_rel = true, out->max_rel = fmax(out->max_rel, d / x);
+		out->max_abs = (double)out->max_abs_int;
+		return true;
+	}
+	x = od_tensor_get_f64(a, i), y = od_tensor_get_f64(b, i);
+	if ((isnan(x) && isnan(y)) || x == y) {
+		/* equal as numbers: -0.0 vs 0.0, or two NaNs with different payloads */
+		out->n_bits += out->bitwise;
+		return out->bitwise;
+	}
+	if (isnan(x) || isnan(y)) {
+		out->n_nan++;
+		return true;
+	}
+	d = fabs(x - y);
+	if (!out->bitwise && d <= atol + rtol * fabs(y))
+		return false;
+	out->max_abs = fmax(out->max_abs, d);
+	if (x != 0 && isfinite(x) && isfinite(y))
+		out->has_rel = true, out->max_rel = fmax(out->max_rel, d / fabs(x));
+	return true;
+}
+
 void diff_tensor_delta(const struct od_tensor *a, const struct od_tensor *b, double atol,
                        double rtol, struct od_tensor_delta *out)
 {
@@ -320,6 +365,8 @@ void diff_tensor_delta(const struct od_tensor *a, const struct od_tensor *b, dou
 		return;
 	out->compared = true;
 	out->numel = a->numel;
+	out->integer = od_dtype_is_int(a->dtype);
+	out->bitwise = atol == 0 && rtol == 0;
 	const int64_t run = 1024;       /* elements compared bytewise at once */
 	size_t esz = od_dtype_size(a->dtype);
 	for (int64_t i = 0; i < a->numel; i++) {
@@ -331,20 +378,36 @@ void diff_tensor_delta(const struct od_tensor *a, const struct od_tensor *b, dou
 			i += run - 1;
 			continue;
 		}
-		double x = od_tensor_get_f64(a, i), y = od_tensor_get_f64(b, i);
-		if (x == y || (isnan(x) && isnan(y)))
-			continue;
-		double d = fabs(x - y);
-		if (isnan(d))
-			d = INFINITY;
-		if (d > out->max_abs)
-			out->max_abs = d;
-		if (x != 0 && d / fabs(x) > out->max_rel)
-			out->max_rel = d / fabs(x);
-		if (d <= atol + rtol * fabs(y))
+		if (!element_delta(a, b, i, esz, atol, rtol, out))
 			continue;
 		if (out->first_diff < 0)
 			out->first_diff = i;
 		out->n_diff++;
 	}
+	/* integers have no bits beyond their value: "bitwise" says something of floats only */
+	out->bitwise &= !out->integer;
+}
+
+char *od_tensor_delta_text(const struct od_tensor_delta *d, char *buf, size_t n)
+{
+	struct sbuf b = {.len = 0};
+	if (d->compared) {
+		sb_add(&b, "%" PRId64 " of %" PRId64 " element%s differ%s", d->n_diff, d->numel,
+		       d->numel == 1 ? "" : "s", d->n_diff == 1 ? "s" : "");
+		if (d->n_diff > d->n_nan + d->n_bits) {
+			if (d->integer)
+				sb_add(&b, " (max abs %" PRIu64, d->max_abs_int);
+			else
+				sb_add(&b, " (max abs %.6g", d->max_abs);
+			if (d->has_rel)
+				sb_add(&b, ", max rel %.6g", d->max_rel);
+			sb_add(&b, ")");
+		}
+		if (d->n_nan)
+			sb_add(&b, ", %" PRId64 " NaN against a number", d->n_nan);
+		if (d->n_bits)
+			sb_add(&b, ", %" PRId64 " only bit for bit (-0.0 vs 0.0 or NaN payloads)", d->n_bits);
+	}
+	snprintf(buf, n, "%s", b.buf);
+	return buf;
 }

@@ -56,7 +56,7 @@ struct od_freeze_report {
 	const char *const *remaining_inputs; /* the result's graph inputs */
 	size_t n_remaining_inputs;
 	size_t n_nodes_before, n_nodes_after;   /* nodes, subgraphs included */
-	size_t n_inits_before, n_inits_after;   /* initializers, subgraphs included */
+	size_t n_inits_before, n_inits_after;   /* initializers of the main graph (as show) */
 	uint64_t bytes_added;   /* bytes of constants folding added */
 	uint64_t growth_limit;  /* what it was allowed to add (UINT64_MAX: no limit) */
 	struct od_arena *arena; /* owns the report */

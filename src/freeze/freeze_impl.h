@@ -77,8 +77,9 @@ int fz_inline_if(struct fz *f, struct fz_scope *s, struct od_node *n,
  * value_info. The nodes must be in topological order (apply() leaves them in the order
  * folding processed them, which is one) and their names defined in s. */
 int fz_prune(struct fz *f, const struct fz_scope *s);
-/* Nodes and initializers of g and every subgraph. */
+/* Initializers of g and every subgraph. */
 size_t fz_count_inits(const struct od_graph *g);
+/* Bytes of initializers and Constant node values in g and every subgraph. */
 uint64_t fz_const_bytes(const struct od_graph *g);
 
 #endif

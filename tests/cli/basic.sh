@@ -44,9 +44,31 @@ bad "graph cycle" "$FIX/bad/cycle.onnx" "graph has a cycle"
 bad "duplicate value names" "$FIX/bad/duplicate.onnx" "duplicate value name 'y'"
 bad "payload size not matching dims" "$FIX/bad/bad-dims.onnx" "initializer 'w': 8 bytes of data for shape \[2,3\] float \(24 bytes\)"
 
-expect 2 "unknown command" -- od frobnicate
+one_error 2 "unknown command" "^error: unknown command 'frobnicate'" -- od frobnicate
 expect 0 "--version" -- od --version
 grep_ok "$T/out" '^onnxdiff [0-9]' "--version prints the version"
+expect 0 "-V" -- od -V
+grep_ok "$T/out" '^onnxdiff [0-9]' "-V prints the version"
+expect 0 "help check" -- od help check
+grep_ok "$T/out" '^  --no-op OP' "help CMD is CMD --help"
+# every usage mistake is one error line and exit 2, with a pointer to --help
+S="$FIX/seed/with_mask.onnx"
+one_error 2 "no arguments" "^error: no models given \(see 'onnxdiff --help'\)$" -- od
+one_error 2 "show: unknown option" "^error: unknown option '--bogus'.*'onnxdiff show --help'" -- od show --bogus "$S"
+one_error 2 "show A B" "^error: usage: onnxdiff show \[--json\] MODEL" -- od show "$S" "$S"
+one_error 2 "textconv --bogus" "^error: unknown option '--bogus'" -- od textconv --bogus
+one_error 2 "check: unknown short option" "^error: unknown option '-x'" -- od check -x "$S"
+one_error 2 "freeze: unknown option" "^error: unknown option '--zz'" -- od freeze --zz "$S"
+one_error 2 "freeze without -o" "^error: usage: onnxdiff freeze" -- od freeze "$S" --set mask=1
+one_error 2 "diff: unknown option" "^error: unknown option '--bogus'" -- od --bogus "$S" "$S"
+for cmd in show check tui; do
+	expect 0 "$cmd --help" -- od "$cmd" --help
+	if [ "$(wc -l <"$T/out")" -gt 3 ]; then ok "$cmd --help describes its options"
+	else not_ok "$cmd --help describes its options" "$(cat "$T/out")"; fi
+done
+# true/false are bool literals: an int64 input given `true` is an error, not 1
+one_error 2 "--set an int64 input to true" "'true' is for bool inputs only \(int64 wanted\)" -- \
+	od freeze "$FIX/if/model.onnx" -o "$T/never.onnx" --set flag=true
 # a name with an escape sequence is printed escaped, by check and by textconv
 R="$top_srcdir/tests/fuzz/regressions"
 expect 1 "check on a hostile input name" -- od check --inputs x "$R/name-escape-sequence.onnx"

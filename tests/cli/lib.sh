@@ -7,6 +7,18 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/onnxdiff-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 n=0 failed=0
 
+# $ONNXDIFF is libtool's wrapper script when the library is shared; its shell start-up
+# cost about a second per run on a loaded machine, nine times a small `show`. Run the binary
+# it wraps instead, with the library path it would set (what `libtool --mode=execute` does).
+if [ -x "${top_builddir:-}/libtool" ] && [ "$(head -c 2 "$ONNXDIFF")" = '#!' ] &&
+   lt_run=$("$top_builddir/libtool" --mode=execute sh -c 'printf "%s\n%s\n" "$1" "${LD_LIBRARY_PATH-}"' sh "$ONNXDIFF") &&
+   [ -x "$(printf '%s\n' "$lt_run" | sed -n 1p)" ]; then
+	ONNXDIFF=$(printf '%s\n' "$lt_run" | sed -n 1p)
+	lt_path=$(printf '%s\n' "$lt_run" | sed -n 2p)
+	[ -n "$lt_path" ] && { LD_LIBRARY_PATH=$lt_path; export LD_LIBRARY_PATH; }
+	export ONNXDIFF
+fi
+
 od() { ${ONNXDIFF_WRAP:-} "$ONNXDIFF" "$@"; }
 
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -30,6 +42,17 @@ same() {
 # grep_ok FILE PATTERN DESCRIPTION
 grep_ok() {
 	if grep -qE -- "$2" "$1"; then ok "$3"; else not_ok "$3" "no match for /$2/ in:" "$(head -c 600 "$1")"; fi
+}
+
+# one_error STATUS DESCRIPTION PATTERN -- command...: one line on stderr, nothing on stdout
+one_error() {
+	want=$1 desc=$2 pat=$3
+	shift 4
+	"$@" >"$T/out" 2>"$T/err"
+	got=$?
+	if [ "$got" = "$want" ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -qE -- "$pat" "$T/err" &&
+	   [ ! -s "$T/out" ]; then ok "$desc: $(cat "$T/err")"
+	else not_ok "$desc" "exit $got, wanted $want" "stderr: $(head -c 400 "$T/err")"; fi
 }
 
 done_testing() { echo "1..$n"; [ "$failed" = 0 ]; }

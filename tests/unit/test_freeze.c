@@ -168,7 +168,7 @@ Test(freeze, seed_mask_leaves_x)
 	od_freeze_report_text(r, text_out, text);
 	cr_assert_str_eq(text, "frozen: mask float[1,4]\n"
 	                       "folded: 0 nodes, 0 If inlined, +0 B of constants\n"
-	                       "nodes: 2 -> 2, initializers: 2 -> 3\n"
+	                       "nodes: 2 -> 2 with subgraphs, initializers: 2 -> 3 in the main graph\n"
 	                       "inputs: x\n");
 	od_freeze_report_free(r);
 	od_model_free(back);

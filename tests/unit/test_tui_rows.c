@@ -265,7 +265,7 @@ Test(tui_rows, details)
 	cr_assert_str_eq(p.rows[0].text, "input mask");
 	bool values = false, used = false;
 	for (size_t i = 0; i < p.n; i++) {
-		values |= !strcmp(p.rows[i].text, "  values    [[1, 0, 1, 1]]");
+		values |= !strcmp(p.rows[i].text, "  values    [[1.0, 0.0, 1.0, 1.0]]");
 		used |= !strcmp(p.rows[i].text, "  used by   Mul '/Mul' input 1");
 	}
 	cr_assert(values && used);

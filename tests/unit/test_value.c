@@ -147,6 +147,11 @@ Test(value, bad_literals)
 	parse_fails("2", OD_BOOL, OD_EVALUE, "'2' is out of range for bool");
 	parse_fails("yes", OD_BOOL, OD_EVALUE, "'yes' is not a bool");
 	parse_fails("1", OD_STRING, OD_EUNSUPPORTED, "cannot give a string value as a literal");
+	/* true/false are bool literals: an int64 sample rate given `true` is a mistake */
+	parse_fails("true", OD_INT64, OD_EVALUE, "'true' is for bool inputs only (int64 wanted)");
+	parse_fails("[1,false]", OD_INT32, OD_EVALUE, "'false' is for bool inputs only (int32 wanted)");
+	parse_fails("true", OD_FLOAT, OD_EVALUE, "'true' is for bool inputs only (float wanted)");
+	parse_fails("[1,true]", OD_UNDEFINED, OD_EVALUE, "'true' is for bool inputs only");
 }
 
 Test(value, out_of_range)
