@@ -91,19 +91,28 @@ static const char *num(struct dstate *st, int64_t v)
 	return diff_chk(st, od_arena_printf(st->d->arena, "%lld", (long long)v));
 }
 
-static bool same_domain(const char *x, const char *y)
+/* For each domain of o ("" for ai.onnx), the index of its import that counts: the last
+ * one, as in onnx.checker (a reverse walk puts it first; od_map_put keeps the first). */
+static int last_imports(const struct od_opset *o, size_t n, struct od_map *m)
 {
-	bool ox = od_domain_is_onnx(x), oy = od_domain_is_onnx(y);
-	return ox || oy ? ox && oy : !strcmp(x, y);
+	if (od_map_init(m, n))
+		return OD_ENOMEM;
+	for (size_t i = n; i-- > 0;)
+		if (od_map_put(m, od_domain_is_onnx(o[i].domain) ? "" : o[i].domain, i) < 0)
+			return OD_ENOMEM;
+	return 0;
 }
 
-/* The import of dom that counts (the last one, as in onnx.checker), or NULL. */
-static const struct od_opset *find_opset(const struct od_opset *o, size_t n, const char *dom)
+/* Whether o[i] is the import of its domain that counts; *other: that domain's import on
+ * the other side, if any. */
+static bool counts(const struct od_opset *o, size_t i, const struct od_map *mine,
+                   const struct od_map *theirs, size_t *other, bool *has_other)
 {
-	for (size_t i = n; i-- > 0;)
-		if (same_domain(o[i].domain, dom))
-			return &o[i];
-	return NULL;
+	const char *d = od_domain_is_onnx(o[i].domain) ? "" : o[i].domain;
+	size_t k = SIZE_MAX;
+	od_map_get(mine, d, &k);
+	*has_other = od_map_get(theirs, d, other);
+	return k == i;
 }
 
 /* Each domain's import that counts against the other side's: a file importing a domain
@@ -111,20 +120,24 @@ static const struct od_opset *find_opset(const struct od_opset *o, size_t n, con
 static int opset_changes(struct dstate *st, const char *path, const struct od_opset *a,
                          size_t na, const struct od_opset *b, size_t nb)
 {
+	struct od_map ma = {0}, mb = {0};
+	size_t k;
+	bool has;
 	if (st->opts.ignore & OD_DIFF_IGNORE(OPSETS))
 		return 0;
-	for (size_t i = 0; i < na; i++) {
-		const struct od_opset *y = find_opset(b, nb, a[i].domain);
-		if (find_opset(a, na, a[i].domain) == &a[i] &&
-		    text_change(st, OD_CHANGE_OPSET, path, a[i].domain, num(st, a[i].version),
-		                y ? num(st, y->version) : NULL))
-			return OD_ENOMEM;
-	}
-	for (size_t j = 0; j < nb; j++)
-		if (!find_opset(a, na, b[j].domain) && find_opset(b, nb, b[j].domain) == &b[j] &&
-		    text_change(st, OD_CHANGE_OPSET, path, b[j].domain, NULL, num(st, b[j].version)))
-			return OD_ENOMEM;
-	return 0;
+	int rc = last_imports(a, na, &ma);
+	if (!rc)
+		rc = last_imports(b, nb, &mb);
+	for (size_t i = 0; !rc && i < na; i++)
+		if (counts(a, i, &ma, &mb, &k, &has))
+			rc = text_change(st, OD_CHANGE_OPSET, path, a[i].domain, num(st, a[i].version),
+			                 has ? num(st, b[k].version) : NULL);
+	for (size_t j = 0; !rc && j < nb; j++)
+		if (counts(b, j, &mb, &ma, &k, &has) && !has)
+			rc = text_change(st, OD_CHANGE_OPSET, path, b[j].domain, NULL, num(st, b[j].version));
+	od_map_done(&ma);
+	od_map_done(&mb);
+	return rc ? OD_ENOMEM : 0;
 }
 
 /* Metadata entries pair by key: the k-th entry of a key with the k-th on the other
