@@ -60,7 +60,7 @@ int ev_k_rotary(struct ev *e)
 {
 	const struct od_tensor *x = e->in[0], *cs = e->in[1], *sn = e->in[2];
 	bool inter = ev_attr_i(e, "interleaved", 0);
-	struct rope r;
+	struct rope r = {0};
 	struct od_tensor *t;
 	int rc = rope_shape(e, &r);
 	if (rc || (rc = ev_copy_as(e, x, x->ndims, x->dims)))
