@@ -696,8 +696,9 @@ static int graph_inputs(struct sh *s, long slot, const struct od_graph *g,
 		struct od_shape *v = define(s, slot, g->inputs[i]->name);
 		rc = v ? from_decl(s, v, g->inputs[i]) : OD_ENOMEM;
 		const struct od_tensor *t = rc ? NULL : od_graph_find_init(g, v->name);
-		if (t && v->rank < 0)
-			rc = from_tensor(s, v, t, false);
+		/* before IR 4 every initializer is listed as an input too: a constant, not a default */
+		if (t && (v->rank < 0 || s->m->ir_version < 4))
+			rc = from_tensor(s, v, t, s->m->ir_version < 4);
 		if (!rc && i < n_hints)
 			rc = merge_hint(s, v, hints[i]);
 	}

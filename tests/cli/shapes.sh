@@ -46,7 +46,23 @@ g = h.make_graph([h.make_node("Reshape", ["a", "s"], ["y"])], "g",
                  [h.make_tensor_value_info("a", P.FLOAT, [1])], [h.make_tensor_value_info("y", P.FLOAT, None)],
                  [h.make_tensor("s", P.INT64, [65], [1] * 65)])
 onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 14)]), d + "/rank.onnx")
+# merged the way optimum's merge_decoders does: one If on bool[1] use_cache_branch, the
+# with-past branch reads past_key, the other only ids
+f = lambda n, s: h.make_tensor_value_info(n, P.FLOAT, s)
+with_past = h.make_graph([h.make_node("Concat", ["past_key", "ids"], ["y1"], axis=1)], "with_past", [], [f("y1", None)])
+no_past = h.make_graph([h.make_node("Identity", ["ids"], ["y0"])], "no_past", [], [f("y0", None)])
+g = h.make_graph([h.make_node("If", ["use_cache_branch"], ["y"], then_branch=with_past, else_branch=no_past)], "g",
+                 [f("ids", [1, "seq"]), f("past_key", [1, "past"]),
+                  h.make_tensor_value_info("use_cache_branch", P.BOOL, [1])], [f("y", None)])
+onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 14)]), d + "/merged.onnx")
 PYEOF
+expect 0 "freeze use_cache_branch=false" -- od freeze "$T/merged.onnx" -o "$T/m0.onnx" --set use_cache_branch=false --expect-inputs ids
+grep_ok "$T/out" "^dropped: past_key \(no longer read\)$" "the input nothing reads is dropped and listed"
+expect 0 "the no-past model has exactly ids" -- od check --inputs ids "$T/m0.onnx"
+expect 0 "freeze use_cache_branch=true" -- od freeze "$T/merged.onnx" -o "$T/m1.onnx" --set use_cache_branch=true
+expect 0 "the with-past model keeps past_key" -- od check --inputs ids,past_key "$T/m1.onnx"
+expect 0 "--keep-unused-inputs" -- od freeze "$T/merged.onnx" -o "$T/mk.onnx" --set use_cache_branch=false --keep-unused-inputs
+expect 0 "keeps past_key" -- od check --inputs ids,past_key "$T/mk.onnx"
 expect 0 "a contradicting declared output is a warning, not an error" -- od show --values "$T/contra.onnx"
 grep_ok "$T/err" "^warning: graph: output 'y' is declared float\[2,5\], inferred float\[2,4\]$" "the warning names both shapes"
 expect 0 "an impossible Reshape is a warning" -- od show --values "$T/reshape.onnx"
