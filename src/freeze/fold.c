@@ -223,8 +223,10 @@ static int fold_from_shapes(struct fz *f, struct fz_scope *s, struct od_node *n,
 		const struct od_shape *v = od_shapes_find(f->shapes, s->g, n->outputs[o]);
 		if (!v || (!v->constant && v->n_value < 0))
 			return 0;
-		if (!(outs[o] = od_shape_constant(f->a, v, n->outputs[o])))
+		if (!od_shape_is_constant(v))
 			return 0;
+		if (!(outs[o] = od_shape_constant(f->a, v, n->outputs[o])))
+			return od_error(f->ctx, OD_ENOMEM, "out of memory");
 	}
 	long k = (long)s->n_nodes;
 	int rc = push_node(f, s, n, true);

@@ -519,7 +519,9 @@ int od_freeze_report_text(const struct od_freeze_report *r, od_write_fn fn, void
 		say(&o, "%s %s", i ? "," : "", r->remaining_inputs[i]);
 	say(&o, "%s\n", r->n_remaining_inputs ? "" : " (none)");
 	for (size_t i = 0; i < r->n_dropped; i++)
-		say(&o, "%s%s%s", i ? ", " : "dropped: ", r->dropped[i], i + 1 == r->n_dropped ? " (no longer read)\n" : "");
+		say(&o, "%s%s", i ? ", " : "dropped: ", r->dropped[i]);
+	if (r->n_dropped)
+		say(&o, " (no longer read)\n");
 	for (size_t i = 0; i < r->n_notes; i++) {
 		const struct od_freeze_note *n = &r->notes[i];
 		bool top = !strcmp(n->path, "graph");

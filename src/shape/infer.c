@@ -42,7 +42,8 @@ void sh_warn(struct sh_call *c, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vwarn(c->s, c->slot, *c->n->name ? c->n->name : c->n->op_type, fmt, ap);
+	if (vwarn(c->s, c->slot, *c->n->name ? c->n->name : c->n->op_type, fmt, ap))
+		c->s->nomem = true;
 	va_end(ap);
 }
 
@@ -86,20 +87,6 @@ const char *od_shape_text(const struct od_shape *v, char *buf, size_t n)
 static const char *ptr_key(struct sh *s, const struct od_graph *g)
 {
 	return od_arena_printf(s->a, "%p", (const void *)g);
-}
-
-static size_t count_graphs(const struct od_graph *g)
-{
-	size_t k = 1;
-	for (size_t i = 0; i < g->n_nodes; i++)
-		for (size_t j = 0; j < g->nodes[i]->n_attrs; j++) {
-			const struct od_attr *at = &g->nodes[i]->attrs[j];
-			if (at->type == OD_ATTR_GRAPH && at->g)
-				k += count_graphs(at->g);
-			for (size_t q = 0; at->type == OD_ATTR_GRAPHS && q < at->n; q++)
-				k += count_graphs(at->graphs[q]);
-		}
-	return k;
 }
 
 static size_t node_outputs(const struct od_graph *g)
@@ -308,6 +295,8 @@ const char *sh_attr_s(const struct sh_call *c, const char *name, const char *def
 	char *s = od_arena_alloc(c->s->a, a->s.len + 1);
 	if (s)
 		memcpy(s, a->s.data, a->s.len);
+	else
+		c->s->nomem = true;
 	return s ? s : def;
 }
 
@@ -504,18 +493,26 @@ static struct od_tensor *as_tensor(struct sh *s, const struct od_shape *v)
 	struct od_tensor *t = od_tensor_new(s->a, v->name, v->dtype, v->rank, &n);
 	for (int64_t i = 0; t && t->data && i < n; i++)
 		od_tensor_set_f64(t, i, (double)v->value[i].value);
-	return t && t->data ? t : NULL;
+	if (!t || (n && !t->data))
+		s->nomem = true;
+	return t && (t->data || !n) ? t : NULL;
+}
+
+bool od_shape_is_constant(const struct od_shape *v)
+{
+	if (!v || (!v->constant && (v->n_value < 0 || v->rank < 0 || v->rank > 1 || !v->dtype ||
+	                            v->dtype == OD_STRING || v->kind != OD_TYPE_TENSOR)))
+		return false;
+	for (int i = 0; !v->constant && i < v->n_value; i++)
+		if (!sh_vknown(v->value[i]))
+			return false;
+	return true;
 }
 
 struct od_tensor *od_shape_constant(struct od_arena *a, const struct od_shape *v, const char *name)
 {
-	if (!v || (!v->constant && (v->n_value < 0 || v->rank < 0 || v->rank > 1 || !v->dtype ||
-	                            v->dtype == OD_STRING || v->kind != OD_TYPE_TENSOR)))
+	if (!od_shape_is_constant(v))
 		return NULL;
-	if (!v->constant)
-		for (int i = 0; i < v->n_value; i++)
-			if (!sh_vknown(v->value[i]))
-				return NULL;
 	if (v->constant) {
 		struct od_tensor *t = od_tensor_clone(a, v->constant);
 		if (t) {
@@ -792,9 +789,9 @@ int od_shapes_infer(const struct od_model *m, struct od_shapes **out, struct od_
 	r->arena = a;
 	r->priv = p;
 	s.res = r;
-	p->cap_graphs = count_graphs(m->graph);
+	p->cap_graphs = 1 + od_graph_count_subgraphs(m->graph);
 	for (size_t i = 0; i < m->n_functions; i++)
-		p->cap_graphs += count_graphs(m->functions[i]->body);
+		p->cap_graphs += 1 + od_graph_count_subgraphs(m->functions[i]->body);
 	r->graphs = od_arena_alloc(a, p->cap_graphs * sizeof *r->graphs);
 	p->g = od_calloc(p->cap_graphs, sizeof *p->g);
 	int rc = !r->graphs || !p->g || od_map_init(&p->by_ptr, p->cap_graphs) ? OD_ENOMEM : 0;
@@ -805,6 +802,8 @@ int od_shapes_infer(const struct od_model *m, struct od_shapes **out, struct od_
 		const char *path = od_arena_printf(a, "function %s%s%s", f->domain, *f->domain ? "::" : "", f->name);
 		rc = path ? infer_graph(&s, -1, f->body, path, NULL, 0, &slot) : OD_ENOMEM;
 	}
+	if (!rc && s.nomem)
+		rc = OD_ENOMEM;
 	if (rc) {
 		if (rc == OD_ENOMEM)
 			od_error(ctx, rc, "out of memory");

@@ -29,6 +29,7 @@ struct sh {
 	struct od_arena *a;     /* res->arena */
 	struct od_ctx *ctx;
 	int64_t opset;          /* ai.onnx */
+	bool nomem;             /* an allocation failed where the caller could not say so */
 };
 
 /* One node being inferred. */

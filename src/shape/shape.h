@@ -67,6 +67,8 @@ const struct od_shape *od_shapes_find(const struct od_shapes *s, const struct od
 /* The value of v as a tensor named name in arena a when it is known: a constant, or a
  * small value whose elements are all static. NULL otherwise (or out of memory). */
 struct od_tensor *od_shape_constant(struct od_arena *a, const struct od_shape *v, const char *name);
+/* Whether od_shape_constant() has a value to give (it then fails only when out of memory). */
+bool od_shape_is_constant(const struct od_shape *v);
 
 /* "float[batch,4]", "int64[]", "float" (rank unknown), "?" into buf; returns buf. */
 const char *od_shape_text(const struct od_shape *v, char *buf, size_t n);
