@@ -78,12 +78,21 @@ static struct od_tensor *env_get(const struct env *v, const char *name)
 
 /* ---- comparing ------------------------------------------------------------------------- */
 
+/* Tests whose expected values ONNX wrote rounded (to 4 digits: "0.1511" for 1.3595 / 9).
+ * They get the relative tolerance of ONNX's own backend runner, 1e-3. */
+static const char *const rounded_tests[] = {
+	"test_averagepool_2d_ceil_last_window_starts_on_pad",
+};
+static double rtol_floor;               /* set per test from rounded_tests */
+
 static bool close_enough(double got, double want, int dtype)
 {
 	/* Relative 1e-6, plus an absolute 1e-6 for results near zero: the reference computes
 	 * float chains (expanded tests) in float32, and a float32 cancellation such as
 	 * exp(x) - 1 leaves errors of a few float32 ulps of the operands, not of the result. */
 	double rtol = 1e-6, atol = dtype == OD_DOUBLE ? 1e-12 : 1e-6;
+	if (rtol < rtol_floor)
+		rtol = rtol_floor;
 	if (dtype == OD_FLOAT16)
 		rtol = atol = 1e-3;
 	else if (dtype == OD_BFLOAT16)
@@ -285,6 +294,10 @@ static enum outcome run_test(const char *root, const char *name, const struct od
 	*mp = m;
 	if (!claimed(m))
 		return UNCLAIMED;
+	rtol_floor = 0;
+	for (size_t i = 0; i < sizeof rounded_tests / sizeof *rounded_tests; i++)
+		if (!strcmp(name, rounded_tests[i]))
+			rtol_floor = 1e-3;
 	size_t ns = list_dir(dir, "test_data_set_", &sets);
 	enum outcome res = ns ? PASSED : SKIPPED;
 	snprintf(why, n, "no data sets");

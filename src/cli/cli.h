@@ -18,6 +18,8 @@ enum { CLI_SAME = 0, CLI_DIFFERENT = 1, CLI_TROUBLE = 2 };
 	X(freeze,   "freeze graph inputs into constants and fold what they feed") \
 	X(diff,     "compare two models node by node (also: onnxdiff A B)") \
 	X(textconv, "print a canonical text dump of a model (git textconv driver)") \
+	X(run,      "evaluate a model on given or seeded random inputs, write its outputs") \
+	X(verify,   "run two models on the same inputs; where do they diverge?") \
 	X(tui,      "explore a model and try freezes interactively (ncurses)") \
 
 #define CLI_DECLARE(name, summary) int cmd_##name(int argc, char **argv);
