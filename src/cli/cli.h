@@ -36,6 +36,8 @@ int cli_write_file(void *priv, const char *buf, size_t len);
 int cli_load(const char *path, struct od_model **out);
 /* Splits a comma-separated list in place into a malloc'd array (caller frees the array). */
 const char **cli_split(char *list, size_t *n);
+/* An integer option in [min, max]: 0, or CLI_TROUBLE after "bad --opt 'x': ..." */
+int cli_parse_count(const char *opt, const char *arg, long min, long max, long *out);
 /* Whether to colour: mode "auto"/"always"/"never" (NULL = auto), honouring NO_COLOR. */
 int cli_color(const char *mode, FILE *f);
 

@@ -42,17 +42,6 @@ struct run_args {
 	bool quiet;
 };
 
-static int parse_count(const char *opt, const char *arg, long min, long *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(arg, &end, 10);
-	if (end == arg || *end || errno || v < min || v > 1000000)
-		return cli_error("bad %s '%s': want a number from %ld", opt, arg, min);
-	*out = v;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct run_args *ra)
 {
 	static const struct option opts[] = {
@@ -69,9 +58,9 @@ static int parse_args(int argc, char **argv, struct run_args *ra)
 		case 'S': rc = cli_feed_opt(&ra->feeds, "seed", optarg); break;
 		case 'o': ra->dir = optarg; break;
 		case 'q': ra->quiet = true; break;
-		case 'r': rc = parse_count("--repeat", optarg, 1, &ra->repeat); break;
+		case 'r': rc = cli_parse_count("--repeat", optarg, 1, 1000000, &ra->repeat); break;
 		case 't':
-			if (!(rc = parse_count("--threads", optarg, 1, &v)))
+			if (!(rc = cli_parse_count("--threads", optarg, 1, 1024, &v)))
 				ra->threads = (int)v;
 			break;
 		case 'h': fputs(help, stdout); return -1;

@@ -50,17 +50,6 @@ static int parse_real(const char *opt, const char *arg, double *out)
 	return 0;
 }
 
-static int parse_int(const char *opt, const char *arg, int *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(arg, &end, 10);
-	if (end == arg || *end || errno || v < 1 || v > 100000)
-		return cli_error("bad %s '%s': want a number from 1", opt, arg);
-	*out = (int)v;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct verify_args *va)
 {
 	static const struct option opts[] = {
@@ -70,15 +59,22 @@ static int parse_args(int argc, char **argv, struct verify_args *va)
 		{"threads", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {0}};
 	int c, rc = 0;
+	long v;
 	while (!rc && (c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'F': rc = cli_feed_opt(&va->feeds, "feed", optarg); break;
 		case 'D': rc = cli_feed_opt(&va->feeds, "dim", optarg); break;
 		case 'S': rc = cli_feed_opt(&va->feeds, "seed", optarg); break;
-		case 'k': rc = parse_int("--samples", optarg, &va->o.samples); break;
+		case 'k':
+			if (!(rc = cli_parse_count("--samples", optarg, 1, 100000, &v)))
+				va->o.samples = (int)v;
+			break;
 		case 'a': rc = parse_real("--atol", optarg, &va->o.atol); break;
 		case 'r': rc = parse_real("--rtol", optarg, &va->o.rtol); break;
-		case 't': rc = parse_int("--threads", optarg, &va->o.threads); break;
+		case 't':
+			if (!(rc = cli_parse_count("--threads", optarg, 1, 1024, &v)))
+				va->o.threads = (int)v;
+			break;
 		case 'j': va->json = true; break;
 		case 'q': va->quiet = true; break;
 		case 'h': fputs(help, stdout); return -1;

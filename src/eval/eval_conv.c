@@ -306,27 +306,6 @@ static int same_dtypes(struct ev *e)
 	return 0;
 }
 
-int ev_k_conv(struct ev *e)
-{
-	const struct od_tensor *x = e->in[0], *wt = e->in[1];
-	const struct od_tensor *b = e->nin > 2 ? e->in[2] : NULL;
-	struct conv cv = { 0 };
-	struct od_tensor *y;
-	int64_t dims[2 + EV_WIN_MAX];
-	int rc;
-	if ((rc = same_dtypes(e)) || (rc = conv_shapes(e, &cv, x, wt, b, false)) ||
-	    (rc = ev_win_init(e, &cv.w, x, false)))
-		return rc;
-	dims[0] = cv.n, dims[1] = cv.m;
-	memcpy(dims + 2, cv.w.out, (size_t)cv.w.nd * sizeof *dims);
-	cv.K = prod(cv.w.nd, cv.w.k), cv.P = prod(cv.w.nd, cv.w.out), cv.IN = prod(cv.w.nd, cv.w.in);
-	if (cv.cg * cv.K > INT32_MAX || cv.P > INT32_MAX)
-		return ev_err(e, OD_ELIMIT, "convolution too large");
-	if ((rc = ev_new(e, 0, x->dtype, x->ndims, dims, &y)))
-		return rc;
-	return with_f32(e, &cv, y, conv_run);
-}
-
 /* ---- ConvTranspose ---------------------------------------------------------------------- */
 
 /* Output sizes and pads of ConvTranspose; cv->w.in is X's extent here, w->out Y's. */
@@ -383,7 +362,11 @@ static int convt_run(struct conv *cv, const float *x, const float *wt, float *y)
 	return 0;
 }
 
-int ev_k_convtranspose(struct ev *e)
+/* ---- the kernels ----------------------------------------------------------------------- */
+
+/* Conv and ConvTranspose: checks, geometry, output, then fn on float32 views. */
+static int convolve(struct ev *e, bool transpose,
+                    int (*fn)(struct conv *, const float *, const float *, float *))
 {
 	const struct od_tensor *x = e->in[0], *wt = e->in[1];
 	const struct od_tensor *b = e->nin > 2 ? e->in[2] : NULL;
@@ -391,15 +374,20 @@ int ev_k_convtranspose(struct ev *e)
 	struct od_tensor *y;
 	int64_t dims[2 + EV_WIN_MAX];
 	int rc;
-	if ((rc = same_dtypes(e)) || (rc = conv_shapes(e, &cv, x, wt, b, true)) ||
-	    (rc = convt_geometry(e, &cv, x)))
+	if ((rc = same_dtypes(e)) || (rc = conv_shapes(e, &cv, x, wt, b, transpose)) ||
+	    (rc = transpose ? convt_geometry(e, &cv, x) : ev_win_init(e, &cv.w, x, false)))
 		return rc;
 	dims[0] = cv.n, dims[1] = cv.m;
 	memcpy(dims + 2, cv.w.out, (size_t)cv.w.nd * sizeof *dims);
 	cv.K = prod(cv.w.nd, cv.w.k), cv.P = prod(cv.w.nd, cv.w.out), cv.IN = prod(cv.w.nd, cv.w.in);
-	if (cv.mg * cv.K > INT32_MAX || cv.IN > INT32_MAX)
+	/* BLAS takes int sizes: the column matrix's rows and columns must fit. */
+	if ((transpose ? cv.mg : cv.cg) * cv.K > INT32_MAX || cv.P > INT32_MAX || cv.IN > INT32_MAX)
 		return ev_err(e, OD_ELIMIT, "convolution too large");
 	if ((rc = ev_new(e, 0, x->dtype, x->ndims, dims, &y)))
 		return rc;
-	return with_f32(e, &cv, y, convt_run);
+	return with_f32(e, &cv, y, fn);
 }
+
+int ev_k_conv(struct ev *e) { return convolve(e, false, conv_run); }
+
+int ev_k_convtranspose(struct ev *e) { return convolve(e, true, convt_run); }

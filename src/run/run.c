@@ -264,7 +264,7 @@ struct loop {
 	size_t cap;
 };
 
-static int loop_step(struct loop *L, size_t iter, struct od_arena *keep)
+static int loop_step(struct loop *L, size_t iter)
 {
 	if (iter == L->cap) {
 		L->cap = L->cap ? 2 * L->cap : 16;
@@ -277,7 +277,6 @@ static int loop_step(struct loop *L, size_t iter, struct od_arena *keep)
 	}
 	for (size_t s = 0; s < L->n_scan; s++)
 		L->scans[s][iter] = L->res[1 + L->n_carried + s];
-	(void)keep;
 	return 0;
 }
 
@@ -303,7 +302,7 @@ static int loop_iterate(const struct frame *f, const struct od_graph *body, stru
 		for (size_t s = 0; s < L->n_scan; s++)
 			if (!(L->res[1 + L->n_carried + s] = od_tensor_clone(keep, L->res[1 + L->n_carried + s])))
 				rc = OD_ENOMEM;
-		if (rc || (rc = loop_step(L, i, keep))) {
+		if (rc || (rc = loop_step(L, i))) {
 			rc = od_error(ctx, OD_ENOMEM, "out of memory");
 			break;
 		}
@@ -439,10 +438,11 @@ static int frame_run(struct frame *f, struct od_ctx *ctx)
 {
 	size_t *order;
 	int rc = od_graph_topo_order(f->g, &order, ctx);
+	if (rc)
+		return rc;
 	for (size_t i = 0; !rc && i < f->g->n_nodes; i++)
 		rc = run_node(f, order[i], ctx);
-	if (!rc)
-		od_free(order);
+	od_free(order);
 	return rc;
 }
 
