@@ -5,7 +5,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <string.h>
 #include "internal.h"
 
 static const char *const descriptions[] = {
@@ -22,32 +21,6 @@ const char *od_strerror(int code)
 	return descriptions[idx];
 }
 
-/* Copies s into out (n bytes) with control characters written as \n, \t, \xHH: names
- * come from the file, and a newline or an escape sequence in one must neither break the
- * one-line message nor reach the terminal. */
-static void escape_controls(char *out, size_t n, const char *s)
-{
-	size_t k = 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p && k + 1 < n; p++) {
-		char esc[8];
-		if (*p >= 0x20 && *p != 0x7f) {
-			out[k++] = (char)*p;
-			continue;
-		}
-		const char *named = *p == '\n' ? "\\n" : *p == '\t' ? "\\t" : *p == '\r' ? "\\r" : NULL;
-		if (named)
-			snprintf(esc, sizeof esc, "%s", named);
-		else
-			snprintf(esc, sizeof esc, "\\x%02x", *p);
-		size_t len = strlen(esc);
-		if (k + len + 1 > n)
-			break;
-		memcpy(out + k, esc, len);
-		k += len;
-	}
-	out[k] = 0;
-}
-
 int od_error(struct od_ctx *ctx, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -58,7 +31,7 @@ int od_error(struct od_ctx *ctx, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
-	escape_controls(ctx->msg, sizeof ctx->msg, raw);
+	od_text_escape(ctx->msg, sizeof ctx->msg, raw);   /* names come from the file */
 	return code;
 }
 

@@ -352,6 +352,13 @@ int od_model_validate(const struct od_model *m, struct od_ctx *ctx);
  * tests); a non-zero return stops them and is passed back. */
 typedef int (*od_write_fn)(void *priv, const char *buf, size_t len);
 
+/* Copies s into out (size bytes, always NUL-terminated when size > 0) with control
+ * characters escaped as \n, \t, \xHH and C1 controls as \u0080..\u009f, so that text
+ * from a file or a command line can neither break a one-line message nor reach the
+ * terminal raw; escapes are never cut in half. Returns the length of the whole escaped
+ * text, as snprintf does. */
+size_t od_text_escape(char *out, size_t size, const char *s);
+
 /* What `onnxdiff show` prints: text for people, JSON ("schema": "onnxdiff-show/1"). */
 int od_show_text(struct od_model *m, od_write_fn out, void *priv);
 int od_show_json(struct od_model *m, od_write_fn out, void *priv);

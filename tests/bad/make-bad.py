@@ -404,6 +404,10 @@ def make_external():
                "tensor 'w': bad external data offset '12abc'")
     emit_model("ext-offset-overflow.onnx", ext_model(EXT_DATA, "99999999999999999999", 16),
                "tensor 'w': bad external data offset '99999999999999999999'")
+    # plain decimals only: strtoll would take a sign and leading blanks
+    for name, off in (("space", " 0"), ("plus", "+0"), ("minus-zero", "-0")):
+        emit_model("ext-offset-%s.onnx" % name, ext_model(EXT_DATA, off, 16),
+                   "tensor 'w': bad external data offset '%s'" % off.replace("+", "\\+"))
     emit_model("ext-length-negative.onnx", ext_model(EXT_DATA, 0, -1),
                "tensor 'w': bad external data length '-1'")
     emit_model("ext-size-mismatch.onnx", ext_model(EXT_DATA, 0, 8),
@@ -424,6 +428,14 @@ def make_external():
                "cannot open external data 'fifo\\.bin': not a regular file")
     emit_model("ext-folder.onnx", ext_model("folder.bin"),
                "cannot open external data 'folder\\.bin': not a regular file")
+
+
+def make_fill():
+    # tiny models declaring a huge static input: `freeze --set x=1` must not fill it
+    for name, dims in (("ok-fill-1g.onnx", [268435456]), ("ok-fill-16g.onnx", [65536, 65536])):
+        m = hand_model([helper.make_node("Identity", ["x"], ["y"], name="id")],
+                       [vi("x", dims)], [vi("y", dims)])
+        emit_model(name, m, "-", status=0)
 
 
 # ---------------------------------------------------------------- .npy with lying headers
@@ -502,6 +514,7 @@ def main():
     make_tensors()
     make_graphs()
     make_external()
+    make_fill()
     make_npy()
     make_pb()
     names = [c[0] for c in CASES]
