@@ -2,6 +2,9 @@
  * external.c — the model's lifetime and its external data: side files named by
  * TensorProto.external_data are confined to the model's folder (no absolute paths, no
  * "..", no symlink that leads out: ONNX itself had CVE-2022-25882 here) and mapped lazily.
+ * A location is opened beneath the folder's descriptor by the kernel (openat2 with
+ * RESOLVE_BENEATH), never checked by name and opened afterwards: a folder swapped for a
+ * symlink between the two would lead out.
  */
 #include "config.h"
 #include <errno.h>
@@ -11,7 +14,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#ifdef HAVE_LINUX_OPENAT2_H
+#include <linux/openat2.h>
+#endif
 #include "internal.h"
 #include "model_priv.h"
 
@@ -52,17 +59,27 @@ void od_model_free(struct od_model *m)
 		return;
 	struct model_priv *priv = m->priv;
 	for (struct ext_file *e = priv->ext; e; e = e->next)
-		if (e->map)
+		if (e->map && !e->borrowed)
 			munmap(e->map, e->len);
 	if (priv->map)
 		munmap(priv->map, priv->map_len);
 	od_arena_free(m->arena);
 }
 
-/* A location is safe when it is relative, has no ".." part, and resolves inside dir. */
-static int check_location(const char *dir, const char *loc, char *resolved, struct od_ctx *ctx)
+bool od_model_reads(const struct od_model *m, dev_t dev, ino_t ino, bool *is_model)
 {
-	char root[PATH_MAX], joined[PATH_MAX * 2];
+	const struct model_priv *priv = m->priv;
+	*is_model = priv->has_id && priv->dev == dev && priv->ino == ino;
+	for (const struct ext_file *e = priv->ext; e && !*is_model; e = e->next)
+		if (e->dev == dev && e->ino == ino)
+			return true;
+	return *is_model;
+}
+
+/* A location must be relative and have no ".." part ("/" and "\\" both separate parts):
+ * refused by its text before anything is opened. */
+static int check_location(const char *loc, struct od_ctx *ctx)
+{
 	if (!*loc)
 		return od_error(ctx, OD_EUNSAFE, "external data location is empty");
 	if (loc[0] == '/')
@@ -74,60 +91,129 @@ static int check_location(const char *dir, const char *loc, char *resolved, stru
 		p += n;
 		p += *p != 0;
 	}
-	if (!realpath(dir, root))
-		return od_error(ctx, OD_EIO, "cannot resolve folder '%s': %s", dir, strerror(errno));
-	snprintf(joined, sizeof joined, "%s/%s", dir, loc);
-	if (!realpath(joined, resolved))
-		return od_error(ctx, OD_EIO, "cannot open external data '%s': %s", loc, strerror(errno));
-	size_t n = strlen(root);
-	if (strcmp(root, "/") && (strncmp(resolved, root, n) || resolved[n] != '/'))
-		return od_error(ctx, OD_EUNSAFE, "external data location '%s' leads out of the model's folder", loc);
 	return 0;
+}
+
+/* Without openat2 (Linux before 5.6, or a seccomp filter): one component at a time with
+ * O_NOFOLLOW, so no symlink is followed at all. */
+static int open_walk(int dfd, const char *loc)
+{
+	char part[NAME_MAX + 1];
+	int cur = dup(dfd);
+	for (const char *p = loc; cur >= 0; ) {
+		size_t n = strcspn(p, "/");
+		bool last = !p[n];
+		if (n > NAME_MAX) {
+			close(cur);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(part, p, n);
+		part[n] = 0;
+		p += n + !last;
+		if ((!n || !strcmp(part, ".")) && !last)
+			continue;
+		int next = openat(cur, n ? part : ".", O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+		                  (last ? O_NONBLOCK : O_DIRECTORY));
+		int err = errno;
+		struct stat st;
+		if (next < 0 && !fstatat(cur, part, &st, AT_SYMLINK_NOFOLLOW) && S_ISLNK(st.st_mode))
+			err = ELOOP;    /* O_DIRECTORY says ENOTDIR for a symlink */
+		close(cur);
+		errno = err;
+		if (last || next < 0)
+			return next;
+		cur = next;
+	}
+	return -1;
+}
+
+static bool no_openat2(void)
+{
+#if defined(HAVE_LINUX_OPENAT2_H) && defined(SYS_openat2)
+	return od_fault_env("ONNXDIFF_FAULT_NO_OPENAT2");
+#else
+	return true;
+#endif
+}
+
+/* Opens loc beneath dfd: symlinks inside the folder are followed as long as they stay in it
+ * (RESOLVE_BENEATH), magic links (/proc/self/fd/N) never. */
+static int open_beneath(int dfd, const char *loc)
+{
+#if defined(HAVE_LINUX_OPENAT2_H) && defined(SYS_openat2)
+	if (!no_openat2()) {
+		struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK,
+		                       .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+		long fd = syscall(SYS_openat2, dfd, loc, &how, sizeof how);
+		if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+			return (int)fd;
+	}
+#endif
+	return open_walk(dfd, loc);
+}
+
+/* Opens the side file at loc, confined to dir, and checks what was opened: a regular file. */
+static int open_side_file(const char *dir, const char *loc, struct stat *st, struct od_ctx *ctx)
+{
+	int rc = check_location(loc, ctx);
+	if (rc)
+		return rc;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return od_error(ctx, OD_EIO, "cannot resolve folder '%s': %s", dir, strerror(errno));
+	int fd = open_beneath(dfd, loc), err = errno;
+	close(dfd);
+	if (fd < 0 && err == EXDEV)
+		return od_error(ctx, OD_EUNSAFE, "external data location '%s' leads out of the model's folder", loc);
+	if (fd < 0 && err == ELOOP && no_openat2())
+		return od_error(ctx, OD_EUNSAFE, "external data location '%s' is a symlink (not followed "
+		                "without openat2)", loc);
+	if (fd < 0)
+		return od_error(ctx, OD_EIO, "cannot open external data '%s': %s", loc, strerror(err));
+	if (fstat(fd, st) || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return od_error(ctx, OD_EIO, "cannot open external data '%s': not a regular file", loc);
+	}
+	return fd;
+}
+
+static struct ext_file *find_side_file(const struct od_model *m, const char *loc)
+{
+	for (struct ext_file *e = m ? ((struct model_priv *)m->priv)->ext : NULL; e; e = e->next)
+		if (!strcmp(e->location, loc))
+			return e;
+	return NULL;
 }
 
 static int map_side_file(struct od_model *m, const char *loc, struct ext_file **out, struct od_ctx *ctx)
 {
 	struct model_priv *priv = m->priv;
-	char resolved[PATH_MAX];
-	for (struct ext_file *e = priv->ext; e; e = e->next)
-		if (!strcmp(e->location, loc)) {
-			*out = e;
-			return 0;
-		}
-	int rc = check_location(priv->dir, loc, resolved, ctx);
-	if (rc)
-		return rc;
-	int fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NONBLOCK);  /* a fifo must not hang us */
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		int err = fd < 0 ? errno : EINVAL;
-		if (fd >= 0)
-			close(fd);
-		return od_error(ctx, OD_EIO, "cannot open external data '%s': %s", loc,
-		                err == EINVAL ? "not a regular file" : strerror(err));
-	}
-	struct ext_file *e = od_arena_alloc(m->arena, sizeof *e);
-	if (!e) {
-		close(fd);
+	struct ext_file *e = find_side_file(m, loc), *lent = find_side_file(priv->ext_from, loc);
+	if ((*out = e))
+		return 0;
+	if (!(e = od_arena_alloc(m->arena, sizeof *e)) || !(e->location = od_arena_strdup(m->arena, loc)))
 		return od_error(ctx, OD_ENOMEM, "out of memory");
-	}
-	e->location = od_arena_strdup(m->arena, loc);
-	if (!e->location) {
+	if (lent) {
+		*e = *lent;
+		e->borrowed = true;
+	} else {
+		struct stat st;
+		int fd = open_side_file(priv->dir, loc, &st, ctx);
+		if (fd < 0)
+			return fd;
+		*e = (struct ext_file){NULL, e->location, NULL, (size_t)st.st_size, st.st_dev, st.st_ino, false};
+		e->map = e->len ? mmap(NULL, e->len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
 		close(fd);
-		return od_error(ctx, OD_ENOMEM, "out of memory");
+		if (e->map == MAP_FAILED)
+			return od_error(ctx, OD_EIO, "cannot map external data '%s': %s", loc, strerror(errno));
 	}
-	e->len = (size_t)st.st_size;
-	e->map = e->len ? mmap(NULL, e->len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
-	close(fd);
-	if (e->map == MAP_FAILED)
-		return od_error(ctx, OD_EIO, "cannot map external data '%s': %s", loc, strerror(errno));
 	e->next = priv->ext;
 	priv->ext = e;
 	*out = e;
 	return 0;
 }
 
-/* A plain decimal: digits only (strtoll alone takes " 0", "+0" and "-0"). */
 static int parse_i64(const char *s, int64_t *v)
 {
 	char *end;

@@ -17,6 +17,10 @@ void od_free(void *p);
 /* write(2)-like wrapper the writer uses, so tests can simulate a full disk. */
 size_t od_fwrite(const void *p, size_t sz, size_t n, FILE *f);
 
+/* Test-only switches from the environment (fault-injection builds; false otherwise):
+ * ONNXDIFF_FAULT_NO_OPENAT2, ONNXDIFF_FAULT_NO_TMPFILE take the fallback paths. */
+bool od_fault_env(const char *name);
+
 #ifdef OD_FAULT_INJECTION
 /* Test hooks: fail the n-th allocation (1-based) from now on / the n-th write. 0 disables. */
 void od_fault_alloc_after(long n);

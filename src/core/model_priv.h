@@ -5,6 +5,7 @@
 #ifndef OD_MODEL_PRIV_H
 #define OD_MODEL_PRIV_H
 
+#include <sys/types.h>
 #include "od.h"
 #include "onnx.pb-c.h"
 
@@ -13,6 +14,9 @@ struct ext_file {
 	const char *location;   /* as written in the model, arena */
 	void *map;              /* whole side file, read-only; NULL when empty */
 	size_t len;
+	dev_t dev;              /* identity of the file mapped (st_dev, st_ino) */
+	ino_t ino;
+	bool borrowed;          /* map belongs to another model (od_load_opts.ext_from) */
 };
 
 struct model_priv {
@@ -21,12 +25,18 @@ struct model_priv {
 	Onnx__ModelProto *pb;   /* skeleton unpacked into the model arena */
 	char *dir;              /* folder external data is confined to (arena), NULL: refused */
 	struct ext_file *ext;   /* mapped side files */
+	const struct od_model *ext_from; /* side files are taken from this model's when it has them */
+	dev_t dev;              /* identity of the .onnx file when loaded from a path */
+	ino_t ino;
+	bool has_id;
 };
 
 /* A new empty model with its arena and private part. */
 int od_model_alloc(const char *name, const char *dir, struct od_model **out, struct od_ctx *ctx);
 /* malloc'd folder part of path ("." when there is none). */
 char *od_dirname(const char *path);
+/* Whether m reads the file of this identity: its .onnx file (*is_model set) or a side file. */
+bool od_model_reads(const struct od_model *m, dev_t dev, ino_t ino, bool *is_model);
 /* Resolves an EXTERNAL tensor: checks the location stays in the model's folder, maps the
  * side file and points t->data at the payload. */
 int od_external_resolve(struct od_model *m, const Onnx__TensorProto *tp, struct od_tensor *t,
