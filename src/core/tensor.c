@@ -503,8 +503,8 @@ bool od_tensor_equal(const struct od_tensor *a, const struct od_tensor *b)
 		if (!a->strings || !b->strings)
 			return a->strings == b->strings;
 		for (int64_t i = 0; i < a->numel; i++)
-			if (a->strings[i].len != b->strings[i].len ||
-			    memcmp(a->strings[i].data, b->strings[i].data, a->strings[i].len))
+			if (a->strings[i].len != b->strings[i].len || (a->strings[i].len &&
+			    memcmp(a->strings[i].data, b->strings[i].data, a->strings[i].len)))
 				return false;
 		return true;
 	}
