@@ -1,7 +1,7 @@
 #!/bin/sh
 # diff-conformance.sh — every model of ONNX's backend tests diffed against itself exits 0
 # with no output, in text and JSON; its textconv dump works too. (The round trip through
-# the writer is checked by test_diff's backend_round_trip.)
+# the writer is checked by test_diff_fixtures's backend_round_trip.)
 . "$top_srcdir/tests/cli/lib.sh"
 [ -d "$SHARED" ] || skip_all "../shared/onnx-backend-tests not found (only in a developer checkout)"
 

@@ -2,14 +2,19 @@
 # scale.sh — cost stays linear: each shape of input that once cost the square of its size
 # (many spellings of one external-data location, many folded graph outputs, many opset
 # imports, many local functions) is run at N and 4N, and the CPU time it adds over
-# `onnxdiff --version` may grow at most 8 times (linear is 4, quadratic 16). Memory: N If
-# nodes with one-node branches stay under 100 bytes of peak RSS per byte of the files.
+# `onnxdiff --version` may grow at most 10 times (linear is 4, quadratic 16; the margin is
+# for caches and load). Memory: N If nodes with one-node branches stay under 100 bytes of
+# peak RSS per byte of the files.
 # Ratios of the same machine's CPU times (least of 3 runs), never absolute timings;
 # scripts/bench.sh measures the same shapes at sizes this suite has no time for.
+# In a sanitizer tree the costs are reported as skipped: ASan's quarantine, redzones and
+# shadow memory grow faster than the program's own work (4x the input costs 8x there even
+# where the plain build is linear), so only the plain tree can tell linear from quadratic.
+# The answers are checked in both trees.
 . "$top_srcdir/tests/cli/lib.sh"
 PY=/usr/bin/python3
 $PY -c 'import onnx, numpy' 2>/dev/null || skip_all "$PY lacks onnx and numpy (Debian's python3-onnx)"
-N=1000 BIG=4000
+N=2000 BIG=8000
 $PY "$top_srcdir/scripts/bench/make-inputs.py" "$T" shapes=$N shapes=$BIG 2>"$T/gen.err" ||
 	{ echo "Bail out! cannot generate the inputs: $(tail -n 3 "$T/gen.err")"; exit 99; }
 
@@ -57,10 +62,12 @@ linear() {
 	# a floor of 5 ms under the smaller run: a ratio of two tiny numbers says nothing
 	r=$(awk -v s="$small" -v b="$big" -v o="$base_cpu" \
 		'BEGIN { s -= o; b -= o; if (s < 0.005) s = 0.005; printf "%.1f", b / s }')
-	if awk -v r="$r" 'BEGIN { exit !(r <= 8) }'; then
+	if [ "${ONNXDIFF_SANITIZERS:-no}" = yes ]; then
+		ok "$2: 4x the input, $r x the CPU time # SKIP sanitizer build: measured in the plain tree"
+	elif awk -v r="$r" 'BEGIN { exit !(r <= 10) }'; then
 		ok "$2: 4x the input, $r x the CPU time"
 	else
-		not_ok "$2: 4x the input, $r x the CPU time (at most 8)" \
+		not_ok "$2: 4x the input, $r x the CPU time (at most 10)" \
 			"N=$N: $small s, N=$BIG: $big s, --version: $base_cpu s"
 	fi
 }
@@ -76,7 +83,9 @@ bounded() {
 	for f; do bytes=$((bytes + $(stat -c %s "$T/$f"))); done
 	cost "$label" || { not_ok "$desc" "failed: $(head -c 300 "$T/err.$label")"; return; }
 	per=$(awk -v k="$KIB" -v o="$base_kib" -v b="$bytes" 'BEGIN { printf "%.0f", (k - o) * 1024 / b }')
-	if [ "$per" -le 100 ]; then
+	if [ "${ONNXDIFF_SANITIZERS:-no}" = yes ]; then
+		ok "$desc: $per bytes of memory per byte of file # SKIP sanitizer build: measured in the plain tree"
+	elif [ "$per" -le 100 ]; then
 		ok "$desc: $per bytes of memory per byte of file"
 	else
 		not_ok "$desc: $per bytes of memory per byte of file (at most 100)" "peak RSS $KIB KiB, files $bytes bytes"
