@@ -120,7 +120,7 @@ while [ "$cut" -lt "$size" ]; do
 	if [ "$got" != 2 ] || [ -s "$T/out" ] || [ "$(wc -l <"$T/err")" != 1 ] ||
 	   ! grep -qE "^error: cannot load '[^']*cut\.onnx': " "$T/err" || ! cmp -s "$T/before" "$T/after"; then
 		bad_cuts=$((bad_cuts + 1))
-		[ "$bad_cuts" -le 3 ] && echo "# cut at byte $cut: exit $got: $(head -c 300 "$T/err")"
+		[ "$bad_cuts" -le 3 ] && note "cut at byte $cut: exit $got: $(head -c 300 "$T/err")"
 	fi
 	if [ "$cut" -lt 8 ]; then cut=$((cut + 1)); else cut=$((cut + step)); fi
 done

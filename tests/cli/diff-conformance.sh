@@ -15,18 +15,18 @@ for f in "$@"; do
 	rc=$?
 	if [ $rc != 0 ] || [ -s "$T/out" ]; then
 		bad=$((bad + 1))
-		[ $bad -le 5 ] && echo "# $f: exit $rc: $(head -c 300 "$T/err") $(head -5 "$T/out")"
+		[ $bad -le 5 ] && note "$f: exit $rc: $(head -c 300 "$T/err") $(head -5 "$T/out")"
 	fi
 	case $f in node/*) ;; *)   # JSON on the larger models only, to keep the run short
 		njson=$((njson + 1))
 		if ! od --json "$f" "$f" 2>"$T/err" | grep -q '"same": true'; then
 			badjson=$((badjson + 1))
-			[ $badjson -le 5 ] && echo "# $f: --json: $(head -c 300 "$T/err")"
+			[ $badjson -le 5 ] && note "$f: --json: $(head -c 300 "$T/err")"
 		fi;;
 	esac
 	if ! od textconv "$f" >/dev/null 2>"$T/err"; then
 		badconv=$((badconv + 1))
-		[ $badconv -le 5 ] && echo "# $f: textconv: $(head -c 300 "$T/err")"
+		[ $badconv -le 5 ] && note "$f: textconv: $(head -c 300 "$T/err")"
 	fi
 done
 if [ $bad = 0 ]; then ok "diff: all $count backend models against themselves: exit 0, no output"

@@ -22,7 +22,9 @@ fi
 od() { ${ONNXDIFF_WRAP:-} "$ONNXDIFF" "$@"; }
 
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+# Each line of the details is a TAP comment: a detail holding "ok", "1..N" or "Bail out!"
+# must not be read as a result or a plan.
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done; }
 
 # expect STATUS DESCRIPTION -- command...: runs it, checks the exit status; output in $T/out, $T/err
 expect() {
@@ -54,6 +56,9 @@ one_error() {
 	   [ ! -s "$T/out" ]; then ok "$desc: $(cat "$T/err")"
 	else not_ok "$desc" "exit $got, wanted $want" "stderr: $(head -c 400 "$T/err")"; fi
 }
+
+# note TEXT: a TAP comment, every line of it
+note() { printf '%s\n' "$*" | sed 's/^/# /'; }
 
 done_testing() { echo "1..$n"; [ "$failed" = 0 ]; }
 

@@ -10,11 +10,13 @@
 # In a sanitizer tree the costs are reported as skipped: ASan's quarantine, redzones and
 # shadow memory grow faster than the program's own work (4x the input costs 8x there even
 # where the plain build is linear), so only the plain tree can tell linear from quadratic.
-# The answers are checked in both trees.
+# The answers are checked in both trees. Against the code before the linear rewrite
+# (d0852c4^) the opset, graph-output and both memory checks fail at these sizes.
 . "$top_srcdir/tests/cli/lib.sh"
 PY=/usr/bin/python3
 $PY -c 'import onnx, numpy' 2>/dev/null || skip_all "$PY lacks onnx and numpy (Debian's python3-onnx)"
-N=2000 BIG=8000
+# the sanitizer tree checks only the answers: small inputs there
+if [ "${ONNXDIFF_SANITIZERS:-no}" = yes ]; then N=500 BIG=2000; else N=4000 BIG=16000; fi
 $PY "$top_srcdir/scripts/bench/make-inputs.py" "$T" shapes=$N shapes=$BIG 2>"$T/gen.err" ||
 	{ echo "Bail out! cannot generate the inputs: $(tail -n 3 "$T/gen.err")"; exit 99; }
 
