@@ -57,6 +57,15 @@ one_error() {
 	else not_ok "$desc" "exit $got, wanted $want" "stderr: $(head -c 400 "$T/err")"; fi
 }
 
+# A sanitizer tree starts each process at ~0.2 s of CPU (shadow memory, LeakSanitizer's
+# stop-the-world at exit): loops over thousands of models there take a fixed 1-in-$SAMPLE
+# sample, and say so; the plain tree takes every one.
+if [ "${ONNXDIFF_SANITIZERS:-no}" = yes ]; then SAMPLE=8; else SAMPLE=1; fi
+# sample WORD...: prints every $SAMPLE-th word (the first, then each $SAMPLE-th after it)
+sample() { _i=0; for _w; do [ $((_i % SAMPLE)) = 0 ] && printf '%s\n' "$_w"; _i=$((_i + 1)); done; }
+# sampled: "" in the plain tree, " (1 in 8 of N: sanitizer tree)" in a sanitizer tree
+sampled() { [ "$SAMPLE" = 1 ] || printf ' (1 in %s of %s: sanitizer tree)' "$SAMPLE" "$1"; }
+
 # note TEXT: a TAP comment, every line of it
 note() { printf '%s\n' "$*" | sed 's/^/# /'; }
 
