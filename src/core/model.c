@@ -646,6 +646,44 @@ static int convert_model(struct loader *L, Onnx__ModelProto *mp)
 	return 0;
 }
 
+static bool looks_like_text(const uint8_t *p, size_t len)
+{
+	size_t n = len < 512 ? len : 512;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < 0x20 && p[i] != '\n' && p[i] != '\r' && p[i] != '\t')
+			return false;
+	return n > 0;
+}
+
+static bool is_lone_tensor(const void *buf, size_t len)
+{
+	struct od_arena *a = od_arena_new();
+	struct od_tensor *t = NULL;
+	bool yes = a && !od_tensor_load_pb_buffer(a, buf, len, &t, NULL) && t && t->dtype != 0;
+	od_arena_free(a);
+	return yes;
+}
+
+/* A file that is not a model is often something common a user mixed up with one: say what
+ * it looks like (the message in ctx becomes "not an ONNX model: it is ..."). */
+static void say_what_it_is(const void *buf, size_t len, struct od_ctx *ctx)
+{
+	const uint8_t *p = buf;
+	const char *what = NULL;
+	if (len >= 6 && !memcmp(p, "\x93NUMPY", 6))
+		what = "a NumPy array (.npy); 'freeze --set NAME=@FILE' takes one";
+	else if (len >= 4 && (!memcmp(p, "PK\x03\x04", 4) || !memcmp(p, "PK\x05\x06", 4)))
+		what = "a zip archive (a torch .pt checkpoint or a .npz is one)";
+	else if (len >= 2 && p[0] == 0x1f && p[1] == 0x8b)
+		what = "gzip-compressed data";
+	else if (is_lone_tensor(buf, len))
+		what = "a lone TensorProto (.pb); 'freeze --set NAME=@FILE' takes one";
+	else if (looks_like_text(p, len))
+		what = "a text file";
+	if (what)
+		od_error(ctx, OD_EFORMAT, "not an ONNX model: it looks like %s", what);
+}
+
 int od_model_load_buffer(const void *buf, size_t len, const char *name, const char *dir,
                          const struct od_load_opts *opts, struct od_model **out,
                          struct od_ctx *ctx)
@@ -682,6 +720,8 @@ int od_model_load_buffer(const void *buf, size_t len, const char *name, const ch
 	}
 	od_skeleton_done(&sk);
 out:
+	if (rc == OD_EFORMAT)
+		say_what_it_is(buf, len, ctx);
 	if (rc) {
 		od_error_in(ctx, rc, name);
 		od_model_free(m);
