@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "cli.h"
 #include "diff.h"
 #include "freeze.h"
@@ -155,15 +157,13 @@ static int render(const struct od_diff *d, const struct diff_args *a)
 	return 0;
 }
 
-static int run_diff(const char *pa, const char *pb, struct diff_args *a)
+/* Diffs two loaded models (and frees them): exit status as diff(1). */
+static int diff_models(struct od_model *ma, struct od_model *mb, struct diff_args *a)
 {
-	struct od_model *ma = NULL, *mb = NULL;
 	struct od_diff *d = NULL;
 	struct od_ctx ctx = {0};
-	int rc = cli_load(pa, &ma);
-	if (!rc)
-		rc = cli_load(pb, &mb);
-	if (!rc && a->fold && (od_fold_model(ma, NULL, NULL, &ctx) || od_fold_model(mb, NULL, NULL, &ctx)))
+	int rc = 0;
+	if (a->fold && (od_fold_model(ma, NULL, NULL, &ctx) || od_fold_model(mb, NULL, NULL, &ctx)))
 		rc = cli_error("%s", ctx.msg);
 	if (!rc && od_diff(ma, mb, &a->opts, &d, &ctx))
 		rc = cli_error("%s", ctx.msg);
@@ -177,7 +177,20 @@ static int run_diff(const char *pa, const char *pb, struct diff_args *a)
 	return rc;
 }
 
-/* git's view of an added or deleted model: its canonical dump, every line signed. */
+static int run_diff(const char *pa, const char *pb, struct diff_args *a)
+{
+	struct od_model *ma = NULL, *mb = NULL;
+	int rc = cli_load(pa, &ma);
+	if (!rc)
+		rc = cli_load(pb, &mb);
+	if (rc) {
+		od_model_free(ma);
+		return rc;
+	}
+	return diff_models(ma, mb, a);
+}
+
+/* git's view of an added or deleted model: its canonical dump, every line signed; frees m. */
 struct signer {
 	char sign;
 	bool bol;
@@ -196,14 +209,11 @@ static int signed_write(void *priv, const char *buf, size_t len)
 	return 0;
 }
 
-static int one_sided(const char *path, const char *file, bool added)
+static int one_sided(const char *path, struct od_model *m, bool added)
 {
-	struct od_model *m = NULL;
 	struct od_ctx ctx = {0};
 	struct signer s = {added ? '+' : '-', true};
-	int rc = cli_load(file, &m);
-	if (rc)
-		return rc;
+	int rc = 0;
 	printf("--- %s%s\n+++ %s%s\n", added ? "" : "a/", added ? "/dev/null" : path,
 	       added ? "b/" : "", added ? path : "/dev/null");
 	if (od_diff_textconv(m, signed_write, &s, &ctx))
@@ -212,21 +222,68 @@ static int one_sided(const char *path, const char *file, bool added)
 	return rc;
 }
 
+/* diff(1)'s unified diff of two files that are not models, as git would show them (text,
+ * or "Binary files ... differ"); 0 when it ran, whatever it found. */
+static int plain_diff(const char *la, const char *lb, const char *fa, const char *fb)
+{
+	if (fflush(stdout))
+		return cli_error("cannot write the diff: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid == 0) {
+		execlp("diff", "diff", "-u", "--label", la, "--label", lb, fa, fb, (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return cli_error("cannot run diff(1): %s", strerror(errno));
+	if (!WIFEXITED(st) || WEXITSTATUS(st) > 1)
+		return cli_error("diff(1) of '%s' and '%s' failed (%s %d)", fa, fb,
+		                 WIFEXITED(st) ? "exit" : "signal",
+		                 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	return 0;
+}
+
+/* Loads path when it is a model; *m stays NULL for /dev/null. Returns 0, OD_EFORMAT when the
+ * file is not a model (quietly), or CLI_TROUBLE after an error line. */
+static int git_load(const char *path, struct od_model **m)
+{
+	struct od_ctx ctx = {0};
+	*m = NULL;
+	if (!strcmp(path, "/dev/null"))
+		return 0;
+	int rc = od_model_load(path, NULL, m, &ctx);
+	if (rc == OD_EFORMAT)
+		return rc;
+	return rc ? cli_error("%s", ctx.msg) : 0;
+}
+
 /* GIT_EXTERNAL_DIFF: path old-file old-hex old-mode new-file new-hex new-mode [new-path
- * xfrm-msg]. git stops at a non-zero status, so differences exit 0 here. */
+ * xfrm-msg]. git stops at a non-zero status, so differences exit 0 here; a file that is not
+ * a model (notes.txt next to the models) gets diff(1)'s unified diff. */
 static int git_external(char **op, int n, struct diff_args *a)
 {
 	char la[4096], lb[4096];
 	const char *new_path = n == 9 ? op[7] : op[0];
-	if (!strcmp(op[1], "/dev/null"))
-		return one_sided(new_path, op[4], true);
-	if (!strcmp(op[4], "/dev/null"))
-		return one_sided(op[0], op[1], false);
-	snprintf(la, sizeof la, "a/%s", op[0]);
-	snprintf(lb, sizeof lb, "b/%s", new_path);
-	a->emit.a_label = la;
-	a->emit.b_label = lb;
-	int rc = run_diff(op[1], op[4], a);
+	struct od_model *ma = NULL, *mb = NULL;
+	bool gone = !strcmp(op[4], "/dev/null"), added = !strcmp(op[1], "/dev/null");
+	snprintf(la, sizeof la, "%s%s", added ? "" : "a/", added ? "/dev/null" : op[0]);
+	snprintf(lb, sizeof lb, "%s%s", gone ? "" : "b/", gone ? "/dev/null" : new_path);
+	int ra = git_load(op[1], &ma), rb = ra == CLI_TROUBLE ? 0 : git_load(op[4], &mb);
+	if (ra == CLI_TROUBLE || rb == CLI_TROUBLE) {
+		od_model_free(ma);
+		od_model_free(mb);
+		return CLI_TROUBLE;
+	}
+	if (ra || rb) {
+		od_model_free(ma);
+		od_model_free(mb);
+		return plain_diff(la, lb, op[1], op[4]);
+	}
+	if (added || gone)      /* the model of the side that exists; (the other is NULL) */
+		return one_sided(added ? new_path : op[0], added ? mb : ma, added);
+	a->emit.a_label = a->json ? op[0] : la;     /* JSON: the paths, without git's a/ b/ */
+	a->emit.b_label = a->json ? new_path : lb;
+	int rc = diff_models(ma, mb, a);
 	return rc == CLI_DIFFERENT ? CLI_SAME : rc;
 }
 
@@ -251,9 +308,11 @@ int cmd_diff(int argc, char **argv)
 	if (n != 2)
 		return cli_error("%s: want two models, A.onnx B.onnx (see 'onnxdiff --help')",
 		                 n < 2 ? "too few operands" : "too many operands");
-	snprintf(la, sizeof la, "a/%s", op[0] + strspn(op[0], "/"));
-	snprintf(lb, sizeof lb, "b/%s", op[1] + strspn(op[1], "/"));
-	a.emit.a_label = la;
-	a.emit.b_label = lb;
+	if (!a.json) {          /* git's labels in text; JSON gives the paths as they are */
+		snprintf(la, sizeof la, "a/%s", op[0] + strspn(op[0], "/"));
+		snprintf(lb, sizeof lb, "b/%s", op[1] + strspn(op[1], "/"));
+		a.emit.a_label = la;
+		a.emit.b_label = lb;
+	}
 	return run_diff(op[0], op[1], &a);
 }

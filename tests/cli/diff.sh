@@ -100,6 +100,19 @@ golden external.txt 0 "GIT_EXTERNAL_DIFF: 7 operands, labelled with the path, ex
 	od model.onnx seed/with_mask.onnx 1111111 100644 seed/wrapper.onnx 2222222 100644
 golden external-new.txt 0 "GIT_EXTERNAL_DIFF: an added model shows its dump" -- \
 	od new.onnx /dev/null 0000000 100644 seed/wrapper.onnx 2222222 100644
+printf 'one\ntwo\n' >"$T/notes-a.txt"; printf 'one\nthree\n' >"$T/notes-b.txt"
+expect 0 "GIT_EXTERNAL_DIFF: a file that is not a model gets a unified diff, exit 0" -- \
+	od notes.txt "$T/notes-a.txt" 1111111 100644 "$T/notes-b.txt" 2222222 100644
+printf -- '--- a/notes.txt\n+++ b/notes.txt\n@@ -1,2 +1,2 @@\n one\n-two\n+three\n' >"$T/want"
+same "$T/out" "GIT_EXTERNAL_DIFF: the unified diff of notes.txt, labelled as git does" "$T/want"
+expect 0 "GIT_EXTERNAL_DIFF: an added text file, exit 0" -- \
+	od notes.txt /dev/null 0000000 100644 "$T/notes-b.txt" 2222222 100644
+grep_ok "$T/out" '^\+three$' "GIT_EXTERNAL_DIFF: the added text file's lines"
+one_error 2 "GIT_EXTERNAL_DIFF: a missing file is still an error" "^error: cannot open '.*nope.onnx'" -- \
+	od m.onnx "$T/nope.onnx" 1111111 100644 "$FIX/seed/wrapper.onnx" 2222222 100644
+cp "$FIX/seed/with_mask.onnx" "$T/abs.onnx"
+expect 1 "--json with an absolute path" -- od --json "$T/abs.onnx" "$FIX/seed/wrapper.onnx"
+grep_ok "$T/out" "^  \"a\": \"$T/abs.onnx\",\$" "--json gives the paths as they are (no a/ prefix, the slash kept)"
 
 if command -v git >/dev/null 2>&1; then
 	R="$T/repo"
@@ -116,6 +129,13 @@ if command -v git >/dev/null 2>&1; then
 	grep_ok "$T/git" "^~     input 1: was graph input 'mask' float\[1,4\], now initializer 'mask' float\[1,4\]$" \
 		"GIT_EXTERNAL_DIFF: structural diff inside git diff"
 	grep_ok "$T/git" "^--- a/model.onnx$" "GIT_EXTERNAL_DIFF: labelled with the path"
+	printf 'one\n' >notes.txt && git add notes.txt && git commit -qm notes && printf 'two\n' >notes.txt
+	GIT_EXTERNAL_DIFF="$ONNXDIFF" git diff --ext-diff >"$T/git" 2>&1
+	rc=$?
+	[ $rc = 0 ] && ok "GIT_EXTERNAL_DIFF: git diff goes on past notes.txt (exit 0)" ||
+		not_ok "GIT_EXTERNAL_DIFF: git diff goes on past notes.txt" "exit $rc" "$(head -5 "$T/git")"
+	grep_ok "$T/git" "^\+two$" "GIT_EXTERNAL_DIFF: notes.txt's change is shown"
+	grep_ok "$T/git" "^~     input 1: was graph input 'mask'" "GIT_EXTERNAL_DIFF: and the model's, in the same run"
 	cd "$top_srcdir" || exit 2
 else
 	ok "# SKIP git not installed"
