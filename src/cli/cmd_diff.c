@@ -19,7 +19,8 @@
 static const char diff_usage[] =
 	"[diff] [options] A.onnx B.onnx\n"
 	"\n"
-	"  --color[=WHEN]    colour the output: auto (default), always, never; NO_COLOR is honoured\n"
+	"  --color[=WHEN]    colour the output: auto (default), always, never; NO_COLOR and\n"
+	"                    TERM=dumb turn it off\n"
 	"  --stat            operator histogram, node, parameter and byte deltas instead of the diff\n"
 	"  --json            the change list as JSON (schema onnxdiff-diff/1)\n"
 	"  -q, --quiet       print nothing; the exit status tells\n"

@@ -77,9 +77,9 @@ int cli_color(const char *mode, FILE *f)
 		return 1;
 	if (mode && !strcmp(mode, "never"))
 		return 0;
-	const char *nc = getenv("NO_COLOR");
-	if (nc && *nc)
-		return 0;
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+	if ((nc && *nc) || !term || !strcmp(term, "dumb"))
+		return 0;       /* as git: no colour for a dumb terminal (Emacs' shell, some CI logs) */
 	return isatty(fileno(f));
 }
 

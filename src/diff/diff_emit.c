@@ -333,9 +333,22 @@ int od_diff_emit_text(const struct od_diff *d, const struct od_emit_opts *o, od_
 
 /* ---- stat ------------------------------------------------------------------------------------ */
 
-static void count_line(struct printer *p, const char *what, long long a, long long b)
+/* Column widths: the longest name (an indented op name counts its indent) and the widest
+ * count on each side, so that long op names keep the columns of --stat aligned. */
+struct stat_cols {
+	int name, a, b;
+};
+
+static int digits(long long v)
 {
-	pr(p, " %-12s %lld -> %lld", what, a, b);
+	char buf[32];
+	return snprintf(buf, sizeof buf, "%lld", v);
+}
+
+static void count_line(struct printer *p, const struct stat_cols *w, int indent, const char *what,
+                       long long a, long long b)
+{
+	pr(p, " %*s%-*s  %*lld -> %*lld", indent, "", w->name - indent, what, w->a, a, w->b, b);
 	if (a != b) {
 		on(p, b > a ? R_ADDED : R_REMOVED);
 		pr(p, " (%+lld)", b - a);
@@ -344,22 +357,45 @@ static void count_line(struct printer *p, const char *what, long long a, long lo
 	pr(p, "\n");
 }
 
+static void op_name(char *buf, size_t n, const struct od_diff_opcount *op)
+{
+	char raw[512];
+	snprintf(raw, sizeof raw, "%s%s%s", op->domain, *op->domain ? "." : "", op->op_type);
+	od_text_escape(buf, n, raw);
+}
+
+static void widen(struct stat_cols *w, int name, long long a, long long b)
+{
+	w->name = name > w->name ? name : w->name;
+	w->a = digits(a) > w->a ? digits(a) : w->a;
+	w->b = digits(b) > w->b ? digits(b) : w->b;
+}
+
 int od_diff_emit_stat(const struct od_diff *d, const struct od_emit_opts *o, od_write_fn out,
                       void *priv)
 {
 	struct printer p = {.out = out, .priv = priv, .color = o && o->color};
 	const struct od_diff_stat *s = &d->stat;
-	count_line(&p, "nodes", (long long)s->nodes_a, (long long)s->nodes_b);
-	count_line(&p, "parameters", (long long)s->params_a, (long long)s->params_b);
-	count_line(&p, "bytes", (long long)s->bytes_a, (long long)s->bytes_b);
+	struct stat_cols w = {10, 1, 1};            /* "parameters" */
+	char name[256];
+	widen(&w, 0, (long long)s->nodes_a, (long long)s->nodes_b);
+	widen(&w, 0, (long long)s->params_a, (long long)s->params_b);
+	widen(&w, 0, (long long)s->bytes_a, (long long)s->bytes_b);
 	for (size_t i = 0; i < s->n_ops; i++) {
 		const struct od_diff_opcount *op = &s->ops[i];
-		char name[256];
+		op_name(name, sizeof name, op);
+		if (op->a != op->b)
+			widen(&w, 2 + (int)strlen(name), (long long)op->a, (long long)op->b);
+	}
+	count_line(&p, &w, 0, "nodes", (long long)s->nodes_a, (long long)s->nodes_b);
+	count_line(&p, &w, 0, "parameters", (long long)s->params_a, (long long)s->params_b);
+	count_line(&p, &w, 0, "bytes", (long long)s->bytes_a, (long long)s->bytes_b);
+	for (size_t i = 0; i < s->n_ops; i++) {
+		const struct od_diff_opcount *op = &s->ops[i];
 		if (op->a == op->b)
 			continue;
-		snprintf(name, sizeof name, "%s%s%s", op->domain, *op->domain ? "." : "", op->op_type);
-		pr(&p, "  ");
-		count_line(&p, name, (long long)op->a, (long long)op->b);
+		op_name(name, sizeof name, op);
+		count_line(&p, &w, 2, name, (long long)op->a, (long long)op->b);
 	}
 	pr(&p, " %zu added, %zu removed, %zu changed, %zu renamed\n", s->count[OD_CHANGE_ADDED],
 	   s->count[OD_CHANGE_REMOVED], s->count[OD_CHANGE_CHANGED], s->count[OD_CHANGE_RENAMED]);

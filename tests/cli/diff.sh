@@ -92,6 +92,16 @@ one_error 2 "one operand without 'diff' too" "^error: too few operands: want two
 expect 0 "diff --help" -- od diff --help
 grep_ok "$T/out" "^  --ignore=LIST" "--help lists the options"
 
+# colour on a terminal, none on a dumb one (script(1) gives the command a terminal)
+if command -v script >/dev/null 2>&1; then
+	TERM=xterm script -qec "$ONNXDIFF $FIX/seed/with_mask.onnx $FIX/seed/wrapper.onnx" /dev/null >"$T/tty" 2>&1
+	grep -q "$(printf '\033')\[" "$T/tty" && ok "a terminal gets colour" || not_ok "a terminal gets colour" "$(cat -A "$T/tty" | head -3)"
+	TERM=dumb script -qec "$ONNXDIFF $FIX/seed/with_mask.onnx $FIX/seed/wrapper.onnx" /dev/null >"$T/tty" 2>&1
+	grep -q "$(printf '\033')" "$T/tty" && not_ok "TERM=dumb gets no colour" "$(cat -A "$T/tty" | head -3)" || ok "TERM=dumb gets no colour"
+else
+	ok "# SKIP script(1) not installed: colour on a terminal not checked"
+fi
+
 # ---- git integration ----------------------------------------------------------------------
 golden textconv-seed.txt 0 "textconv: canonical dump" -- od textconv seed/with_mask.onnx
 one_error 2 "textconv of a missing file" "^error: cannot (open|read) '.*nope.onnx'" -- \

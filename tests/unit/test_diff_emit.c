@@ -24,9 +24,34 @@ Test(diff, stat_counts)
 		}
 	char *out = NULL;
 	cr_assert_eq(od_diff_emit_stat(d, NULL, buf_write, &out), 0);
-	cr_expect(strstr(out, " nodes        4 -> 5 (+1)\n"), "%s", out);
-	cr_expect(strstr(out, "   Relu         1 -> 2 (+1)\n"), "%s", out);
+	cr_expect(strstr(out, " nodes         4 ->   5 (+1)\n"), "%s", out);
+	cr_expect(strstr(out, "   Relu        1 ->   2 (+1)\n"), "%s", out);
 	cr_expect(strstr(out, " 1 added, 0 removed, 0 changed, 0 renamed\n"), "%s", out);
+	free(out);
+	od_diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
+/* An op name longer than the others' column widens it: every " -> " stands in one column. */
+Test(diff, stat_columns_hold_long_op_names)
+{
+	struct od_model *a = model(MLP), *b = model(MLP);
+	struct od_node *n = node_of(b->graph, "act");
+	n->domain = "com.example.contrib";
+	n->op_type = "FusedRectifiedLinearUnit";
+	struct od_diff *d = diff(a, b);
+	char *out = NULL;
+	cr_assert_eq(od_diff_emit_stat(d, NULL, buf_write, &out), 0);
+	cr_expect(strstr(out, "   com.example.contrib.FusedRectifiedLinearUnit    0 ->   1 (+1)\n"), "%s", out);
+	long col = -1;
+	for (char *line = out, *arrow; (arrow = strstr(line, " -> ")); line = strchr(arrow, '\n') + 1) {
+		char *bol = arrow;
+		while (bol > out && bol[-1] != '\n')
+			bol--;
+		cr_expect(col < 0 || arrow - bol == col, "columns differ:\n%s", out);
+		col = arrow - bol;
+	}
 	free(out);
 	od_diff_free(d);
 	model_free(a);
