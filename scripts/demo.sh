@@ -1,17 +1,18 @@
 #!/bin/sh
 # demo.sh — installs what is missing, builds, and runs onnxdiff on the committed fixtures:
-# show, diff, freeze, check. Safe to run again; writes only under build/ and a temp folder.
+# show, diff, freeze, check. Safe to run again; writes only under build/ (the models it
+# freezes stay in build/demo/ to look at afterwards).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-"$top/scripts/setup.sh"
+"$top/scripts/setup.sh" --no-oracle
 "$top/scripts/build.sh"
 cd "$top"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/onnxdiff-demo.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+tmp=build/demo
+mkdir -p "$tmp"
 
 onnxdiff() { "$top/build/onnxdiff" "$@"; }
 step() { # shows the command as a user would type it, runs it, shows its exit status
-	printf '\n\033[1m$ onnxdiff %s\033[0m\n' "$*" | sed "s|$tmp|/tmp|g"
+	printf '\n\033[1m$ onnxdiff %s\033[0m\n' "$*"
 	set +e
 	onnxdiff "$@"
 	rc=$?

@@ -1,6 +1,7 @@
 #!/bin/sh
 # setup.sh — installs the Debian packages onnxdiff's build and tests need, and the npm
-# onnxruntime oracle. Idempotent and quiet when everything is there. Run as root on Debian 12.
+# onnxruntime oracle (not with --no-oracle: the demo needs no oracle). Idempotent and quiet
+# when everything is there. Run as root on Debian 12.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -12,8 +13,12 @@ missing=""
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
-command -v node >/dev/null 2>&1 || missing="$missing nodejs"
-command -v npm >/dev/null 2>&1 || missing="$missing npm"
+oracle=yes
+[ "${1:-}" = --no-oracle ] && oracle=no
+if [ $oracle = yes ]; then
+	command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+	command -v npm >/dev/null 2>&1 || missing="$missing npm"
+fi
 
 if [ -n "$missing" ]; then
 	echo "setup: installing$missing"
@@ -29,6 +34,7 @@ fi
 
 # The onnxruntime oracle: the npm package ships its CPU library; its install script only
 # fetches GPU extras, so it is skipped. A failure here only skips the oracle tests.
+[ $oracle = yes ] || exit 0
 oracle="$top/tests/oracle"
 if [ ! -d "$oracle/node_modules/onnxruntime-node" ]; then
 	echo "setup: installing onnxruntime-node for the oracle tests"
