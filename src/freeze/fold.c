@@ -252,7 +252,7 @@ static int fold_shape(struct fz *f, struct fz_scope *s, struct od_node *n, const
 
 int fz_process(struct fz *f, struct fz_scope *s, struct od_node *n)
 {
-	bool all_const = true, tainted = f->force_taint > 0;
+	bool all_const = true, tainted = false;
 	for (size_t p = 0; p < n->n_inputs; p++) {
 		if (!*n->inputs[p])
 			continue;

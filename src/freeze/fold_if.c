@@ -209,8 +209,9 @@ static int plan_names(struct inliner *in)
 	return rc;
 }
 
-/* Initializers and value_info of the branch join the enclosing graph. */
-static int move_data(struct inliner *in, bool tainted)
+/* Initializers and value_info of the branch join the enclosing graph. The initializers are
+ * the exporter's constants: they do not count as derived from a frozen value. */
+static int move_data(struct inliner *in)
 {
 	struct fz *f = in->f;
 	struct od_graph *g = in->s->g, *b = in->b;
@@ -221,7 +222,7 @@ static int move_data(struct inliner *in, bool tainted)
 			t->name = to;
 			t->data_dirty = true;
 		}
-		if (od_graph_add_init(f->a, g, t) || fz_define(f, in->s, t->name, t, tainted, -1))
+		if (od_graph_add_init(f->a, g, t) || fz_define(f, in->s, t->name, t, false, -1))
 			return OD_ENOMEM;
 	}
 	for (size_t i = 0; i < b->n_value_info; i++) {
@@ -256,14 +257,14 @@ static struct od_node *identity(struct fz *f, const char *name, const char *from
 	return id;
 }
 
-static int run_inline(struct inliner *in, bool tainted)
+static int run_inline(struct inliner *in)
 {
 	struct fz *f = in->f;
 	struct od_graph *b = in->b;
 	size_t *order = NULL;
 	int rc = plan_names(in);
 	if (!rc)
-		rc = move_data(in, tainted);
+		rc = move_data(in);
 	if (!rc)
 		rc = od_graph_topo_order(b, &order, f->ctx);
 	if (rc)
@@ -292,7 +293,6 @@ int fz_inline_if(struct fz *f, struct fz_scope *s, struct od_node *n,
 {
 	bool then = od_tensor_get_f64(cond, 0) != 0;
 	struct od_attr *at = od_node_attr(n, then ? "then_branch" : "else_branch");
-	bool tainted = fz_lookup(s, n->inputs[0])->tainted;
 	if (!at || at->type != OD_ATTR_GRAPH || !at->g || at->g->n_outputs != n->n_outputs ||
 	    at->g->n_inputs)
 		return od_error(f->ctx, OD_EGRAPH, "If '%s' has no usable %s", n->name,
@@ -306,9 +306,9 @@ int fz_inline_if(struct fz *f, struct fz_scope *s, struct od_node *n,
 		od_free(in.defined_by_node);
 		return od_error(f->ctx, OD_ENOMEM, "out of memory");
 	}
-	f->force_taint += tainted;
-	rc = run_inline(&in, tainted);
-	f->force_taint -= tainted;
+	/* The branch's nodes fold by the rule of every node: when they read a value derived
+	 * from a frozen one, not because a frozen value chose their branch. */
+	rc = run_inline(&in);
 	if (rc == OD_ENOMEM && f->ctx && !f->ctx->code)
 		od_error(f->ctx, rc, "out of memory");
 	if (!rc)

@@ -44,7 +44,6 @@ struct fz {
 	size_t cap_notes;
 	bool fold_all;          /* od_fold_model: fold what is constant, frozen or not */
 	bool no_eval;           /* --no-fold: only prune */
-	int force_taint;        /* > 0 while a tainted If's branch is inlined */
 	const char *const *frozen; /* names whose values are tainted (freeze) */
 	size_t n_frozen;
 	const char *const *rebound; /* main graph inputs whose dims a frozen value fixed */
