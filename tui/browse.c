@@ -228,13 +228,23 @@ void browse_key(struct tui *t, int key)
 			break;
 		}
 		tui_refresh_rows(t, "undo");
-		tui_message(t, TUI_COLOR_NORMAL, "undone; inputs: %s", t->rows->status + strlen("inputs: "));
+		tui_message(t, TUI_COLOR_NORMAL, "undone; %s", t->rows->status);
 		break;
 	}
 	case TUI_REQ_WRITE:
 		prompt_open(t, TUI_ASK_WRITE, "", tui_session_default_out(t->s), "write to: ");
 		break;
 	case TUI_REQ_REPORT: pager_open(t, TUI_REQ_REPORT); break;
+	case TUI_REQ_FOLD: {
+		struct od_ctx ctx = {0};
+		if (tui_session_set_fold(t->s, !t->s->fold, &ctx)) {
+			tui_message(t, TUI_COLOR_ERROR, "%s", ctx.msg);
+			break;
+		}
+		tui_refresh_rows(t, "fold");
+		tui_message(t, TUI_COLOR_NORMAL, "diff against B: %s", t->s->fold ? "both sides folded" : "as written");
+		break;
+	}
 	case TUI_REQ_SEARCH: prompt_open(t, TUI_ASK_SEARCH, "", "", "/"); break;
 	case TUI_REQ_NEXT_MATCH:
 		if (!t->search[0])

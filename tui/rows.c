@@ -293,31 +293,54 @@ static int diff_pane(const struct tui_session *s, struct od_arena *a, struct tui
 
 /* ---- the status line ------------------------------------------------------------------------ */
 
+/* What the graphs' diff says: "graph: equal to B", "graph: 3 differences from B". */
+static const char *graph_state(const struct tui_session *s, struct od_arena *a, bool *equal)
+{
+	const char *folded = s->fold ? " (both folded)" : "";
+	*equal = false;
+	if (!s->diff)
+		return od_arena_printf(a, "graph: diff failed");
+	const size_t *k = s->diff->stat.count;
+	size_t n = k[OD_CHANGE_ADDED] + k[OD_CHANGE_REMOVED] + k[OD_CHANGE_CHANGED];
+	*equal = n == 0;
+	return n ? od_arena_printf(a, "graph: %zu difference%s from B%s", n, n == 1 ? "" : "s", folded)
+	         : od_arena_printf(a, "graph: equal to B%s", folded);
+}
+
+/* inputs (and with B whether they are B's) and whether the graphs are equal: two facts,
+ * each stated, so that a match of the inputs never reads as a match of the models. */
 static int status_line(const struct tui_session *s, const struct tui_rows_opts *o,
                        struct tui_rows *r)
 {
 	struct od_arena *a = r->arena;
 	const struct od_graph *g = s->cur->graph, *h = s->b ? s->b->graph : NULL;
 	char *list = "";
+	bool equal = false;
 	for (size_t i = 0; list && i < g->n_inputs; i++)
 		list = od_arena_printf(a, "%s%s%s", list, i ? ", " : "", g->inputs[i]->name);
 	if (list && !g->n_inputs)
 		list = "(none)";
 	r->match = tui_session_inputs_match(s);
-	r->status_color = h ? r->match ? TUI_COLOR_MATCH : TUI_COLOR_MISMATCH : TUI_COLOR_STATUS;
 	if (!list)
 		return OD_ENOMEM;
 	if (!h) {
 		r->status = od_arena_printf(a, "inputs: %s", list);
-	} else if (r->match) {
-		r->status = od_arena_printf(a, "inputs: %s  %s", list, o->ascii ? "(matches B)" : "\u2713 matches B");
+		r->status_color = TUI_COLOR_STATUS;
+		return r->status ? 0 : OD_ENOMEM;
+	}
+	const char *graph = graph_state(s, a, &equal);
+	const char *sep = o->ascii ? " | " : "  \u00b7  ";
+	if (r->match) {
+		r->status = graph ? od_arena_printf(a, "inputs: %s, as in B%s%s%s", list, sep,
+		                                    equal && !o->ascii ? "\u2713 " : "", graph) : NULL;
 	} else {
 		char *theirs = "";
 		for (size_t i = 0; theirs && i < h->n_inputs; i++)
 			theirs = od_arena_printf(a, "%s%s%s", theirs, i ? ", " : "", h->inputs[i]->name);
-		r->status = theirs ? od_arena_printf(a, "inputs: %s  (B has: %s)", list,
-		                                     h->n_inputs ? theirs : "none") : NULL;
+		r->status = theirs && graph ? od_arena_printf(a, "inputs: %s (B has: %s)%s%s", list,
+		                                              h->n_inputs ? theirs : "none", sep, graph) : NULL;
 	}
+	r->status_color = r->match && equal ? TUI_COLOR_MATCH : TUI_COLOR_MISMATCH;
 	return r->status ? 0 : OD_ENOMEM;
 }
 

@@ -82,17 +82,84 @@ static int load_a(struct tui_session *s, struct od_model **out, struct od_ctx *c
 
 static void refresh_command(struct tui_session *s);
 
-/* With B: what still separates the current model from B; without: what the freeze did. */
-static void rediff(struct tui_session *s)
+/* Freezes binds into m, a fresh load of A (nothing to do without binds). */
+static int freeze_into(struct tui_session *s, struct od_model *m, const struct tui_binds *binds,
+                       struct od_freeze_report **report, struct od_ctx *ctx)
+{
+	struct od_binding *v = NULL;
+	int rc = 0;
+	*report = NULL;
+	if (!binds->n)
+		return 0;
+	if (!(v = calloc(binds->n, sizeof *v)))
+		return od_error(ctx, OD_ENOMEM, "out of memory");
+	for (size_t i = 0; !rc && i < binds->n; i++) {
+		v[i].name = binds->v[i].name;
+		v[i].value = od_tensor_clone(m->arena, binds->v[i].value);
+		if (!v[i].value)
+			rc = od_error(ctx, OD_ENOMEM, "out of memory");
+		else
+			v[i].value->name = v[i].name;
+	}
+	if (!rc)
+		rc = od_freeze(m, v, binds->n, NULL, report, ctx);
+	free(v);
+	return rc;
+}
+
+/* cur folded: a fresh load of A, the same freeze, then every constant folded. */
+static int folded_cur(struct tui_session *s, const struct tui_binds *binds, struct od_model **out,
+                      struct od_ctx *ctx)
+{
+	struct od_model *m = NULL;
+	struct od_freeze_report *report = NULL;
+	int rc = load_a(s, &m, ctx);
+	if (!rc)
+		rc = freeze_into(s, m, binds, &report, ctx);
+	if (!rc)
+		rc = od_fold_model(m, NULL, NULL, ctx);
+	od_freeze_report_free(report);
+	if (rc)
+		od_model_free(m);
+	*out = rc ? NULL : m;
+	return rc;
+}
+
+/* With B: what still separates the current model from B (both folded when fold is on);
+ * without: what the freeze did. */
+static void rediff(struct tui_session *s, const struct tui_binds *binds)
 {
 	struct od_ctx ctx = {0};
+	struct od_model *a = s->cur;
 	od_diff_free(s->diff);
 	s->diff = NULL;
 	s->diff_error[0] = 0;
-	int rc = s->b ? od_diff(s->cur, s->b, NULL, &s->diff, &ctx)
-	              : od_diff(s->orig, s->cur, NULL, &s->diff, &ctx);
+	int rc = s->fold && s->b_folded ? folded_cur(s, binds, &a, &ctx) : 0;
+	if (!rc)
+		rc = !s->b ? od_diff(s->orig, s->cur, NULL, &s->diff, &ctx)
+		           : od_diff(a, s->fold && s->b_folded ? s->b_folded : s->b, NULL, &s->diff, &ctx);
 	if (rc)
 		snprintf(s->diff_error, sizeof s->diff_error, "%s", ctx.msg[0] ? ctx.msg : od_strerror(rc));
+	if (a != s->cur)
+		od_model_free(a);
+}
+
+int tui_session_set_fold(struct tui_session *s, bool on, struct od_ctx *ctx)
+{
+	if (on && !s->b)
+		return od_error(ctx, OD_EARG, "folding applies to the diff against B: open the session with B");
+	if (on && !s->b_folded) {
+		struct od_model *m = NULL;
+		int rc = od_model_load(s->b_path, NULL, &m, ctx);
+		if (!rc && (rc = od_fold_model(m, NULL, NULL, ctx)))
+			od_model_free(m);
+		if (rc)
+			return rc;
+		s->b_folded = m;
+	}
+	s->fold = on;
+	rediff(s, &s->binds);
+	return 0;
 }
 
 /* Builds the model for binds from a fresh load of A; on success it replaces s->cur. */
@@ -100,30 +167,14 @@ static int apply(struct tui_session *s, const struct tui_binds *binds, struct od
 {
 	struct od_model *m = NULL;
 	struct od_freeze_report *report = NULL;
-	struct od_binding *v = NULL;
 	double t0 = now_ms();
 	int rc = load_a(s, &m, ctx);
 	double t1 = now_ms();
 	if (rc)
 		goto out;
-	if (binds->n) {
-		if (!(v = calloc(binds->n, sizeof *v))) {
-			rc = od_error(ctx, OD_ENOMEM, "out of memory");
-			goto out;
-		}
-		for (size_t i = 0; i < binds->n; i++) {
-			v[i].name = binds->v[i].name;
-			v[i].value = od_tensor_clone(m->arena, binds->v[i].value);
-			if (!v[i].value) {
-				rc = od_error(ctx, OD_ENOMEM, "out of memory");
-				goto out;
-			}
-			v[i].value->name = v[i].name;
-		}
-		rc = od_freeze(m, v, binds->n, NULL, &report, ctx);
-		if (rc)
-			goto out;
-	}
+	rc = freeze_into(s, m, binds, &report, ctx);
+	if (rc)
+		goto out;
 	double t2 = now_ms();
 	od_model_free(s->cur);
 	od_freeze_report_free(s->report);
@@ -131,11 +182,10 @@ static int apply(struct tui_session *s, const struct tui_binds *binds, struct od
 	s->report = report;
 	m = NULL;
 	report = NULL;
-	rediff(s);
+	rediff(s, binds);
 	double t3 = now_ms();
 	s->timing = (struct tui_timing){t1 - t0, t2 - t1, t3 - t2, t3 - t0};
 out:
-	free(v);
 	od_freeze_report_free(report);
 	od_model_free(m);
 	return rc;
@@ -173,6 +223,7 @@ void tui_session_close(struct tui_session *s)
 	od_model_free(s->cur);
 	od_model_free(s->orig);
 	od_model_free(s->b);
+	od_model_free(s->b_folded);
 	if (s->map)
 		munmap(s->map, s->map_len);
 	free(s->hist);

@@ -43,6 +43,8 @@ struct tui_session {
 	struct od_model *b;        /* B, or NULL */
 	struct od_model *cur;      /* A with binds frozen into it */
 	struct od_diff *diff;      /* cur against B, or orig against cur; NULL if it failed */
+	bool fold;                 /* the diff compares both sides folded (od_fold_model) */
+	struct od_model *b_folded; /* B folded, loaded when fold is first turned on */
 	char diff_error[512];      /* why diff is NULL */
 	struct od_freeze_report *report; /* of the last apply with bindings, or NULL */
 	struct tui_binds binds;    /* what cur has frozen, in the order given */
@@ -76,6 +78,10 @@ int tui_session_freeze(struct tui_session *s, const char *name, const char *spec
 int tui_session_undo(struct tui_session *s, struct od_ctx *ctx);
 /* Writes the current model to path atomically (od_model_save). */
 int tui_session_write(struct tui_session *s, const char *path, struct od_ctx *ctx);
+
+/* Turns folding of both sides in the live diff on or off and re-diffs: with it, a freeze
+ * that computes what B computes diffs equal to B (as `diff --fold`). */
+int tui_session_set_fold(struct tui_session *s, bool on, struct od_ctx *ctx);
 
 /* The binding of input name, or NULL. */
 const struct tui_bind *tui_session_bind(const struct tui_session *s, const char *name);

@@ -25,7 +25,7 @@ session() {
 
 # ---- freeze mask, see it match B, write ---------------------------------------------------
 session seed
-grep_ok "$T/seed.screen" '^ inputs: x  ✓ matches B' "the status line reports that the inputs match B"
+grep_ok "$T/seed.screen" '^ inputs: x, as in B  ·  ✓ graph: equal to B' "the status line reports that the inputs and the graph match B"
 grep_ok "$T/seed.screen" "^wrote 'with_mask.frozen.onnx'" "the write is reported"
 echo 'onnxdiff freeze with_mask.onnx -o with_mask.frozen.onnx --set mask=@mask.npy --expect-inputs x' >"$T/want"
 same "$T/seed.stdout" "quit prints the equivalent command" "$T/want"
@@ -53,7 +53,7 @@ grep_ok "$T/confirm.stdout" '^onnxdiff freeze with_mask.onnx ' "quitting anyway 
 # ---- monochrome and ASCII -------------------------------------------------------------------
 expect 0 "NO_COLOR and a C locale run" -- env LC_ALL=C NO_COLOR=1 "$ONNXDIFF" tui \
 	--script "$G/seed.keys" --dump "$T/ascii.screen" with_mask.onnx wrapper.onnx
-grep_ok "$T/ascii.screen" '^ inputs: x  \(matches B\)' "ASCII status line without a check mark"
+grep_ok "$T/ascii.screen" '^ inputs: x, as in B \| graph: equal to B' "ASCII status line without a check mark"
 if LC_ALL=C grep -q "$(printf '[\200-\377]')" "$T/ascii.screen"; then not_ok "ASCII-only screens"; else ok "ASCII-only screens"; fi
 
 # ---- bad use -----------------------------------------------------------------------------------

@@ -57,14 +57,14 @@ tm send-keys -t s j f
 check "f prompts with the declared dtype and shape" s '^freeze mask \(float\[1,4\]\) =$'
 tm send-keys -t s -l '@mask.npy'
 tm send-keys -t s Enter
-check "after freezing mask the status line reports that the inputs match B" s '^ inputs: x  ✓ matches B$'
+check "after freezing mask the status line reports that the inputs and the graph match B" s '^ inputs: x, as in B  ·  ✓ graph: equal to B$'
 screen s >"$T/frozen.screen"
 if [ "${ONNXDIFF_REGEN:-}" = 1 ]; then cp "$T/frozen.screen" "$G/tmux-frozen.screen"; fi
 same "$T/frozen.screen" "the screen after freezing matches tests/cli/tui/tmux-frozen.screen" "$G/tmux-frozen.screen"
 
 tm resize-window -t s -x 100 -y 30
 check "a resize redraws at the new size" s '^ onnxdiff tui .{60,} \? help  q quit$'
-[ "$(screen s | wc -l)" = 30 ] && grep -q '^ inputs: x  ✓ matches B' "$T/screen" && ok "with every line in place" \
+[ "$(screen s | wc -l)" = 30 ] && grep -q '^ inputs: x, as in B  ·  ✓ graph: equal to B' "$T/screen" && ok "with every line in place" \
 	|| not_ok "with every line in place" "$(cat "$T/screen")"
 tm resize-window -t s -x 80 -y 24
 

@@ -97,7 +97,7 @@ Test(tui_rows, seed_before_freezing)
 	/* Real changes come before renames. */
 	cr_assert_lt((size_t)(row(r, TUI_PANE_DIFF, "+ initializer mask") - r->pane[TUI_PANE_DIFF].rows),
 	             (size_t)(row(r, TUI_PANE_DIFF, "= initializer") - r->pane[TUI_PANE_DIFF].rows));
-	cr_assert_str_eq(r->status, "inputs: x, mask  (B has: x)");
+	cr_assert_str_eq(r->status, "inputs: x, mask (B has: x) | graph: 3 differences from B");
 	cr_assert_eq(r->status_color, TUI_COLOR_MISMATCH);
 	cr_assert_not(r->match);
 	cr_assert_str_eq(tui_session_command(s), "onnxdiff diff " SEED_A " " SEED_B);
@@ -117,7 +117,7 @@ Test(tui_rows, seed_freeze_mask_matches_b)
 	cr_assert_str_eq(r->pane[TUI_PANE_INPUTS].title, "Inputs 2, 1 frozen");
 	const struct tui_row *init = row(r, TUI_PANE_INITS, "mask");
 	cr_assert(init && strstr(init->text, "(frozen)"));
-	cr_assert_str_eq(r->status, "inputs: x  (matches B)");
+	cr_assert_str_eq(r->status, "inputs: x, as in B | graph: equal to B");
 	cr_assert_eq(r->status_color, TUI_COLOR_MATCH);
 	cr_assert(r->match);
 	/* Nothing but renames is left against B. */
@@ -136,9 +136,15 @@ Test(tui_rows, seed_freeze_mask_matches_b)
 Test(tui_rows, utf8_check_mark_unless_ascii)
 {
 	struct tui_session *s = open_session(SEED_A, SEED_B);
-	freeze(s, "mask", "[[1,0,1,1]]");
+	freeze(s, "mask", "[[1,1,1,1]]");
+	/* Another mask than B's: the inputs are B's, the graphs are not (one initializer). */
 	struct tui_rows *r = rows_of(s, false);
-	cr_assert_str_eq(r->status, "inputs: x  \u2713 matches B");
+	cr_assert_str_eq(r->status, "inputs: x, as in B  \u00b7  graph: 1 difference from B");
+	cr_assert_eq(r->status_color, TUI_COLOR_MISMATCH);
+	tui_rows_free(r);
+	freeze(s, "mask", "[[1,0,1,1]]");   /* B's mask, as a literal */
+	r = rows_of(s, false);
+	cr_assert_str_eq(r->status, "inputs: x, as in B  \u00b7  \u2713 graph: equal to B");
 	tui_rows_free(r);
 	r = rows_of(s, true);
 	for (const char *p = r->status; *p; p++)
@@ -146,6 +152,40 @@ Test(tui_rows, utf8_check_mark_unless_ascii)
 	tui_rows_free(r);
 	/* A literal needs quoting in the command line. */
 	cr_assert(strstr(tui_session_command(s), " --set 'mask=[[1,0,1,1]]' "));
+	tui_session_close(s);
+}
+
+/* The transformer frozen with a mask of ones computes what its wrapper export computes, but
+ * only folded do the graphs compare equal: F folds both sides of the live diff. */
+Test(tui_rows, fold_toggle_shows_an_equal_computation)
+{
+	struct tui_session *s = open_session(FIX "transformer/with_mask.onnx", FIX "transformer/wrapper.onnx");
+	struct od_ctx ctx = {0};
+	freeze(s, "attention_mask", "1");
+	struct tui_rows *r = rows_of(s, true);
+	cr_assert(strstr(r->status, "inputs: x, as in B | graph: "), "%s", r->status);
+	cr_assert_not(strstr(r->status, "equal"), "%s", r->status);
+	cr_assert_eq(r->status_color, TUI_COLOR_MISMATCH);
+	tui_rows_free(r);
+	cr_assert_eq(tui_session_set_fold(s, true, &ctx), 0, "%s", ctx.msg);
+	r = rows_of(s, true);
+	cr_assert_str_eq(r->status, "inputs: x, as in B | graph: equal to B (both folded)");
+	cr_assert_eq(r->status_color, TUI_COLOR_MATCH);
+	tui_rows_free(r);
+	/* a freeze made while folding is diffed folded too; turning it off shows the graphs again */
+	freeze(s, "attention_mask", "[[1,1,1,1,1,1,0,0]]");
+	r = rows_of(s, true);
+	cr_assert(strstr(r->status, "difference") && strstr(r->status, "(both folded)"), "%s", r->status);
+	tui_rows_free(r);
+	cr_assert_eq(tui_session_set_fold(s, false, &ctx), 0);
+	r = rows_of(s, true);
+	cr_assert_not(strstr(r->status, "folded"), "%s", r->status);
+	tui_rows_free(r);
+	tui_session_close(s);
+	/* without B there is nothing to fold against */
+	s = open_session(SEED_A, NULL);
+	cr_assert_eq(tui_session_set_fold(s, true, &ctx), OD_EARG);
+	cr_assert(strstr(ctx.msg, "B"), "%s", ctx.msg);
 	tui_session_close(s);
 }
 
@@ -162,7 +202,7 @@ Test(tui_rows, bad_value_leaves_session_unchanged)
 	cr_assert_eq(s->n_hist, 0);
 	cr_assert_not(s->dirty);
 	struct tui_rows *r = rows_of(s, true);
-	cr_assert_str_eq(r->status, "inputs: x, mask  (B has: x)");
+	cr_assert_str_eq(r->status, "inputs: x, mask (B has: x) | graph: 3 differences from B");
 	tui_rows_free(r);
 	tui_session_close(s);
 }
@@ -181,7 +221,7 @@ Test(tui_rows, undo_and_replace)
 	cr_assert_eq(s->binds.n, 0);
 	cr_assert_not(s->dirty);
 	struct tui_rows *r = rows_of(s, true);
-	cr_assert_str_eq(r->status, "inputs: x, mask  (B has: x)");
+	cr_assert_str_eq(r->status, "inputs: x, mask (B has: x) | graph: 3 differences from B");
 	cr_assert(row(r, TUI_PANE_DIFF, "- input mask"));
 	tui_rows_free(r);
 	cr_assert_eq(tui_session_undo(s, &ctx), OD_ENOTFOUND);
