@@ -207,6 +207,42 @@ static int input_detail(const struct tui_session *s, const struct od_value *v, s
 	return consumers(a, p, s->orig->graph, v->name);
 }
 
+/* Elements from..to (clamped) of t as "i: v, i+1: v, ...", into buf. */
+static void elements_at(char *buf, size_t n, const struct od_tensor *t, int64_t from, int64_t to)
+{
+	size_t len = 0;
+	buf[0] = 0;
+	for (int64_t i = from < 0 ? 0 : from; i <= to && i < t->numel && len + 1 < n; i++) {
+		char el[64];
+		element(el, sizeof el, t, i);
+		len += (size_t)snprintf(buf + len, n - len, "%s[%" PRId64 "] %s", i > from && i ? ", " : "",
+		                        i, el);
+	}
+}
+
+/* A changed tensor: both sides' first values, then both around the first difference. */
+static int both_sides(struct od_arena *a, struct tui_pane *p, const struct od_tensor *ta,
+                      const struct od_tensor *tb, const struct od_tensor_delta *d)
+{
+	int rc;
+	HEAD("a (%s)", od_dtype_name(ta->dtype));
+	if ((rc = values_rows(a, p, ta)))
+		return rc;
+	HEAD("b (%s)", od_dtype_name(tb->dtype));
+	if ((rc = values_rows(a, p, tb)))
+		return rc;
+	bool readable = ta->data && tb->data && ta->dtype != OD_STRING && tb->dtype != OD_STRING;
+	if (d->compared && d->first_diff >= 0 && readable) {
+		char ea[256], eb[256];
+		elements_at(ea, sizeof ea, ta, d->first_diff - 2, d->first_diff + 2);
+		elements_at(eb, sizeof eb, tb, d->first_diff - 2, d->first_diff + 2);
+		HEAD("around the first difference (element %" PRId64 ")", d->first_diff);
+		LINE("  a  %s", ea);
+		LINE("  b  %s", eb);
+	}
+	return 0;
+}
+
 static int change_detail(const struct od_change *c, const struct tui_row *row, struct od_arena *a,
                          struct tui_pane *p)
 {
@@ -228,6 +264,8 @@ static int change_detail(const struct od_change *c, const struct tui_row *row, s
 		char t[200];
 		LINE("  values    %s, first at %" PRId64, od_tensor_delta_text(d, t, sizeof t), d->first_diff);
 	}
+	if (c->a_tensor && c->b_tensor && (rc = both_sides(a, p, c->a_tensor, c->b_tensor, d)))
+		return rc;
 	if (c->a_node && c->what == OD_CHANGE_NODE)
 		LINE("  a node    %s", node_label(a, c->a_node));
 	if (c->b_node && c->what == OD_CHANGE_NODE)

@@ -318,6 +318,36 @@ Test(tui_rows, details)
 	tui_session_close(s);
 }
 
+/* Enter on a changed initializer: both sides' values and both around the first difference. */
+Test(tui_rows, changed_initializer_shows_both_sides)
+{
+	struct tui_session *s = open_session(SEED_A, SEED_B);
+	freeze(s, "mask", "[[1,1,1,1]]");
+	struct tui_rows *r = rows_of(s, true);
+	const struct tui_row *changed = row(r, TUI_PANE_DIFF, "~ initializer mask");
+	cr_assert(changed, "no changed mask in the diff");
+	struct od_arena *a = od_arena_new();
+	struct tui_pane p;
+	cr_assert_eq(tui_rows_detail(s, changed, a, &p), 0);
+	bool va = false, vb = false, around_a = false, around_b = false, max = false;
+	for (size_t i = 0; i < p.n; i++) {
+		const char *t = p.rows[i].text;
+		if (!strcmp(t, "  values    [[1.0, 1.0, 1.0, 1.0]]"))
+			va = true;
+		else if (!strcmp(t, "  values    [[1.0, 0.0, 1.0, 1.0]]"))
+			vb = true;
+		around_a |= !strcmp(t, "  a  [0] 1.0, [1] 1.0, [2] 1.0, [3] 1.0");
+		around_b |= !strcmp(t, "  b  [0] 1.0, [1] 0.0, [2] 1.0, [3] 1.0");
+		max |= strstr(t, "max abs 1") && strstr(t, "first at 1");
+	}
+	cr_assert(va && vb, "both sides' values");
+	cr_assert(around_a && around_b, "both sides around the first difference");
+	cr_assert(max, "the delta, max abs and where it starts");
+	od_arena_free(a);
+	tui_rows_free(r);
+	tui_session_close(s);
+}
+
 Test(tui_rows, help_lists_every_binding)
 {
 	struct od_arena *a = od_arena_new();
