@@ -11,6 +11,7 @@
 #include "tui.h"
 
 #define LEFT_PANES 4            /* inputs, outputs, initializers, nodes */
+#define HSCROLL_STEP 8          /* columns per sideways scroll */
 
 /* ---- layout ------------------------------------------------------------------------------ */
 
@@ -110,9 +111,8 @@ static void draw_pane(struct tui *t, int id)
 			continue;
 		}
 		bool sel = focus && k == t->sel[id];
-		char line[1100];
-		snprintf(line, sizeof line, "%c%s", sel ? '>' : ' ', p->rows[k].text);
-		tui_screen_put(r->y + i, r->x, r->w, sel ? TUI_COLOR_SELECTED : p->rows[k].color, line);
+		tui_screen_put_row(r->y + i, r->x, r->w, sel ? TUI_COLOR_SELECTED : p->rows[k].color,
+		                   sel ? '>' : ' ', p->rows[k].text, t->hscroll[id]);
 	}
 }
 
@@ -215,6 +215,21 @@ void browse_key(struct tui *t, int key)
 	case TUI_REQ_FIRST: t->sel[t->focus] = 0; break;
 	case TUI_REQ_LAST: move_sel(t, (long)t->rows->pane[t->focus].n); break;
 	case TUI_REQ_NEXT_PANE: t->focus = (t->focus + 1) % TUI_PANE_MAX; break;
+	case TUI_REQ_OTHER_SIDE:
+		if (t->focus == TUI_PANE_DIFF) {
+			t->focus = t->left;
+		} else {
+			t->left = t->focus;
+			t->focus = TUI_PANE_DIFF;
+		}
+		break;
+	case TUI_REQ_SCROLL_RIGHT:
+		if (t->hscroll[t->focus] < 4096)
+			t->hscroll[t->focus] += HSCROLL_STEP;
+		break;
+	case TUI_REQ_SCROLL_LEFT:
+		t->hscroll[t->focus] = t->hscroll[t->focus] > HSCROLL_STEP ? t->hscroll[t->focus] - HSCROLL_STEP : 0;
+		break;
 	case TUI_REQ_PREV_PANE: t->focus = (t->focus + TUI_PANE_MAX - 1) % TUI_PANE_MAX; break;
 	case TUI_REQ_ENTER:
 		if ((r = selected(t)))

@@ -52,6 +52,9 @@ enum tui_key {
 	X(LAST,      'G', TUI_KEY_END,   0,             "last row") \
 	X(NEXT_PANE, '\t', TUI_KEY_RIGHT, 0,            "next pane") \
 	X(PREV_PANE, TUI_KEY_BTAB, TUI_KEY_LEFT, 0,     "previous pane") \
+	X(OTHER_SIDE,'o', TUI_CTRL('w'), 0,             "jump between the left panes and the diff") \
+	X(SCROLL_RIGHT, 'l', '>', 0,                    "scroll the pane's rows sideways (a cut row ends in \u2026)") \
+	X(SCROLL_LEFT, 'h', '<', 0,                     "scroll back") \
 	X(ENTER,     '\n', TUI_KEY_ENTER, 0,            "details of the selected row (Esc or q closes)") \
 	X(FREEZE,    'f', 0, 0,                         "freeze the selected input (prompts for a value)") \
 	X(UNDO,      'u', 0, 0,                         "undo the last freeze") \

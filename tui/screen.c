@@ -194,15 +194,14 @@ void tui_screen_erase(void)
 	erase();
 }
 
-void tui_screen_put(int y, int x, int width, int color, const char *text)
+/* Writes text from column skip of it into width columns at the cursor; returns the columns
+ * written, and in *more whether text went on past them. */
+static int put_text(int width, const char *text, int skip, bool *more)
 {
 	mbstate_t st = {0};
-	int col = 0;
-	attr_t attr = S.attr[color];
-	short pair = S.pair[color];
-	attr_set(attr, pair, NULL);
-	move(y, x);
-	for (const char *p = text ? text : ""; *p && col < width;) {
+	int col = 0, seen = 0;
+	*more = false;
+	for (const char *p = text ? text : ""; *p;) {
 		wchar_t wc;
 		size_t n = mbrtowc(&wc, p, strlen(p), &st);
 		int w;
@@ -213,11 +212,51 @@ void tui_screen_put(int y, int x, int width, int color, const char *text)
 		}
 		if ((w = wcwidth(wc)) < 0)
 			wc = L'?', w = 1;
-		if (col + w > width)
+		p += n;
+		if (seen < skip) {      /* a wide character cut by the scroll shows as blanks */
+			seen += w;
+			for (; seen > skip && col < width; seen--, col++)
+				addch(' ');
+			continue;
+		}
+		if (col + w > width) {
+			*more = true;
 			break;
+		}
 		addnwstr(&wc, 1);
 		col += w;
-		p += n;
+	}
+	return col;
+}
+
+void tui_screen_put(int y, int x, int width, int color, const char *text)
+{
+	bool more;
+	attr_set(S.attr[color], S.pair[color], NULL);
+	move(y, x);
+	for (int col = put_text(width, text, 0, &more); col < width; col++)
+		addch(' ');
+	attr_set(A_NORMAL, 0, NULL);
+}
+
+void tui_screen_put_row(int y, int x, int width, int color, char lead, const char *text, int skip)
+{
+	const char *mark = S.utf8 ? "\u2026" : "$";    /* as less(1) and vim mark a cut line */
+	bool more;
+	if (width < 3)
+		return tui_screen_put(y, x, width, color, "");
+	attr_set(S.attr[color], S.pair[color], NULL);
+	move(y, x);
+	addch((chtype)(unsigned char)lead);
+	int col = 1;
+	if (skip > 0) {
+		addstr(mark);
+		col++;
+	}
+	col += put_text(width - col - 1, text, skip, &more);
+	if (more) {
+		addstr(mark);
+		col++;
 	}
 	for (; col < width; col++)
 		addch(' ');

@@ -34,6 +34,10 @@ void tui_screen_erase(void);
 /* Paints UTF-8 text at (y, x) in a colour role (enum tui_color), cut to width columns and
  * padded with blanks of the same role up to width. */
 void tui_screen_put(int y, int x, int width, int color, const char *text);
+/* A pane's row: the one-column lead (the selection mark), then text from display column skip
+ * on; a row cut at the right edge ends in a mark (an ellipsis, '$' in ASCII), and a row
+ * scrolled sideways starts with one. */
+void tui_screen_put_row(int y, int x, int width, int color, char lead, const char *text, int skip);
 /* A vertical rule of n rows. */
 void tui_screen_vline(int y, int x, int n, int color);
 /* Where the cursor is left (a prompt), or hidden. */

@@ -44,6 +44,8 @@ struct tui {
 	int focus;                      /* enum tui_pane_id */
 	size_t sel[TUI_PANE_MAX];       /* selected row per pane */
 	size_t top[TUI_PANE_MAX];       /* first row shown per pane */
+	int hscroll[TUI_PANE_MAX];      /* display columns scrolled sideways per pane */
+	int left;                       /* the left pane `o` returns to from the diff */
 	struct tui_rect rect[TUI_PANE_MAX];
 	struct tui_pane page;           /* the pager's rows, in page_arena */
 	struct od_arena *page_arena;

@@ -44,6 +44,17 @@ grep_ok "$T/errors.screen" "^froze mask: " "a good value after a bad one freezes
 [ -s "$T/errors.stdout" ] && not_ok "nothing printed when nothing is frozen" "$(cat "$T/errors.stdout")" \
 	|| ok "nothing printed when nothing is frozen"
 
+# ---- the other side, sideways scrolling -----------------------------------------------------
+session scroll
+awk '/^=== dump 1 ===/{d=1;next} /^=== dump/{d=0} d' "$T/scroll.screen" >"$T/d1"
+awk '/^=== dump 2 ===/{d=1;next} /^=== dump/{d=0} d' "$T/scroll.screen" >"$T/d2"
+awk '/^=== dump 3 ===/{d=1;next} /^=== dump/{d=0} d' "$T/scroll.screen" >"$T/d3"
+grep_ok "$T/d1" '\|>@@ graph @@' "o jumps to the diff pane (its first row selected)"
+grep_ok "$T/d1" 'linear\.weight: f…$' "a row cut at the pane's edge ends in …"
+grep_ok "$T/d2" '\| …near\.weight -> m\.linear\.weight: float\[4,4\]$' "l scrolls the diff sideways: a row starts with …"
+grep_ok "$T/d2" '^ Inputs 2 .*\| Diff vs B' "and the left panes stay as they were"
+grep_ok "$T/d3" '^>x +float\[batch,4\] +\| @@ graph @@$' "h scrolls back and o returns to the left pane"
+
 # ---- confirmations -------------------------------------------------------------------------
 session confirm
 cmp -s with_mask.onnx "$FIX/seed/with_mask.onnx" && ok "declining the overwrite leaves the input alone" \
