@@ -4,33 +4,40 @@
  * message or the prompt).
  */
 #include "config.h"
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "screen.h"
 #include "tui.h"
 
-static const char *base_name(const char *path)
+/* path as given, or when longer than room bytes its tail after "..." (one form of the path
+ * at every width: the end of it, which names the file, always shows). */
+static void tail_of(char *out, size_t n, const char *path, int room)
 {
-	const char *slash = strrchr(path, '/');
-	return slash && slash[1] ? slash + 1 : path;
+	int len = (int)strlen(path);
+	if (len <= room || room < 8)
+		snprintf(out, n, "%s", len <= room ? path : path + len - (room > 0 ? room : 0));
+	else
+		snprintf(out, n, "...%s", path + len - (room - 3));
 }
 
-/* The title: the two paths on the left (base names when the paths do not fit), the state
- * and the key hints on the right, which are never cut. */
+/* The title: the two paths on the left (their tails when they do not fit), the state and
+ * the key hints on the right, which are never cut. */
 void tui_draw_title(struct tui *t, int cols)
 {
 	const struct tui_session *s = t->s;
 	const char *hint = s->dirty ? "[not written]  ? help  q quit " : "? help  q quit ";
 	int hw = (int)strlen(hint);
-	char line[2048];
-	for (int shorten = 0; shorten < 2; shorten++) {
-		const char *a = shorten ? base_name(s->a_path) : s->a_path;
-		const char *b = s->b_path ? (shorten ? base_name(s->b_path) : s->b_path) : NULL;
-		snprintf(line, sizeof line, " onnxdiff tui  A: %s%s%s", a, b ? "  B: " : "", b ? b : "");
-		if ((int)strlen(line) + 2 <= cols - hw)
-			break;
-	}
-	if (cols > hw + 20) {
+	char line[2048], a[1024], b[1024] = "";
+	bool hints = cols > hw + 20;
+	int room = cols - (hints ? hw : 0) - 1 - (int)strlen(" onnxdiff tui  A: ") - (s->b_path ? 5 : 0);
+	int la = (int)strlen(s->a_path), lb = s->b_path ? (int)strlen(s->b_path) : 0;
+	int ra = la + lb <= room ? la : s->b_path ? (la < room / 2 ? la : room - (lb < room / 2 ? lb : room / 2)) : room;
+	tail_of(a, sizeof a, s->a_path, ra);
+	if (s->b_path)
+		tail_of(b, sizeof b, s->b_path, room - (int)strlen(a));
+	snprintf(line, sizeof line, " onnxdiff tui  A: %s%s%s", a, s->b_path ? "  B: " : "", b);
+	if (hints) {
 		tui_screen_put(0, 0, cols - hw, TUI_COLOR_STATUS, line);
 		tui_screen_put(0, cols - hw, hw, TUI_COLOR_STATUS, hint);
 	} else {

@@ -55,6 +55,16 @@ grep_ok "$T/d2" '\| …near\.weight -> m\.linear\.weight: float\[4,4\]$' "l scro
 grep_ok "$T/d2" '^ Inputs 2 .*\| Diff vs B' "and the left panes stay as they were"
 grep_ok "$T/d3" '^>x +float\[batch,4\] +\| @@ graph @@$' "h scrolls back and o returns to the left pane"
 
+# ---- the title: long paths keep their tails (the file names), at any width ------------------
+mkdir -p "$T/a-rather-long-folder-name/and-another-one"
+cp with_mask.onnx wrapper.onnx "$T/a-rather-long-folder-name/and-another-one/"
+printf ':dump\nq\n' >"$T/title.keys"
+for size in 80x24 100x20; do
+	"$ONNXDIFF" tui --script "$T/title.keys" --dump "$T/title.screen" --size $size \
+		"$T/a-rather-long-folder-name/and-another-one/with_mask.onnx" "$T/a-rather-long-folder-name/and-another-one/wrapper.onnx"
+	grep_ok "$T/title.screen" '^ onnxdiff tui  A: \.\.\.[^ ]*h_mask\.onnx  B: \.\.\.[^ ]*wrapper\.onnx ' "title at $size: both paths cut from the left, the file names kept"
+done
+
 # ---- confirmations -------------------------------------------------------------------------
 session confirm
 cmp -s with_mask.onnx "$FIX/seed/with_mask.onnx" && ok "declining the overwrite leaves the input alone" \
