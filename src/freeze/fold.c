@@ -6,8 +6,11 @@
  * an omitted optional input "" counts as constant) is evaluated with the eval/ kernels and
  * its values recorded; an If with a constant condition is replaced by its chosen branch
  * (fold_if.c). Freeze replaces only nodes that depend on a frozen value, so the rest of the
- * model stays as exported; od_fold_model replaces every evaluated node. Constant nodes are
- * sources, not folded: they stay where something still reads them.
+ * model stays as exported; od_fold_model replaces every evaluated node, Constant nodes too:
+ * under `diff --fold` a constant reads the same whether the exporter wrote it as a Constant
+ * node or an initializer (a frozen shape chain folds into initializers, a static export
+ * writes the same values as Constant nodes). Freeze keeps Constant nodes where something
+ * still reads them.
  *
  * Then the graph is settled: values that something remaining still reads (a node, a
  * subgraph, a graph output) become initializers, or Constant nodes when they are graph
@@ -266,7 +269,8 @@ int fz_process(struct fz *f, struct fz_scope *s, struct od_node *n)
 	if (!rc)
 		rc = define_outputs(f, s, n, ok ? outs : NULL, tainted, k);
 	od_free(outs);
-	s->nodes[k].fold = !rc && ok && !is_op(n, "Constant") && (tainted || f->fold_all);
+	/* freeze keeps Constant nodes (an inlined branch's too), --fold stores them */
+	s->nodes[k].fold = !rc && ok && (f->fold_all || (tainted && !is_op(n, "Constant")));
 	return rc;
 }
 

@@ -85,8 +85,9 @@ OD_API int od_freeze(struct od_model *m, const struct od_binding *bindings, size
                      struct od_ctx *ctx);
 
 /* Folds every node whose inputs are all constant (no binding) and inlines every If whose
- * condition is constant, then prunes; for `diff --fold`. Constant nodes stay nodes where
- * something still reads them. opts may be NULL. */
+ * condition is constant, then prunes; for `diff --fold`. Constant nodes become initializers
+ * like every folded value (a graph output stays a Constant node), so a constant compares the
+ * same however the exporter wrote it. opts may be NULL. */
 OD_API int od_fold_model(struct od_model *m, const struct od_freeze_opts *opts,
                          struct od_freeze_report **report, struct od_ctx *ctx);
 
