@@ -139,12 +139,17 @@ def make_hidden():
 
 # ---------------------------------------------------------------- transformer
 
+def small_encoder():
+    """One post-norm encoder layer of width 16, 2 heads, batch first."""
+    layer = nn.TransformerEncoderLayer(d_model=16, nhead=2, dim_feedforward=32,
+                                       dropout=0.0, batch_first=True)
+    return nn.TransformerEncoder(layer, num_layers=1, enable_nested_tensor=False)
+
+
 class Encoder(nn.Module):
     def __init__(self):
         super().__init__()
-        layer = nn.TransformerEncoderLayer(d_model=16, nhead=2, dim_feedforward=32,
-                                           dropout=0.0, batch_first=True)
-        self.enc = nn.TransformerEncoder(layer, num_layers=1, enable_nested_tensor=False)
+        self.enc = small_encoder()
         self.head = nn.Linear(16, 3)
 
     def forward(self, x, attention_mask):
@@ -180,9 +185,7 @@ class KeyPaddingEncoder(nn.Module):
 
     def __init__(self):
         super().__init__()
-        layer = nn.TransformerEncoderLayer(d_model=16, nhead=2, dim_feedforward=32,
-                                           dropout=0.0, batch_first=True)
-        self.enc = nn.TransformerEncoder(layer, num_layers=1, enable_nested_tensor=False)
+        self.enc = small_encoder()
 
     def forward(self, x, mask):
         return self.enc(x, src_key_padding_mask=mask)

@@ -317,7 +317,7 @@ int sh_op_reduce(struct sh_call *c)
 	size_t na = 0;
 	int got = sh_ints_arg(c, "axes", 1, axes, MAXR, &na);
 	if (r < 0)
-		return sh_set(c, 0, dt, keep ? -1 : -1, NULL);
+		return sh_set(c, 0, dt, -1, NULL);
 	if (got < 0)
 		return sh_set(c, 0, dt, keep ? r : -1, NULL);
 	if (got && !na && c->nin > 1 && !noop)
