@@ -139,12 +139,17 @@ def make_hidden():
 
 # ---------------------------------------------------------------- transformer
 
+def small_encoder():
+    """One post-norm encoder layer of width 16, 2 heads, batch first."""
+    layer = nn.TransformerEncoderLayer(d_model=16, nhead=2, dim_feedforward=32,
+                                       dropout=0.0, batch_first=True)
+    return nn.TransformerEncoder(layer, num_layers=1, enable_nested_tensor=False)
+
+
 class Encoder(nn.Module):
     def __init__(self):
         super().__init__()
-        layer = nn.TransformerEncoderLayer(d_model=16, nhead=2, dim_feedforward=32,
-                                           dropout=0.0, batch_first=True)
-        self.enc = nn.TransformerEncoder(layer, num_layers=1, enable_nested_tensor=False)
+        self.enc = small_encoder()
         self.head = nn.Linear(16, 3)
 
     def forward(self, x, attention_mask):
@@ -171,6 +176,188 @@ def make_transformer():
     write_model("transformer/renamed.onnx", renamed(with_mask, keep_interface=True))
     write_npy("transformer/attention_mask.npy", mask)
     write_npy("transformer/x.npy", x)
+
+
+# ---------------------------------------------------------------- encoder
+
+class KeyPaddingEncoder(nn.Module):
+    """A stock nn.TransformerEncoder called the usual way: a bool key padding mask."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = small_encoder()
+
+    def forward(self, x, mask):
+        return self.enc(x, src_key_padding_mask=mask)
+
+
+def make_encoder():
+    torch.manual_seed(0)
+    model = KeyPaddingEncoder().eval()
+    x = rng(7).uniform(-1, 1, size=(1, 8, 16)).astype(np.float32)
+    mask = np.array([[False] * 6 + [True] * 2])        # the last two positions are padding
+    bs = {0: "batch", 1: "seq"}
+    with_mask = export(model, (torch.from_numpy(x), torch.from_numpy(mask)),
+                       ["x", "mask"], ["y"], {"x": bs, "mask": bs, "y": bs})
+    wrapped = Wrapped(model, "mask", torch.from_numpy(mask))
+    wrapper = export(wrapped, (torch.from_numpy(x),), ["x"], ["y"])
+    dynamic = export(wrapped, (torch.from_numpy(x),), ["x"], ["y"], {"x": bs, "y": bs})
+    write_model("encoder/with_mask.onnx", with_mask)
+    write_model("encoder/wrapper.onnx", wrapper)
+    write_model("encoder/wrapper-dynamic.onnx", dynamic)
+    write_npy("encoder/mask.npy", mask)
+    write_npy("encoder/x.npy", x)
+
+
+# ---------------------------------------------------------------- bert
+
+class BertBlock(nn.Module):
+    """BERT's self-attention and output block as Hugging Face writes it: heads split with
+    x.size() reshapes, the extended additive mask from an int64 attention_mask."""
+
+    def __init__(self, hidden=16, heads=2):
+        super().__init__()
+        self.heads, self.head_dim = heads, hidden // heads
+        self.query = nn.Linear(hidden, hidden)
+        self.key = nn.Linear(hidden, hidden)
+        self.value = nn.Linear(hidden, hidden)
+        self.dense = nn.Linear(hidden, hidden)
+        self.norm = nn.LayerNorm(hidden)
+
+    def split_heads(self, t):
+        shape = t.size()[:-1] + (self.heads, self.head_dim)
+        return t.view(shape).permute(0, 2, 1, 3)
+
+    def forward(self, x, attention_mask):
+        ext = attention_mask[:, None, None, :].to(torch.float32)
+        ext = (1.0 - ext) * torch.finfo(torch.float32).min
+        q, k, v = (self.split_heads(f(x)) for f in (self.query, self.key, self.value))
+        scores = torch.matmul(q, k.transpose(-1, -2)) / (self.head_dim ** 0.5) + ext
+        ctx = torch.matmul(scores.softmax(dim=-1), v).permute(0, 2, 1, 3).contiguous()
+        ctx = ctx.view(ctx.size()[:-2] + (self.heads * self.head_dim,))
+        return self.norm(self.dense(ctx) + x)
+
+
+def make_bert():
+    torch.manual_seed(0)
+    model = BertBlock().eval()
+    x = rng(8).uniform(-1, 1, size=(1, 8, 16)).astype(np.float32)
+    mask = np.array([[1, 1, 1, 1, 1, 1, 0, 0]], dtype=np.int64)
+    bs = {0: "batch", 1: "sequence"}
+    with_mask = export(model, (torch.from_numpy(x), torch.from_numpy(mask)),
+                       ["x", "attention_mask"], ["y"], {"x": bs, "attention_mask": bs, "y": bs})
+    wrapper = export(Wrapped(model, "attention_mask", torch.from_numpy(mask)),
+                     (torch.from_numpy(x),), ["x"], ["y"])
+    write_model("bert/with_mask.onnx", with_mask)
+    write_model("bert/wrapper.onnx", wrapper)
+    write_npy("bert/attention_mask.npy", mask)
+    write_npy("bert/x.npy", x)
+
+
+# ---------------------------------------------------------------- decoder
+
+class TinyDecoder(nn.Module):
+    """One decoder layer: self-attention over a key/value cache, cross-attention to the
+    encoder, a vocabulary head; returns the logits and the new cache."""
+
+    def __init__(self, vocab=20, hidden=16, heads=2):
+        super().__init__()
+        self.heads, self.head_dim = heads, hidden // heads
+        self.embed = nn.Embedding(vocab, hidden)
+        self.q, self.k, self.v = (nn.Linear(hidden, hidden) for _ in range(3))
+        self.cq, self.ck, self.cv = (nn.Linear(hidden, hidden) for _ in range(3))
+        self.head = nn.Linear(hidden, vocab)
+
+    def split(self, t):
+        b, n, _ = t.size()
+        return t.view(b, n, self.heads, self.head_dim).transpose(1, 2)
+
+    def attend(self, q, k, v):
+        a = torch.matmul(self.split(q), self.split(k).transpose(-1, -2)) / (self.head_dim ** 0.5)
+        o = torch.matmul(a.softmax(-1), self.split(v)).transpose(1, 2)
+        return o.reshape(o.size(0), o.size(1), -1)
+
+    def forward(self, input_ids, encoder_hidden_states, past_key=None, past_value=None):
+        h = self.embed(input_ids)
+        k, v = self.k(h), self.v(h)
+        if past_key is not None:
+            k, v = torch.cat([past_key, k], dim=1), torch.cat([past_value, v], dim=1)
+        h = h + self.attend(self.q(h), k, v)
+        e = encoder_hidden_states
+        h = h + self.attend(self.cq(h), self.ck(e), self.cv(e))
+        return self.head(h), k, v
+
+
+def merge_decoders(no_past, with_past):
+    """What optimum's merge_decoders does: initializers equal across the two models are
+    stored once in the merged graph (scalars and int 1-D ones stay in their branch), the
+    graph inputs are the union of both plus bool[1] use_cache_branch, and one If runs the
+    with-past graph when it is true, the other otherwise."""
+    models = [no_past, with_past]
+    kept = [[], []]                 # per branch: the small initializers it keeps
+    shared, by_content, rename = [], {}, [{}, {}]
+    for i, m in enumerate(models):
+        for t in m.graph.initializer:
+            if len(t.dims) == 0 or (len(t.dims) == 1 and t.data_type in (6, 7)):
+                kept[i].append(t)
+                continue
+            key = (t.data_type, tuple(t.dims), numpy_helper.to_array(t).tobytes())
+            if key not in by_content:
+                c = TensorProto()
+                c.CopyFrom(t)
+                c.name = t.name + "_merged"
+                by_content[key] = c.name
+                shared.append(c)
+            rename[i][t.name] = by_content[key]
+    for i, m in enumerate(models):
+        for n in m.graph.node:
+            n.input[:] = [rename[i].get(s, s) for s in n.input]
+    inputs, seen = [], set()
+    for m in models:
+        for v in m.graph.input:
+            if v.name not in seen:
+                seen.add(v.name)
+                inputs.append(v)
+    branch = lambda m, name, inits: helper.make_graph(list(m.graph.node), name, [],
+                                                      list(m.graph.output), inits)
+    use_cache = helper.make_tensor_value_info("use_cache_branch", TensorProto.BOOL, [1])
+    node = helper.make_node("If", ["use_cache_branch"], [o.name for o in no_past.graph.output],
+                            name="optimum::if", then_branch=branch(with_past, "with_past", kept[1]),
+                            else_branch=branch(no_past, "no_past", kept[0]))
+    graph = helper.make_graph([node], "merged", inputs + [use_cache], list(with_past.graph.output),
+                              shared)
+    merged = helper.make_model(graph, producer_name="optimum-onnx",
+                               opset_imports=list(no_past.opset_import))
+    merged.ir_version = no_past.ir_version
+    return merged
+
+
+def make_decoder():
+    torch.manual_seed(0)
+    model = TinyDecoder().eval()
+    ids = np.array([[3, 1, 4]], dtype=np.int64)
+    enc = rng(9).uniform(-1, 1, size=(1, 5, 16)).astype(np.float32)
+    past = [rng(10 + i).uniform(-1, 1, size=(1, 4, 16)).astype(np.float32) for i in range(2)]
+    dyn = {"input_ids": {0: "batch", 1: "sequence"},
+           "encoder_hidden_states": {0: "batch", 1: "encoder_sequence"},
+           "past_key_values.0.key": {0: "batch", 1: "past_sequence"},
+           "past_key_values.0.value": {0: "batch", 1: "past_sequence"},
+           "logits": {0: "batch", 1: "sequence"},
+           "present.0.key": {0: "batch", 1: "total_sequence"},
+           "present.0.value": {0: "batch", 1: "total_sequence"}}
+    outs = ["logits", "present.0.key", "present.0.value"]
+    base = ["input_ids", "encoder_hidden_states"]
+    args = (torch.from_numpy(ids), torch.from_numpy(enc))
+    no_past = export(model, args, base, outs, {k: dyn[k] for k in base + outs})
+    with_past = export(model, args + tuple(torch.from_numpy(p) for p in past),
+                       base + ["past_key_values.0.key", "past_key_values.0.value"], outs, dyn)
+    write_model("decoder/decoder_model_merged.onnx", merge_decoders(no_past, with_past))
+    write_npy("decoder/use_cache_false.npy", np.array([False]))
+    write_npy("decoder/use_cache_true.npy", np.array([True]))
+    write_npy("decoder/input_ids.npy", ids)
+    write_npy("decoder/encoder_hidden_states.npy", enc)
+    write_npy("decoder/past_key.npy", past[0])
+    write_npy("decoder/past_value.npy", past[1])
 
 
 # ---------------------------------------------------------------- if
@@ -320,7 +507,7 @@ def make_npy():
     write_npy("npy/empty-0x4.npy", np.zeros((0, 4), dtype=np.float32))
 
 
-SUBDIRS = ("seed", "hidden", "transformer", "if", "bad", "npy")
+SUBDIRS = ("seed", "hidden", "transformer", "if", "bad", "npy", "encoder", "bert", "decoder")
 
 
 def main():
@@ -335,6 +522,9 @@ def main():
     make_if()
     make_bad(with_mask)
     make_npy()
+    make_encoder()
+    make_bert()
+    make_decoder()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "keys.h"
 #include "rows.h"
+#include "shape.h"
 
 #define VALUES_MAX 256          /* elements shown of a tensor */
 #define VALUES_LINE 60          /* characters per line of values */
@@ -174,20 +175,41 @@ static const char *attr_text(struct od_arena *a, const struct od_attr *at)
 	}
 }
 
-static int node_detail(const struct od_graph *g, const struct od_node *n, struct od_arena *a,
+/* "float[batch,4]" for value name of g, from the inferred shapes (arena a). */
+static const char *type_of(struct od_arena *a, const struct od_shapes *sh, const struct od_graph *g,
+                           const char *name)
+{
+	char buf[256];
+	const struct od_shape *v = sh && *name ? od_shapes_find(sh, g, name) : NULL;
+	return od_arena_strdup(a, v ? od_shape_text(v, buf, sizeof buf) : "?");
+}
+
+/* A node's inputs and outputs, each with its inferred dtype and shape, and its attributes. */
+static int node_detail(const struct od_model *m, const struct od_node *n, struct od_arena *a,
                        struct tui_pane *p)
 {
-	int rc;
+	const struct od_graph *g = m->graph;
+	struct od_shapes *sh = NULL;
+	struct od_ctx ctx = {0};
+	int rc = 0;
+	if (od_shapes_infer(m, &sh, &ctx) == OD_ENOMEM)
+		return OD_ENOMEM;
 	HEAD("node %s", node_label(a, n));
-	for (size_t i = 0; i < n->n_inputs; i++)
-		LINE("  input %zu   %s  (%s)", i, *n->inputs[i] ? n->inputs[i] : "\"\"", origin(a, g, n->inputs[i]));
-	for (size_t i = 0; i < n->n_outputs; i++)
-		LINE("  output %zu  %s%s", i, n->outputs[i], od_graph_find_output(g, n->outputs[i]) ? "  (graph output)" : "");
-	for (size_t i = 0; i < n->n_attrs; i++) {
+	for (size_t i = 0; !rc && i < n->n_inputs; i++)
+		rc = tui_pane_add(a, p, TUI_COLOR_NORMAL, TUI_REF_NONE, NULL, NULL, "  input %zu   %s  %s  (%s)", i,
+		                  *n->inputs[i] ? n->inputs[i] : "\"\"", s0(type_of(a, sh, g, n->inputs[i])),
+		                  origin(a, g, n->inputs[i]));
+	for (size_t i = 0; !rc && i < n->n_outputs; i++)
+		rc = tui_pane_add(a, p, TUI_COLOR_NORMAL, TUI_REF_NONE, NULL, NULL, "  output %zu  %s  %s%s", i,
+		                  n->outputs[i], s0(type_of(a, sh, g, n->outputs[i])),
+		                  od_graph_find_output(g, n->outputs[i]) ? "  (graph output)" : "");
+	od_shapes_free(sh);
+	for (size_t i = 0; !rc && i < n->n_attrs; i++) {
 		const char *t = attr_text(a, &n->attrs[i]);
-		LINE("  attr      %s = %s", n->attrs[i].name, s0(t));
+		rc = tui_pane_add(a, p, TUI_COLOR_NORMAL, TUI_REF_NONE, NULL, NULL, "  attr      %s = %s",
+		                  n->attrs[i].name, s0(t));
 	}
-	return 0;
+	return rc;
 }
 
 static int input_detail(const struct tui_session *s, const struct od_value *v, struct od_arena *a,
@@ -299,7 +321,7 @@ int tui_rows_detail(const struct tui_session *s, const struct tui_row *row, stru
 		return consumers(a, p, g, t->name);
 	}
 	case TUI_REF_NODE:
-		return node_detail(g, row->item, a, p);
+		return node_detail(s->cur, row->item, a, p);
 	case TUI_REF_OP:
 		HEAD("operator %s", row->name);
 		for (size_t i = 0; i < g->n_nodes; i++)

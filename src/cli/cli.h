@@ -26,6 +26,8 @@ CLI_COMMANDS(CLI_DECLARE)
 
 /* Prints "error: <msg>" on stderr and returns CLI_TROUBLE. */
 int cli_error(const char *fmt, ...) OD_PRINTF(1, 2);
+/* Prints "warning: <msg>" on stderr, control characters escaped. */
+void cli_warn(const char *fmt, ...) OD_PRINTF(1, 2);
 /* Prints "usage: onnxdiff <usage>" on stderr and returns CLI_TROUBLE. */
 int cli_usage(const char *usage);
 /* The error line for getopt_long's '?' (set opterr = 0 first); returns CLI_TROUBLE. */

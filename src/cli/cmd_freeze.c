@@ -29,6 +29,8 @@ static const char help[] =
 	"  --max-growth X       bytes of constants folding may add: a ratio of the model's own\n"
 	"                       (default 1, plus 1 MiB), a size (512B, 100K, 10MiB) or 'none'\n"
 	"  --no-fold            only bind the values and prune what no longer reaches an output\n"
+	"  --keep-unused-inputs keep the inputs nothing reads after folding (default: dropped, listed)\n"
+	"  --write-shapes       store the inferred type of every value as value_info\n"
 	"  --external-data      write payloads of 1 KiB and more to OUT.data beside OUT (payloads\n"
 	"                       that were external stay external; over 2 GB it is automatic)\n"
 	"  --force              allow OUT to be the input model\n"
@@ -93,7 +95,8 @@ static int parse_args(int argc, char **argv, struct freeze_args *fa)
 		{"expect-inputs", required_argument, NULL, 'e'}, {"strict", no_argument, NULL, 'S'},
 		{"max-growth", required_argument, NULL, 'g'}, {"no-fold", no_argument, NULL, 'n'},
 		{"force", no_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'},
-		{"external-data", no_argument, NULL, 'x'}, {"help", no_argument, NULL, 'h'}, {0}};
+		{"external-data", no_argument, NULL, 'x'}, {"help", no_argument, NULL, 'h'},
+		{"keep-unused-inputs", no_argument, NULL, 'K'}, {"write-shapes", no_argument, NULL, 'W'}, {0}};
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:s:qfh", opts, NULL)) != -1) {
@@ -102,6 +105,8 @@ static int parse_args(int argc, char **argv, struct freeze_args *fa)
 		case 'e': fa->expect = optarg; break;
 		case 'S': fa->opts.strict = true; break;
 		case 'n': fa->opts.no_fold = true; break;
+		case 'K': fa->opts.keep_unused_inputs = true; break;
+		case 'W': fa->opts.write_shapes = true; break;
 		case 'f': fa->force = true; break;
 		case 'q': fa->quiet = true; break;
 		case 'x': fa->save.external_data = true; break;

@@ -24,6 +24,23 @@ int cli_error(const char *fmt, ...)
 	return CLI_TROUBLE;
 }
 
+void cli_warn(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	fputs("warning: ", stderr);
+	for (const unsigned char *p = (const unsigned char *)buf; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)    /* names from a file must not reach the terminal raw */
+			fprintf(stderr, "\\x%02x", *p);
+		else
+			fputc(*p, stderr);
+	fputc('\n', stderr);
+}
+
 /* A usage mistake is one error line, as every other error: the usage and where to read more. */
 int cli_usage(const char *usage)
 {

@@ -6,8 +6,11 @@
  * an omitted optional input "" counts as constant) is evaluated with the eval/ kernels and
  * its values recorded; an If with a constant condition is replaced by its chosen branch
  * (fold_if.c). Freeze replaces only nodes that depend on a frozen value, so the rest of the
- * model stays as exported; od_fold_model replaces every evaluated node. Constant nodes are
- * sources, not folded: they stay where something still reads them.
+ * model stays as exported; od_fold_model replaces every evaluated node, Constant nodes too:
+ * under `diff --fold` a constant reads the same whether the exporter wrote it as a Constant
+ * node or an initializer (a frozen shape chain folds into initializers, a static export
+ * writes the same values as Constant nodes). Freeze keeps Constant nodes where something
+ * still reads them.
  *
  * Then the graph is settled: values that something remaining still reads (a node, a
  * subgraph, a graph output) become initializers, or Constant nodes when they are graph
@@ -22,6 +25,7 @@
 #include <string.h>
 #include "eval.h"
 #include "freeze_impl.h"
+#include "shape.h"
 
 /* ---- notes and scopes --------------------------------------------------------------------- */
 
@@ -196,57 +200,36 @@ static int evaluate(struct fz *f, struct fz_scope *s, struct od_node *n, bool ta
 	return fz_note(f, s, n, "%s%s", rc == OD_ELIMIT ? "size limit: " : "", why);
 }
 
-/* A graph input of the main graph whose declared shape is fully static: runtimes check
- * fed values against it, so its Shape and Size are constants. */
-static const struct od_value *static_input(const struct fz_scope *s, const char *name)
+/* A node whose inputs are not all constant but whose outputs shape inference knows (Shape
+ * of a tensor with static dims, Gather of its static element, arithmetic on them): its
+ * values, from shapes alone. They count as derived from the freeze, so what they feed folds. */
+static int fold_from_shapes(struct fz *f, struct fz_scope *s, struct od_node *n, bool *done)
 {
-	const struct od_value *v = s->outer ? NULL : od_graph_find_input(s->g, name);
-	int64_t size = 1;
-	if (!v || v->kind != OD_TYPE_TENSOR || v->rank < 0)
-		return NULL;
-	for (int d = 0; d < v->rank; d++)
-		if (v->dims[d].value < 0 || __builtin_mul_overflow(size, v->dims[d].value, &size))
-			return NULL;
-	return v;
-}
-
-/* Shape (with its start/end since opset 15) or Size of the static input v. */
-static struct od_tensor *shape_value(struct fz *f, const struct od_node *n, const struct od_value *v)
-{
-	if (is_op(n, "Size")) {
-		struct od_tensor *t = od_tensor_new(f->a, n->outputs[0], OD_INT64, 0, NULL);
-		int64_t size = 1;
-		for (int d = 0; d < v->rank; d++)
-			size *= v->dims[d].value;
-		if (t)
-			memcpy((void *)t->data, &size, sizeof size);
-		return t;
+	struct od_tensor *outs[8];
+	*done = false;
+	if (!f->shapes || n->n_outputs > 8 || !n->n_outputs || fz_has_subgraph(n) || is_op(n, "Constant"))
+		return 0;
+	for (size_t o = 0; o < n->n_outputs; o++) {
+		outs[o] = NULL;
+		if (!*n->outputs[o])
+			continue;
+		const struct od_shape *v = od_shapes_find(f->shapes, s->g, n->outputs[o]);
+		if (!v || (!v->constant && v->n_value < 0))
+			return 0;
+		if (!od_shape_is_constant(v))
+			return 0;
+		if (!(outs[o] = od_shape_constant(f->a, v, n->outputs[o])))
+			return od_error(f->ctx, OD_ENOMEM, "out of memory");
 	}
-	const struct od_attr *as = od_node_attr(n, "start"), *ae = od_node_attr(n, "end");
-	int64_t start = as && as->type == OD_ATTR_INT ? as->i : 0;
-	int64_t end = ae && ae->type == OD_ATTR_INT ? ae->i : v->rank;
-	start = start < 0 ? start + v->rank : start;
-	end = end < 0 ? end + v->rank : end;
-	start = start < 0 ? 0 : start > v->rank ? v->rank : start;
-	end = end < 0 ? 0 : end > v->rank ? v->rank : end;
-	int64_t len = end > start ? end - start : 0;
-	struct od_tensor *t = od_tensor_new(f->a, n->outputs[0], OD_INT64, 1, &len);
-	for (int64_t i = 0; t && i < len; i++)
-		memcpy((char *)t->data + i * 8, &v->dims[start + i].value, 8);
-	return t;
-}
-
-/* Shape or Size of a static graph input: folds when a frozen value fixed its dims. */
-static int fold_shape(struct fz *f, struct fz_scope *s, struct od_node *n, const struct od_value *v)
-{
-	bool tainted = listed(f->rebound, f->n_rebound, v->name);
 	long k = (long)s->n_nodes;
-	struct od_tensor *t = shape_value(f, n, v);
-	int rc = t ? push_node(f, s, n, tainted) : od_error(f->ctx, OD_ENOMEM, "out of memory");
+	int rc = push_node(f, s, n, true);
 	if (!rc)
-		rc = define_outputs(f, s, n, &t, tainted, k);
-	if (!rc)
-		s->nodes[k].fold = tainted || f->fold_all;
+		rc = define_outputs(f, s, n, outs, true, k);
+	if (!rc) {
+		s->nodes[k].fold = true;
+		f->rep->n_shape_folded++;
+		*done = true;
+	}
 	return rc;
 }
 
@@ -266,11 +249,11 @@ int fz_process(struct fz *f, struct fz_scope *s, struct od_node *n)
 		if (cond->numel == 1 && cond->data)
 			return fz_inline_if(f, s, n, cond);
 	}
-	if (!f->no_eval && !all_const && (is_op(n, "Shape") || is_op(n, "Size")) &&
-	    n->n_inputs == 1 && n->n_outputs == 1 && *n->inputs[0]) {
-		const struct od_value *v = static_input(s, n->inputs[0]);
-		if (v)
-			return fold_shape(f, s, n, v);
+	if (!f->no_eval && !all_const) {
+		bool done;
+		int rc = fold_from_shapes(f, s, n, &done);
+		if (rc || done)
+			return rc;
 	}
 	long k = (long)s->n_nodes;
 	int rc = push_node(f, s, n, tainted);
@@ -286,7 +269,8 @@ int fz_process(struct fz *f, struct fz_scope *s, struct od_node *n)
 	if (!rc)
 		rc = define_outputs(f, s, n, ok ? outs : NULL, tainted, k);
 	od_free(outs);
-	s->nodes[k].fold = !rc && ok && !is_op(n, "Constant") && (tainted || f->fold_all);
+	/* freeze keeps Constant nodes (an inlined branch's too), --fold stores them */
+	s->nodes[k].fold = !rc && ok && (f->fold_all || (tainted && !is_op(n, "Constant")));
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "freeze_impl.h"
+#include "shape.h"
 
 #define GROWTH_SLACK (UINT64_C(1) << 20)      /* bytes every model may grow by */
 #define EVAL_MIN_NUMEL (INT64_C(1) << 24)     /* elements of one evaluated tensor: at least */
@@ -311,6 +312,28 @@ static uint64_t growth_budget(const struct od_freeze_opts *o, uint64_t const_byt
 	return b >= 1.8e19 ? UINT64_MAX : (uint64_t)b;
 }
 
+/* Folds with the shapes inferred before each pass; what a pass folded or inlined may make
+ * more shapes static (an inlined branch, a Reshape whose target became constant), so passes
+ * repeat while they find something new, a few times at most. */
+static int fold_passes(struct fz *f)
+{
+	int rc = 0;
+	for (int pass = 0; !rc && pass < 4; pass++) {
+		size_t before = f->rep->n_shape_folded + f->rep->n_if_inlined;
+		struct od_shapes *s = NULL;
+		struct od_ctx sctx = {0};
+		if (!f->no_eval && (rc = od_shapes_infer(f->m, &s, &sctx)) == OD_ENOMEM)
+			return od_error(f->ctx, rc, "out of memory");
+		f->shapes = s;  /* a graph inference refuses (a cycle) folds without shapes */
+		rc = fz_run(f);
+		f->shapes = NULL;
+		od_shapes_free(s);
+		if (f->no_eval || f->rep->n_shape_folded + f->rep->n_if_inlined == before)
+			break;
+	}
+	return rc;
+}
+
 static int run_fold(struct od_model *m, struct od_freeze_report *rep, const struct od_freeze_opts *o,
                     const struct binder *b, const char *const *frozen, bool fold_all,
                     struct od_ctx *ctx)
@@ -329,7 +352,11 @@ static int run_fold(struct od_model *m, struct od_freeze_report *rep, const stru
 	              f.budget < (uint64_t)EVAL_MAX_NUMEL ? (int64_t)f.budget : EVAL_MAX_NUMEL;
 	rep->growth_limit = f.budget;
 	size_t all_inits = fz_count_inits(m->graph);    /* subgraphs' too */
-	int rc = fz_run(&f);
+	int rc = fold_passes(&f);
+	if (!rc && b && !(o && o->keep_unused_inputs))
+		rc = fz_drop_unused_inputs(m, rep, ctx);
+	if (!rc && o && o->write_shapes)
+		rc = fz_write_shapes(m, ctx);
 	/* Folding that bound, folded, inlined and pruned nothing leaves the model the loader
 	 * validated: checking it again was a fifth of `diff --fold` on a long chain. */
 	bool same = !b && !rep->n_folded && !rep->n_if_inlined &&
@@ -419,8 +446,10 @@ int od_freeze_report_text(const struct od_freeze_report *r, od_write_fn fn, void
 	if (r->n_dims_fixed)
 		od_print(&o, "\n");
 	od_bytes_text(added, sizeof added, (double)r->bytes_added);
-	od_print(&o, "folded: %zu node%s, %zu If inlined, +%s of constants\n", r->n_folded,
-	    r->n_folded == 1 ? "" : "s", r->n_if_inlined, added);
+	od_print(&o, "folded: %zu node%s", r->n_folded, r->n_folded == 1 ? "" : "s");
+	if (r->n_shape_folded)
+		od_print(&o, " (%zu from shapes)", r->n_shape_folded);
+	od_print(&o, ", %zu If inlined, +%s of constants\n", r->n_if_inlined, added);
 	/* the counts of `show`: its operators count subgraphs' nodes, its initializers the
 	 * main graph's */
 	od_print(&o, "nodes: %zu -> %zu with subgraphs, initializers: %zu -> %zu in the main graph\n",
@@ -430,6 +459,10 @@ int od_freeze_report_text(const struct od_freeze_report *r, od_write_fn fn, void
 	for (size_t i = 0; i < r->n_remaining_inputs; i++)
 		od_print(&o, "%s %s", i ? "," : "", r->remaining_inputs[i]);
 	od_print(&o, "%s\n", r->n_remaining_inputs ? "" : " (none)");
+	for (size_t i = 0; i < r->n_dropped; i++)
+		od_print(&o, "%s%s", i ? ", " : "dropped: ", r->dropped[i]);
+	if (r->n_dropped)
+		od_print(&o, " (no longer read)\n");
 	for (size_t i = 0; i < r->n_notes; i++) {
 		const struct od_freeze_note *n = &r->notes[i];
 		bool top = !strcmp(n->path, "graph");

@@ -21,6 +21,8 @@ struct od_freeze_opts {
 	                           < 0: no limit; 0: the max_growth rule */
 	bool strict;            /* a node that still depends on a frozen value is an error */
 	bool no_fold;           /* only bind and prune */
+	bool keep_unused_inputs; /* keep graph inputs that nothing reads after folding */
+	bool write_shapes;      /* store the inferred shapes of the result as value_info */
 };
 
 /* A node that still depends on a frozen value after folding, and why it did not fold. */
@@ -46,6 +48,9 @@ struct od_freeze_report {
 	size_t n_frozen;        /* inputs bound */
 	struct od_freeze_item *frozen; /* n_frozen entries */
 	size_t n_folded;        /* nodes evaluated into constants */
+	size_t n_shape_folded;  /* of which known from shapes alone (Shape, Size, their arithmetic) */
+	size_t n_dropped;       /* graph inputs nothing read any more, removed */
+	const char *const *dropped; /* their names */
 	size_t n_if_inlined;    /* If nodes replaced by their chosen branch */
 	size_t n_nodes_removed; /* nodes gone in total (folded or pruned) */
 	size_t n_inits_removed; /* initializers no longer used */
@@ -80,8 +85,9 @@ OD_API int od_freeze(struct od_model *m, const struct od_binding *bindings, size
                      struct od_ctx *ctx);
 
 /* Folds every node whose inputs are all constant (no binding) and inlines every If whose
- * condition is constant, then prunes; for `diff --fold`. Constant nodes stay nodes where
- * something still reads them. opts may be NULL. */
+ * condition is constant, then prunes; for `diff --fold`. Constant nodes become initializers
+ * like every folded value (a graph output stays a Constant node), so a constant compares the
+ * same however the exporter wrote it. opts may be NULL. */
 OD_API int od_fold_model(struct od_model *m, const struct od_freeze_opts *opts,
                          struct od_freeze_report **report, struct od_ctx *ctx);
 
@@ -90,9 +96,10 @@ OD_API void od_freeze_report_free(struct od_freeze_report *r);
 /* The summary freeze prints: what was frozen, folded, removed, and each note; a line each:
  *   frozen: mask float[1,4]
  *   dims: batch = 2
- *   folded: 14 nodes, 0 If inlined, +1.1 KiB of constants
- *   nodes: 117 -> 81, initializers: 16 -> 20
+ *   folded: 14 nodes (6 from shapes), 0 If inlined, +1.1 KiB of constants
+ *   nodes: 117 -> 81 with subgraphs, initializers: 16 -> 20 in the main graph
  *   inputs: x
+ *   dropped: past.0.key, past.0.value (no longer read)
  *   not folded: /NonZero (NonZero): no kernel
  *   not folded: /Loop (Loop) in graph/If_0:then_branch: size limit: ...
  */

@@ -54,6 +54,7 @@ struct fz {
 	struct od_map names;    /* every value name of the model -> index into name_count */
 	size_t *name_count;     /* definitions of each name, malloc'd; NULL until needed */
 	size_t n_names, cap_names;
+	const struct od_shapes *shapes; /* inferred before this pass, NULL when unknown */
 	struct od_ctx *ctx;
 };
 
@@ -70,6 +71,11 @@ bool fz_has_subgraph(const struct od_node *n);
 /* fold_if.c: replaces If node n whose condition is cond by its chosen branch. */
 int fz_inline_if(struct fz *f, struct fz_scope *s, struct od_node *n,
                  const struct od_tensor *cond);
+
+/* freeze_shapes.c: removes the main graph's inputs nothing reads (listed in rep->dropped);
+ * replaces the main graph's value_info by the inferred types of its node outputs. */
+int fz_drop_unused_inputs(struct od_model *m, struct od_freeze_report *rep, struct od_ctx *ctx);
+int fz_write_shapes(struct od_model *m, struct od_ctx *ctx);
 
 /* fold_prune.c */
 /* Drops nodes that reach no output of s's graph, then unused initializers and stale

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "shape.h"
 
 struct op_count {
 	const char *name;       /* "Gemm", or "domain::Op" outside ai.onnx, arena or static */
@@ -157,7 +158,25 @@ static void show_inits(struct od_printer *p, struct od_graph *g)
 	od_map_done(&inputs);
 }
 
+/* Every value of the main graph with its inferred type (`show --values`). */
+static void show_inferred(struct od_printer *p, const struct od_shapes *s)
+{
+	const struct od_shape_graph *g = &s->graphs[0];
+	size_t w = 0;
+	char tb[512];
+	for (size_t i = 0; i < g->n; i++)
+		w = strlen(g->values[i].name) > w ? strlen(g->values[i].name) : w;
+	od_print(p, "values (%zu):\n", g->n);
+	for (size_t i = 0; i < g->n; i++)
+		od_print(p, "  %-*s  %s\n", name_width(w), g->values[i].name, od_shape_text(&g->values[i], tb, sizeof tb));
+}
+
 int od_show_text(struct od_model *m, od_write_fn out, void *priv)
+{
+	return od_show_values_text(m, NULL, out, priv);
+}
+
+int od_show_values_text(struct od_model *m, const struct od_shapes *s, od_write_fn out, void *priv)
 {
 	if (od_models_hash(&m, 1, 0))   /* every payload, spread over the CPUs */
 		return OD_ENOMEM;
@@ -195,6 +214,8 @@ int od_show_text(struct od_model *m, od_write_fn out, void *priv)
 		od_print(&p, "%s %s%s%s", i ? "," : "", m->functions[i]->domain,
 		   *m->functions[i]->domain ? "::" : "", m->functions[i]->name);
 	od_print(&p, "\n");
+	if (s && s->n_graphs)
+		show_inferred(&p, s);
 	return p.rc;
 }
 
@@ -284,7 +305,47 @@ static int json_out(const char *buf, size_t len, void *data)
 	return p->rc = p->out(p->priv, buf, len);
 }
 
+/* "values": [{"name", "dtype", "shape"}] with each dim an integer, a symbol or null. */
+static json_t *inferred_json(const struct od_shapes *s)
+{
+	const struct od_shape_graph *g = &s->graphs[0];
+	json_t *arr = json_array();
+	bool bad = !arr;
+	for (size_t i = 0; !bad && i < g->n; i++) {
+		const struct od_shape *v = &g->values[i];
+		bool tensor = v->kind == OD_TYPE_TENSOR || v->kind == OD_TYPE_NONE;
+		char tb[64];
+		if (!tensor) {          /* "seq(float)": the container, without a shape */
+			od_shape_text(&(struct od_shape){.kind = v->kind, .dtype = v->dtype, .rank = -1}, tb, sizeof tb);
+			jadd(arr, json_pack("{s:o, s:s, s:n}", "name", od_json_text(v->name), "dtype", tb, "shape"), &bad);
+			continue;
+		}
+		json_t *shape = v->rank >= 0 ? json_array() : json_null();
+		for (int d = 0; v->rank >= 0 && d < v->rank; d++)
+			jadd(shape, v->dims[d].value >= 0 ? json_integer(v->dims[d].value) :
+			     v->dims[d].param ? od_json_text(v->dims[d].param) : json_null(), &bad);
+		jadd(arr, json_pack("{s:o, s:o, s:o}", "name", od_json_text(v->name),
+		     "dtype", v->dtype ? json_string(od_dtype_name(v->dtype)) : json_null(),
+		     "shape", jdone(shape, bad)), &bad);
+	}
+	return jdone(arr, bad);
+}
+
+static json_t *warnings_json(const struct od_shapes *s)
+{
+	json_t *arr = json_array();
+	bool bad = !arr;
+	for (size_t i = 0; !bad && i < s->n_warnings; i++)
+		jadd(arr, od_json_text(s->warnings[i]), &bad);
+	return jdone(arr, bad);
+}
+
 int od_show_json(struct od_model *m, od_write_fn out, void *priv)
+{
+	return od_show_values_json(m, NULL, out, priv);
+}
+
+int od_show_values_json(struct od_model *m, const struct od_shapes *s, od_write_fn out, void *priv)
 {
 	if (od_models_hash(&m, 1, 0))
 		return OD_ENOMEM;
@@ -325,6 +386,11 @@ int od_show_json(struct od_model *m, od_write_fn out, void *priv)
 	        "subgraphs", (json_int_t)od_graph_count_subgraphs(m->graph), "functions", funcs);
 	if (!root)
 		return OD_ENOMEM;
+	if (s && s->n_graphs && (jset(root, "values", inferred_json(s)) < 0 ||
+	                         jset(root, "warnings", warnings_json(s)) < 0)) {
+		json_decref(root);
+		return OD_ENOMEM;
+	}
 	int rc = json_dump_callback(root, json_out, &p, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (!rc)

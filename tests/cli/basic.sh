@@ -59,7 +59,7 @@ grep_ok "$T/out" '^  --no-op OP' "help CMD is CMD --help"
 S="$FIX/seed/with_mask.onnx"
 one_error 2 "no arguments" "^error: no models given \(see 'onnxdiff --help'\)$" -- od
 one_error 2 "show: unknown option" "^error: unknown option '--bogus'.*'onnxdiff show --help'" -- od show --bogus "$S"
-one_error 2 "show A B" "^error: usage: onnxdiff show \[--json\] MODEL" -- od show "$S" "$S"
+one_error 2 "show A B" "^error: usage: onnxdiff show \[--json\] \[--values\] MODEL" -- od show "$S" "$S"
 one_error 2 "textconv --bogus" "^error: unknown option '--bogus'" -- od textconv --bogus
 one_error 2 "check: unknown short option" "^error: unknown option '-x'" -- od check -x "$S"
 one_error 2 "freeze: unknown option" "^error: unknown option '--zz'" -- od freeze --zz "$S"

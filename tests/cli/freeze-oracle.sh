@@ -44,6 +44,24 @@ case_ if-flag0 "$FIX/if/model.onnx" flag "$FIX/if/flag0.npy" -- --input x="$FIX/
 case_ if-x-flag1 "$FIX/if/model.onnx" x "$FIX/if/x.npy" -- --input flag="$FIX/if/flag.npy"
 case_ if-x-flag0 "$FIX/if/model.onnx" x "$FIX/if/x.npy" -- --input flag="$FIX/if/flag0.npy"
 
+# issue 11's stock exports: frozen on their mask, and the frozen model against the wrapper
+# that holds the mask as a buffer (diff --fold calls them equal: tests/cli/workflows.sh)
+case_ encoder "$FIX/encoder/with_mask.onnx" mask "$FIX/encoder/mask.npy" -- --input x="$FIX/encoder/x.npy"
+case_ bert "$FIX/bert/with_mask.onnx" attention_mask "$FIX/bert/attention_mask.npy" -- --input x="$FIX/bert/x.npy"
+for w in encoder bert; do
+	if [ -z "$have_ort" ]; then skip "$w: onnxruntime, wrapper" "no $ORACLE/node_modules"
+	elif node "$ORACLE/ort-compare.js" "$FIX/$w/wrapper.onnx" "$T/$w.onnx" --input x="$FIX/$w/x.npy" >"$T/ort" 2>&1; then
+		ok "$w: onnxruntime: the frozen model computes what the wrapper does: $(cat "$T/ort")"
+	else not_ok "$w: onnxruntime: the frozen model computes what the wrapper does" "$(cat "$T/ort")"; fi
+done
+# the merged decoder frozen on each branch (past inputs fed to the original either way)
+D="$FIX/decoder"
+feeds="--input input_ids=$D/input_ids.npy --input encoder_hidden_states=$D/encoder_hidden_states.npy --input past_key_values.0.key=$D/past_key.npy --input past_key_values.0.value=$D/past_value.npy"
+# shellcheck disable=SC2086
+case_ decoder-no-cache "$D/decoder_model_merged.onnx" use_cache_branch "$D/use_cache_false.npy" -- $feeds
+# shellcheck disable=SC2086
+case_ decoder-cache "$D/decoder_model_merged.onnx" use_cache_branch "$D/use_cache_true.npy" -- $feeds
+
 # a half-masked transformer: a mask of ones says little about the folded values
 h="{'descr': '<i8', 'fortran_order': False, 'shape': (1, 8), }"
 {

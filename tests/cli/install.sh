@@ -14,6 +14,7 @@ has "$prefix/bin/onnxdiff"
 has "$libdir/libonnxdiff.so"
 has "$prefix/include/onnxdiff/od.h"
 has "$prefix/include/onnxdiff/diff.h"
+has "$prefix/include/onnxdiff/shape.h"
 has "$libdir/pkgconfig/onnxdiff.pc"
 has "$prefix/share/man/man1/onnxdiff.1"
 comp=$(find "$R" -path '*/completions/onnxdiff' | head -1)

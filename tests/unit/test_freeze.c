@@ -249,7 +249,9 @@ Test(freeze, transformer_mask_chain_folds)
 	const struct od_graph *g = m->graph;
 	cr_assert_eq(g->n_inputs, 1);
 	cr_assert_eq(r->n_notes, 0);
-	cr_assert_eq(r->n_folded, 14);
+	cr_assert_eq(r->n_folded, 21, "the mask chain and the head split's Shape arithmetic fold");
+	cr_assert_eq(r->n_shape_folded, 1);
+	cr_assert_eq(count_op(g, "Shape"), 0, "no Shape of a static tensor is left");
 	cr_assert_eq(count_op(g, "Expand"), 0, "the mask chain's Expand folded");
 	cr_assert_eq(count_op(g, "Equal"), 0);
 	cr_assert_eq(count_op(g, "Identity"), 3, "torch's deduplicating Identity nodes stay");
@@ -258,7 +260,7 @@ Test(freeze, transformer_mask_chain_folds)
 	struct od_tensor *t = od_graph_find_init(g, "/enc/layers.0/self_attn/Mul_5_output_0");
 	cr_assert(t, "the folded additive mask is an initializer");
 	cr_assert_eq(t->numel, 128);
-	cr_assert_eq(r->bytes_added, 512);
+	cr_assert_eq(r->bytes_added, 536, "and the Shape arithmetic's constants");
 	od_model_free(roundtrip(m));
 	od_freeze_report_free(r);
 	od_model_free(m);

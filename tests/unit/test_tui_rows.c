@@ -311,8 +311,9 @@ Test(tui_rows, details)
 	cr_assert(values && used);
 	cr_assert_eq(tui_rows_detail(s, row(r, TUI_PANE_NODES, "  /linear/Gemm"), a, &p), 0);
 	cr_assert_str_eq(p.rows[0].text, "node Gemm '/linear/Gemm'");
-	cr_assert_str_eq(p.rows[1].text, "  input 0   x  (graph input)");
-	cr_assert(!strncmp(p.rows[2].text, "  input 1   linear.weight  (initializer float[4,4])", 51));
+	cr_assert_str_eq(p.rows[1].text, "  input 0   x  float[batch,4]  (graph input)", "inferred dtype and shape");
+	cr_assert(!strncmp(p.rows[2].text, "  input 1   linear.weight  float[4,4]  (initializer float[4,4])", 62));
+	cr_assert_str_eq(p.rows[4].text, "  output 0  /linear/Gemm_output_0  float[batch,4]");
 	od_arena_free(a);
 	tui_rows_free(r);
 	tui_session_close(s);

@@ -1,0 +1,78 @@
+#!/bin/sh
+# shapes.sh — shape inference as users see it: `show --values` (text and JSON), warnings for
+# declared shapes that contradict the inferred ones, freeze folding what shapes make constant,
+# dropping inputs nothing reads, --write-shapes; and a sample of the onnx oracle
+# (tests/oracle/shapes.py; the full run is scripts/shapes-oracle.sh).
+. "$top_srcdir/tests/cli/lib.sh"
+PY=/usr/bin/python3
+
+expect 0 "show --values" -- od show --values "$FIX/seed/with_mask.onnx"
+grep_ok "$T/out" '^values \(6\):$' "every value of the main graph is listed"
+grep_ok "$T/out" '^  /linear/Gemm_output_0 +float\[batch,4\]$' "Gemm keeps the symbol batch"
+expect 0 "show --values --json" -- od show --values --json "$FIX/transformer/with_mask.onnx"
+tr -d ' \n' <"$T/out" >"$T/flat"
+grep_ok "$T/flat" '"name":"/enc/layers.0/self_attn/Transpose_output_0","dtype":"float","shape":\[8,1,16\]' \
+	"JSON gives dtype and static dims"
+expect 0 "show without --values has no values" -- od show --json "$FIX/seed/with_mask.onnx"
+if grep -q '"values"' "$T/out"; then not_ok "no values key without --values"; else ok "no values key without --values"; fi
+
+# Shape arithmetic on a static dim folds: the transformer's head split reshapes become constants.
+expect 0 "freeze the transformer mask" -- od freeze "$FIX/transformer/with_mask.onnx" -o "$T/t.onnx" --set attention_mask=1
+grep_ok "$T/out" '^folded: [0-9]+ nodes \([1-9][0-9]* from shapes\)' "the summary counts nodes folded from shapes"
+expect 0 "no Shape node is left" -- od check --no-op Shape,ConstantOfShape "$T/t.onnx"
+expect 0 "frozen transformer equals the wrapper under diff --fold" -- od diff --fold "$T/t.onnx" "$FIX/transformer/wrapper.onnx"
+expect 0 "freeze --write-shapes" -- od freeze -q "$FIX/transformer/with_mask.onnx" -o "$T/w.onnx" --set attention_mask=1 --write-shapes
+expect 0 "show the model with shapes written" -- od show --values "$T/w.onnx"
+if [ -s "$T/err" ]; then not_ok "written shapes agree with inference" "$(head -5 "$T/err")"; else ok "written shapes agree with inference"; fi
+
+if ! $PY -c 'import onnx' 2>/dev/null; then
+	echo "# python3-onnx missing: the rest is skipped"
+	done_testing; exit
+fi
+# A model whose declared output contradicts its op, an impossible Reshape, rank above 64.
+$PY - "$T" <<'PYEOF'
+import sys, onnx
+from onnx import helper as h, TensorProto as P
+d = sys.argv[1]
+g = h.make_graph([h.make_node("MatMul", ["a", "b"], ["y"])], "g",
+                 [h.make_tensor_value_info("a", P.FLOAT, [2, 3]), h.make_tensor_value_info("b", P.FLOAT, [3, 4])],
+                 [h.make_tensor_value_info("y", P.FLOAT, [2, 5])])
+onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 14)]), d + "/contra.onnx")
+g = h.make_graph([h.make_node("Reshape", ["a", "s"], ["y"])], "g",
+                 [h.make_tensor_value_info("a", P.FLOAT, [2, 3])], [h.make_tensor_value_info("y", P.FLOAT, None)],
+                 [h.make_tensor("s", P.INT64, [2], [4, 4])])
+onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 14)]), d + "/reshape.onnx")
+g = h.make_graph([h.make_node("Reshape", ["a", "s"], ["y"])], "g",
+                 [h.make_tensor_value_info("a", P.FLOAT, [1])], [h.make_tensor_value_info("y", P.FLOAT, None)],
+                 [h.make_tensor("s", P.INT64, [65], [1] * 65)])
+onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 14)]), d + "/rank.onnx")
+# merged the way optimum's merge_decoders does: one If on bool[1] use_cache_branch, the
+# with-past branch reads past_key, the other only ids
+f = lambda n, s: h.make_tensor_value_info(n, P.FLOAT, s)
+with_past = h.make_graph([h.make_node("Concat", ["past_key", "ids"], ["y1"], axis=1)], "with_past", [], [f("y1", None)])
+no_past = h.make_graph([h.make_node("Identity", ["ids"], ["y0"])], "no_past", [], [f("y0", None)])
+g = h.make_graph([h.make_node("If", ["use_cache_branch"], ["y"], then_branch=with_past, else_branch=no_past)], "g",
+                 [f("ids", [1, "seq"]), f("past_key", [1, "past"]),
+                  h.make_tensor_value_info("use_cache_branch", P.BOOL, [1])], [f("y", None)])
+onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 14)]), d + "/merged.onnx")
+PYEOF
+expect 0 "freeze use_cache_branch=false" -- od freeze "$T/merged.onnx" -o "$T/m0.onnx" --set use_cache_branch=false --expect-inputs ids
+grep_ok "$T/out" "^dropped: past_key \(no longer read\)$" "the input nothing reads is dropped and listed"
+expect 0 "the no-past model has exactly ids" -- od check --inputs ids "$T/m0.onnx"
+expect 0 "freeze use_cache_branch=true" -- od freeze "$T/merged.onnx" -o "$T/m1.onnx" --set use_cache_branch=true
+expect 0 "the with-past model keeps past_key" -- od check --inputs ids,past_key "$T/m1.onnx"
+expect 0 "--keep-unused-inputs" -- od freeze "$T/merged.onnx" -o "$T/mk.onnx" --set use_cache_branch=false --keep-unused-inputs
+expect 0 "keeps past_key" -- od check --inputs ids,past_key "$T/mk.onnx"
+expect 0 "a contradicting declared output is a warning, not an error" -- od show --values "$T/contra.onnx"
+grep_ok "$T/err" "^warning: graph: output 'y' is declared float\[2,5\], inferred float\[2,4\]$" "the warning names both shapes"
+expect 0 "an impossible Reshape is a warning" -- od show --values "$T/reshape.onnx"
+grep_ok "$T/err" "^warning: .*cannot reshape float\[2,3\] \(6 elements\) to 16 elements" "the warning says why"
+expect 0 "a rank above 64 is a warning" -- od show --values "$T/rank.onnx"
+grep_ok "$T/err" "rank 65, above the limit of 64" "the warning names the limit"
+
+[ -d "$SHARED/node" ] || { echo "# $SHARED absent: oracle sample skipped"; done_testing; exit; }
+# A sample of the node tests against onnx.shape_inference and the expected outputs.
+expect 0 "inferred shapes agree with onnx on a sample of the node tests" -- \
+	$PY "$top_srcdir/tests/oracle/shapes.py" --sample 60 "$ONNXDIFF" "$SHARED/node"
+cat "$T/out" | head -1 | sed 's/^/# /'
+done_testing

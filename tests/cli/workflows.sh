@@ -1,0 +1,51 @@
+#!/bin/sh
+# workflows.sh — the README's workflow on stock exports (fixtures/encoder, bert, decoder):
+# freeze the argument, then `diff --fold` against the module exported with the value as a
+# buffer exits 0; a merged decoder frozen on use_cache_branch keeps exactly the inputs of
+# the branch it took. onnxruntime's word on the frozen models is in freeze-oracle.sh.
+. "$top_srcdir/tests/cli/lib.sh"
+
+# workflow NAME MODEL INPUT VALUE.npy WRAPPER: freeze, then diff --fold against the wrapper
+workflow() {
+	expect 0 "$1: freeze $3" -- od freeze "$2" -o "$T/$1.onnx" --set "$3=@$4" --expect-inputs x
+	grep_ok "$T/out" '^folded: [0-9]+ nodes \([1-9][0-9]* from shapes\)' "$1: shape arithmetic folds"
+	expect 0 "$1: diff --fold equals the wrapper" -- od diff --fold "$T/$1.onnx" "$5"
+	[ -s "$T/out" ] && echo "$(head -20 "$T/out" | sed 's/^/#   /')"
+	expect 0 "$1: no shape arithmetic is left" -- od check --no-op Shape,Gather,Unsqueeze,Concat "$T/$1.onnx"
+}
+
+# nn.TransformerEncoder(x, src_key_padding_mask=mask), batch and seq dynamic
+E="$FIX/encoder"
+workflow encoder "$E/with_mask.onnx" mask "$E/mask.npy" "$E/wrapper.onnx"
+# The wrapper exported with dynamic axes is another model: its x stays [batch,seq,16] and
+# the buffer is reshaped to [batch,1,1,seq], so any batch*seq = 8 runs (onnxruntime takes a
+# [2,4,16] x). The diff says so, starting with the interface.
+expect 1 "encoder: the dynamic-axes wrapper differs" -- od diff --fold "$T/encoder.onnx" "$E/wrapper-dynamic.onnx"
+grep_ok "$T/out" '^~ input x: float\[1,8,16\] -> float\[batch,seq,16\]$' "encoder: first the dims the mask fixed"
+
+# a BERT-style block: x.size() head split, (1 - mask) * finfo.min, batch and sequence dynamic
+B="$FIX/bert"
+workflow bert "$B/with_mask.onnx" attention_mask "$B/attention_mask.npy" "$B/wrapper.onnx"
+
+# an optimum-style merged decoder: If on use_cache_branch, the with-past branch reads past_*
+D="$FIX/decoder/decoder_model_merged.onnx"
+expect 0 "decoder: freeze use_cache_branch=false" -- \
+	od freeze "$D" -o "$T/dec0.onnx" --set use_cache_branch=@"$FIX/decoder/use_cache_false.npy" \
+	--expect-inputs input_ids,encoder_hidden_states
+grep_ok "$T/out" '^folded: 0 nodes, 1 If inlined' "decoder: the If is inlined"
+grep_ok "$T/out" '^dropped: past_key_values\.0\.key, past_key_values\.0\.value \(no longer read\)$' \
+	"decoder: the past inputs are listed as dropped"
+expect 0 "decoder: exactly input_ids, encoder_hidden_states" -- \
+	od check --inputs input_ids,encoder_hidden_states --no-op If "$T/dec0.onnx"
+expect 0 "decoder: freeze use_cache_branch=true" -- \
+	od freeze "$D" -o "$T/dec1.onnx" --set use_cache_branch=true \
+	--expect-inputs input_ids,encoder_hidden_states,past_key_values.0.key,past_key_values.0.value
+if grep -q '^dropped:' "$T/out"; then not_ok "decoder: nothing dropped with true" "$(cat "$T/out")"
+else ok "decoder: nothing dropped with true"; fi
+expect 0 "decoder: the past inputs stay" -- \
+	od check --inputs input_ids,encoder_hidden_states,past_key_values.0.key,past_key_values.0.value \
+	--no-op If "$T/dec1.onnx"
+expect 0 "decoder: --keep-unused-inputs keeps them with false" -- \
+	od freeze -q "$D" -o "$T/deck.onnx" --set use_cache_branch=false --keep-unused-inputs \
+	--expect-inputs input_ids,encoder_hidden_states,past_key_values.0.key,past_key_values.0.value
+done_testing
