@@ -53,7 +53,7 @@ static char *resolve(const char *path)
 static int map_input(struct tui_session *s, struct od_ctx *ctx)
 {
 	struct stat st;
-	int fd = open(s->a_path, O_RDONLY | O_CLOEXEC);
+	int fd = open(s->a_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);  /* a fifo must not hang us */
 	if (fd < 0)
 		return od_error(ctx, OD_EIO, "cannot open '%s': %s", s->a_path, strerror(errno));
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || !st.st_size) {
@@ -325,15 +325,39 @@ bool tui_session_inputs_match(const struct tui_session *s)
 
 /* ---- the equivalent command line ------------------------------------------------------ */
 
+static bool is_control(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f);
+}
+
+/* A word holding control characters is quoted as $'...' with every byte that is not
+ * printable ASCII as \xHH: the shell (bash, zsh, ksh) gets the same bytes back and the
+ * terminal never sees an escape sequence. */
+static char *dollar_quote(struct od_arena *a, const char *line, const char *word)
+{
+	char *out = od_arena_printf(a, "%s%s$'", line, *line ? " " : "");
+	for (const unsigned char *p = (const unsigned char *)word; out && *p; p++)
+		if (*p == '\'' || *p == '\\')
+			out = od_arena_printf(a, "%s\\%c", out, *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			out = od_arena_printf(a, "%s\\x%02x", out, *p);
+		else
+			out = od_arena_printf(a, "%s%c", out, *p);
+	return out ? od_arena_printf(a, "%s'", out) : NULL;
+}
+
 char *tui_shell_quote(struct od_arena *a, const char *line, const char *word)
 {
 	if (!line || !word)
 		return NULL;
 	bool plain = *word != 0;
-	for (const char *p = word; *p; p++)
+	for (const char *p = word; *p; p++) {
+		if (is_control((unsigned char)*p))
+			return dollar_quote(a, line, word);
 		if (!strchr("@%+=:,./_-", *p) && !(*p >= '0' && *p <= '9') &&
 		    !((*p | 32) >= 'a' && (*p | 32) <= 'z'))
 			plain = false;
+	}
 	if (plain)
 		return od_arena_printf(a, "%s%s%s", line, *line ? " " : "", word);
 	char *out = od_arena_printf(a, "%s%s'", line, *line ? " " : "");

@@ -204,7 +204,7 @@ static int run(struct freeze_args *fa)
 			if (!fa->quiet)
 				od_freeze_report_text(rep, cli_write_file, stdout);
 			fflush(stdout);
-			fprintf(stderr, "error: not written: '%s' does not have the expected inputs\n", fa->out);
+			cli_error("not written: '%s' does not have the expected inputs", fa->out);
 			rc = CLI_DIFFERENT;
 			goto out;
 		}
@@ -214,7 +214,7 @@ static int run(struct freeze_args *fa)
 		goto out;
 	}
 	if (!fa->quiet && (od_freeze_report_text(rep, cli_write_file, stdout) ||
-	                   printf("written: %s\n", fa->out) < 0 || fflush(stdout))) {
+	                   cli_print(stdout, "written: %s", fa->out) || fflush(stdout))) {
 		cli_error("cannot write the summary: %s", strerror(errno));
 		goto out;
 	}

@@ -12,13 +12,39 @@
 #include <unistd.h>
 #include "cli.h"
 
+static int vprint_escaped(FILE *f, const char *fmt, va_list ap)
+{
+	char stack[1024], *raw = NULL, *esc = NULL;
+	int rc = -1;
+	if (vasprintf(&raw, fmt, ap) < 0)
+		return -1;
+	size_t n = od_text_escape(stack, sizeof stack, raw);
+	if (n < sizeof stack)
+		rc = fputs(stack, f);
+	else if ((esc = malloc(n + 1)))
+		rc = fputs((od_text_escape(esc, n + 1, raw), esc), f);
+	free(esc);
+	free(raw);
+	return rc < 0 ? -1 : 0;
+}
+
+int cli_print(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = vprint_escaped(f, fmt, ap);
+	va_end(ap);
+	return rc || fputc('\n', f) == EOF ? -1 : 0;
+}
+
 int cli_error(const char *fmt, ...)
 {
 	va_list ap;
 	fflush(stdout);
 	fputs("error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (vprint_escaped(stderr, fmt, ap))
+		fputs("out of memory", stderr);
 	va_end(ap);
 	fputc('\n', stderr);
 	return CLI_TROUBLE;

@@ -215,9 +215,12 @@ int od_source_find(const struct od_source *v, size_t n, const void *p, size_t le
 	return -1;
 }
 
+/* A plain decimal: digits only (strtoll alone takes " 0", "+0" and "-0"). */
 static int parse_i64(const char *s, int64_t *v)
 {
 	char *end;
+	if (!*s || strspn(s, "0123456789") != strlen(s))
+		return -1;
 	errno = 0;
 	long long x = strtoll(s, &end, 10);
 	if (errno || end == s || *end || x < 0)

@@ -41,8 +41,8 @@ bool od_fault_alloc_fails(void);
 int od_error_in(struct od_ctx *ctx, int code, const char *path);
 /* Reads a whole regular file into a malloc'd buffer (od_free); never blocks on a fifo. */
 int od_read_file(const char *path, uint8_t **buf, size_t *len, struct od_ctx *ctx);
-/* Writes s[0..n) through out with the control characters of s[0..keep) escaped as \n or
- * \xHH (text.c): names from a file must not break lines or reach the terminal raw. */
+/* Writes s[0..n) through out with the control characters of s[0..keep) escaped as
+ * od_text_escape does (text.c): names from a file must not break lines or reach the terminal raw. */
 int od_write_text(od_write_fn out, void *priv, const char *s, size_t n, size_t keep);
 /* Formats fmt and writes it as od_write_text does (a newline that ends fmt stays); keeps
  * the first error in *rc and does nothing once it is set. (text.c) */

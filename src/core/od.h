@@ -68,10 +68,12 @@ struct od_ctx {
 /* Records the message in ctx (may be NULL) and returns code: `return od_error(...)`. */
 OD_API int od_error(struct od_ctx *ctx, int code, const char *fmt, ...) OD_PRINTF(3, 4);
 OD_API const char *od_strerror(int code);
-/* Copies s into out (n bytes, cut at a whole character) with control characters written
- * as \n or \xHH: text from a file (names) must neither break a line nor reach a terminal
- * raw. Returns the length written. */
-OD_API size_t od_text_escape(char *out, size_t n, const char *s);
+/* Copies s into out (size bytes, always NUL-terminated when size > 0) with control
+ * characters written as \n or \xHH and C1 controls as \u0080..\u009f, so that text from
+ * a file or a command line (names, paths) can neither break a one-line message nor reach
+ * a terminal raw; escapes are never cut in half. Returns the length of the whole escaped
+ * text, as snprintf does. */
+OD_API size_t od_text_escape(char *out, size_t size, const char *s);
 
 /* ---- arena ------------------------------------------------------------------------- */
 

@@ -350,5 +350,9 @@ Test(tui_rows, shell_quote)
 	cr_assert_str_eq(tui_shell_quote(a, "x", "a/b-c_d.onnx"), "x a/b-c_d.onnx");
 	cr_assert_str_eq(tui_shell_quote(a, "x", "it's here"), "x 'it'\\''s here'");
 	cr_assert_str_eq(tui_shell_quote(a, "", ""), "''");
+	/* a hostile name reaches neither the terminal nor the shell raw */
+	cr_assert_str_eq(tui_shell_quote(a, "x", "a\x1b[2J\x1b]0;PWNED\x07'\\.onnx"),
+	                 "x $'a\\x1b[2J\\x1b]0;PWNED\\x07\\'\\\\.onnx'");
+	cr_assert_str_eq(tui_shell_quote(a, "x", "\xc2\x9b" "2J"), "x $'\\xc2\\x9b2J'");
 	od_arena_free(a);
 }
