@@ -75,9 +75,12 @@ static int map_input(struct tui_session *s, struct od_ctx *ctx)
 	return s->a_dir && s->a_real ? 0 : od_error(ctx, OD_ENOMEM, "out of memory");
 }
 
+/* A from its original bytes; its side files too: those s->orig mapped, which keep their
+ * content after a write over A replaced or removed them (undo is exact). */
 static int load_a(struct tui_session *s, struct od_model **out, struct od_ctx *ctx)
 {
-	return od_model_load_buffer(s->map, s->map_len, s->a_path, s->a_dir, NULL, out, ctx);
+	struct od_load_opts opts = {.ext_from = s->orig};
+	return od_model_load_buffer(s->map, s->map_len, s->a_path, s->a_dir, &opts, out, ctx);
 }
 
 static void refresh_command(struct tui_session *s);
@@ -284,7 +287,8 @@ int tui_session_write(struct tui_session *s, const char *path, struct od_ctx *ct
 	if (!*path)
 		return od_error(ctx, OD_EARG, "no file name given");
 	bool over = tui_session_is_input(s, path);
-	int rc = od_model_save(s->cur, path, NULL, ctx);
+	struct od_save_opts opts = {.replace_input = over};    /* the user said yes */
+	int rc = od_model_save(s->cur, path, &opts, ctx);
 	if (rc)
 		return rc;
 	s->written = od_arena_strdup(s->arena, path);

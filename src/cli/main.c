@@ -5,6 +5,7 @@
 #include "config.h"
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -143,6 +144,9 @@ static const struct command *find_command(const char *name)
 
 int main(int argc, char **argv)
 {
+	/* Past `ulimit -f` a write fails with EFBIG, reported in one line, instead of killing
+	 * onnxdiff with a temporary file left behind. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (argc < 2)
 		return cli_error("no models given (see 'onnxdiff --help')");
 	if (!strcmp(argv[1], "help") && argc == 3 && find_command(argv[2])) {

@@ -25,6 +25,10 @@ size_t od_fwrite(const void *p, size_t sz, size_t n, FILE *f);
  * (copy_file_range(), else pread()); 0, or -1 with errno set. */
 int od_copy_range(int in, off_t off, FILE *out, size_t len);
 
+/* Test-only switches from the environment (fault-injection builds; false otherwise):
+ * ONNXDIFF_FAULT_NO_OPENAT2, ONNXDIFF_FAULT_NO_TMPFILE take the fallback paths. */
+bool od_fault_env(const char *name);
+
 #ifdef OD_FAULT_INJECTION
 /* Test hooks: fail the n-th allocation (1-based) from now on / the n-th write. 0 disables. */
 void od_fault_alloc_after(long n);

@@ -388,8 +388,8 @@ def make_external():
                "external data location 'sub/\\.\\./\\.\\./ext-data\\.bin' leaves the model's folder")
     emit_model("ext-backslash.onnx", ext_model("..\\" + EXT_DATA),
                "external data location '\\.\\.\\\\ext-data\\.bin' leaves the model's folder")
-    emit_model("ext-dot.onnx", ext_model("."),
-               "external data location '\\.' leads out of the model's folder")
+    emit_model("ext-dot.onnx", ext_model("."),  # the folder itself
+               "cannot open external data '\\.': not a regular file")
     emit_model("ext-empty-location.onnx", ext_model(""), "external data location is empty")
     emit_model("ext-no-location.onnx", ext_model(None, 0, 16),
                "tensor 'w': external data without a location")
@@ -498,10 +498,16 @@ def make_sparse():
 
 def make_fill():
     # tiny models declaring a huge static input: `freeze --set x=1` must not fill it
-    for name, dims in (("ok-fill-1g.onnx", [268435456]), ("ok-fill-16g.onnx", [65536, 65536])):
+    # (and a 64 MiB one that write.sh interrupts while it is written)
+    for name, dims in (("ok-fill-1g.onnx", [268435456]), ("ok-fill-16g.onnx", [65536, 65536]),
+                       ("ok-fill-64m.onnx", [16777216])):
         m = hand_model([helper.make_node("Identity", ["x"], ["y"], name="id")],
                        [vi("x", dims)], [vi("y", dims)])
         emit_model(name, m, "-", status=0)
+    # two inputs frozen together by concurrent writers: x (4 KiB, external) and s (inline)
+    m = hand_model([helper.make_node("Add", ["x", "s"], ["y"], name="add")],
+                   [vi("x", [1024]), vi("s", [1])], [vi("y", [1024])])
+    emit_model("ok-two-inputs.onnx", m, "-", status=0)
 
 
 # ---------------------------------------------------------------- .npy with lying headers
