@@ -334,40 +334,51 @@ static bool is_control(unsigned char c)
 	return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f);
 }
 
-/* A word holding control characters is quoted as $'...' with every byte that is not
- * printable ASCII as \xHH: the shell (bash, zsh, ksh) gets the same bytes back and the
- * terminal never sees an escape sequence. */
-static char *dollar_quote(struct od_arena *a, const char *line, const char *word)
+static bool is_plain(char c)
 {
-	char *out = od_arena_printf(a, "%s%s$'", line, *line ? " " : "");
-	for (const unsigned char *p = (const unsigned char *)word; out && *p; p++)
-		if (*p == '\'' || *p == '\\')
-			out = od_arena_printf(a, "%s\\%c", out, *p);
-		else if (*p < 0x20 || *p >= 0x7f)
-			out = od_arena_printf(a, "%s\\x%02x", out, *p);
+	return strchr("@%+=:,./_-", c) || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
+}
+
+/* word quoted for the shell into q (room for 4 bytes per byte of word, and 4): as it is
+ * when every character is plain; as $'...' when it holds a control character, with every
+ * byte that is not printable ASCII as \xHH, so that the shell (bash, zsh, ksh) gets the
+ * same bytes back and the terminal never sees an escape sequence; else as '...'. Linear:
+ * a name of PATH_MAX bytes is quoted in one pass, not appended to byte by byte. */
+static void quote_into(char *q, const char *word)
+{
+	bool plain = *word != 0, control = false;
+	for (const char *p = word; *p; p++) {
+		plain = plain && is_plain(*p);
+		control = control || is_control((unsigned char)*p);
+	}
+	if (plain) {
+		strcpy(q, word);
+		return;
+	}
+	if (control)
+		*q++ = '$';
+	*q++ = '\'';
+	for (const unsigned char *p = (const unsigned char *)word; *p; p++)
+		if (!control && *p == '\'')
+			memcpy(q, "'\\''", 4), q += 4;
+		else if (control && (*p == '\'' || *p == '\\'))
+			*q++ = '\\', *q++ = (char)*p;
+		else if (control && (*p < 0x20 || *p >= 0x7f))
+			q += sprintf(q, "\\x%02x", *p);
 		else
-			out = od_arena_printf(a, "%s%c", out, *p);
-	return out ? od_arena_printf(a, "%s'", out) : NULL;
+			*q++ = (char)*p;
+	strcpy(q, "'");
 }
 
 char *tui_shell_quote(struct od_arena *a, const char *line, const char *word)
 {
-	if (!line || !word)
+	char *q = line && word ? malloc(4 * strlen(word) + 4) : NULL;
+	if (!q)
 		return NULL;
-	bool plain = *word != 0;
-	for (const char *p = word; *p; p++) {
-		if (is_control((unsigned char)*p))
-			return dollar_quote(a, line, word);
-		if (!strchr("@%+=:,./_-", *p) && !(*p >= '0' && *p <= '9') &&
-		    !((*p | 32) >= 'a' && (*p | 32) <= 'z'))
-			plain = false;
-	}
-	if (plain)
-		return od_arena_printf(a, "%s%s%s", line, *line ? " " : "", word);
-	char *out = od_arena_printf(a, "%s%s'", line, *line ? " " : "");
-	for (const char *p = word; out && *p; p++)
-		out = *p == '\'' ? od_arena_printf(a, "%s'\\''", out) : od_arena_printf(a, "%s%c", out, *p);
-	return out ? od_arena_printf(a, "%s'", out) : NULL;
+	quote_into(q, word);
+	char *out = od_arena_printf(a, "%s%s%s", line, *line ? " " : "", q);
+	free(q);
+	return out;
 }
 
 static void refresh_command(struct tui_session *s)
