@@ -53,7 +53,7 @@ static char *resolve(const char *path)
 static int map_input(struct tui_session *s, struct od_ctx *ctx)
 {
 	struct stat st;
-	int fd = open(s->a_path, O_RDONLY | O_CLOEXEC);
+	int fd = open(s->a_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);  /* a fifo must not hang us */
 	if (fd < 0)
 		return od_error(ctx, OD_EIO, "cannot open '%s': %s", s->a_path, strerror(errno));
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || !st.st_size) {
@@ -75,9 +75,12 @@ static int map_input(struct tui_session *s, struct od_ctx *ctx)
 	return s->a_dir && s->a_real ? 0 : od_error(ctx, OD_ENOMEM, "out of memory");
 }
 
+/* A from its original bytes; its side files too: those s->orig mapped, which keep their
+ * content after a write over A replaced or removed them (undo is exact). */
 static int load_a(struct tui_session *s, struct od_model **out, struct od_ctx *ctx)
 {
-	return od_model_load_buffer(s->map, s->map_len, s->a_path, s->a_dir, NULL, out, ctx);
+	struct od_load_opts opts = {.ext_from = s->orig};
+	return od_model_load_buffer(s->map, s->map_len, s->a_path, s->a_dir, &opts, out, ctx);
 }
 
 static void refresh_command(struct tui_session *s);
@@ -335,7 +338,8 @@ int tui_session_write(struct tui_session *s, const char *path, struct od_ctx *ct
 	if (!*path)
 		return od_error(ctx, OD_EARG, "no file name given");
 	bool over = tui_session_is_input(s, path);
-	int rc = od_model_save(s->cur, path, NULL, ctx);
+	struct od_save_opts opts = {.replace_input = over};    /* the user said yes */
+	int rc = od_model_save(s->cur, path, &opts, ctx);
 	if (rc)
 		return rc;
 	s->written = od_arena_strdup(s->arena, path);
@@ -376,21 +380,56 @@ bool tui_session_inputs_match(const struct tui_session *s)
 
 /* ---- the equivalent command line ------------------------------------------------------ */
 
+static bool is_control(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f);
+}
+
+static bool is_plain(char c)
+{
+	return strchr("@%+=:,./_-", c) || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
+}
+
+/* word quoted for the shell into q (room for 4 bytes per byte of word, and 4): as it is
+ * when every character is plain; as $'...' when it holds a control character, with every
+ * byte that is not printable ASCII as \xHH, so that the shell (bash, zsh, ksh) gets the
+ * same bytes back and the terminal never sees an escape sequence; else as '...'. Linear:
+ * a name of PATH_MAX bytes is quoted in one pass, not appended to byte by byte. */
+static void quote_into(char *q, const char *word)
+{
+	bool plain = *word != 0, control = false;
+	for (const char *p = word; *p; p++) {
+		plain = plain && is_plain(*p);
+		control = control || is_control((unsigned char)*p);
+	}
+	if (plain) {
+		strcpy(q, word);
+		return;
+	}
+	if (control)
+		*q++ = '$';
+	*q++ = '\'';
+	for (const unsigned char *p = (const unsigned char *)word; *p; p++)
+		if (!control && *p == '\'')
+			memcpy(q, "'\\''", 4), q += 4;
+		else if (control && (*p == '\'' || *p == '\\'))
+			*q++ = '\\', *q++ = (char)*p;
+		else if (control && (*p < 0x20 || *p >= 0x7f))
+			q += sprintf(q, "\\x%02x", *p);
+		else
+			*q++ = (char)*p;
+	strcpy(q, "'");
+}
+
 char *tui_shell_quote(struct od_arena *a, const char *line, const char *word)
 {
-	if (!line || !word)
+	char *q = line && word ? malloc(4 * strlen(word) + 4) : NULL;
+	if (!q)
 		return NULL;
-	bool plain = *word != 0;
-	for (const char *p = word; *p; p++)
-		if (!strchr("@%+=:,./_-", *p) && !(*p >= '0' && *p <= '9') &&
-		    !((*p | 32) >= 'a' && (*p | 32) <= 'z'))
-			plain = false;
-	if (plain)
-		return od_arena_printf(a, "%s%s%s", line, *line ? " " : "", word);
-	char *out = od_arena_printf(a, "%s%s'", line, *line ? " " : "");
-	for (const char *p = word; out && *p; p++)
-		out = *p == '\'' ? od_arena_printf(a, "%s'\\''", out) : od_arena_printf(a, "%s%c", out, *p);
-	return out ? od_arena_printf(a, "%s'", out) : NULL;
+	quote_into(q, word);
+	char *out = od_arena_printf(a, "%s%s%s", line, *line ? " " : "", q);
+	free(q);
+	return out;
 }
 
 static void refresh_command(struct tui_session *s)

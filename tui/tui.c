@@ -199,7 +199,7 @@ int cmd_tui(int argc, char **argv)
 		run(&t);
 	tui_screen_done();
 	if (!rc && t.s->binds.n)
-		printf("%s\n", tui_session_command(t.s));
+		cli_print(stdout, "%s", tui_session_command(t.s));  /* safe already; escaped twice */
 	tui_rows_free(t.rows);
 	od_arena_free(t.page_arena);
 	tui_session_close(t.s);

@@ -24,7 +24,11 @@ enum { CLI_SAME = 0, CLI_DIFFERENT = 1, CLI_TROUBLE = 2 };
 CLI_COMMANDS(CLI_DECLARE)
 #undef CLI_DECLARE
 
-/* Prints "error: <msg>" on stderr and returns CLI_TROUBLE. */
+/* Prints fmt and a newline to f with control characters escaped (od_text_escape): paths
+ * and names from the command line or a file never make two lines or reach the terminal
+ * raw. Returns 0 or -1. */
+int cli_print(FILE *f, const char *fmt, ...) OD_PRINTF(2, 3);
+/* Prints "error: <msg>" (escaped as cli_print does) on stderr and returns CLI_TROUBLE. */
 int cli_error(const char *fmt, ...) OD_PRINTF(1, 2);
 /* Prints "warning: <msg>" on stderr, control characters escaped. */
 void cli_warn(const char *fmt, ...) OD_PRINTF(1, 2);

@@ -215,8 +215,8 @@ static int one_sided(const char *path, struct od_model *m, bool added)
 	struct od_ctx ctx = {0};
 	struct signer s = {added ? '+' : '-', true};
 	int rc = 0;
-	printf("--- %s%s\n+++ %s%s\n", added ? "" : "a/", added ? "/dev/null" : path,
-	       added ? "b/" : "", added ? path : "/dev/null");
+	cli_print(stdout, "--- %s%s", added ? "" : "a/", added ? "/dev/null" : path);
+	cli_print(stdout, "+++ %s%s", added ? "b/" : "", added ? path : "/dev/null");
 	if (od_diff_textconv(m, signed_write, &s, &ctx))
 		rc = cli_error("%s", ctx.msg);
 	od_model_free(m);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -23,7 +24,8 @@ static const char help[] =
 	"\n"
 	"  --set NAME=VALUE     freeze input NAME; VALUE is a literal (0.5, 16000, true, [[1,1,0,0]]),\n"
 	"                       @file.npy or @file.pb (a serialized TensorProto)\n"
-	"  -o, --output OUT     where to write (a temporary file beside it, renamed when complete)\n"
+	"  -o, --output OUT     where to write: a regular file or a new name (a temporary file\n"
+	"                       beside it, renamed when complete; an existing OUT keeps its mode)\n"
 	"  --expect-inputs A,B  the result must have exactly these inputs (else exit 1, nothing written)\n"
 	"  --strict             a node still reading only values derived from a frozen one is an error\n"
 	"  --max-growth X       bytes of constants folding may add: a ratio of the model's own\n"
@@ -31,7 +33,7 @@ static const char help[] =
 	"  --no-fold            only bind the values and prune what no longer reaches an output\n"
 	"  --keep-unused-inputs keep the inputs nothing reads after folding (default: dropped, listed)\n"
 	"  --write-shapes       store the inferred type of every value as value_info\n"
-	"  --external-data      write payloads of 1 KiB and more to OUT.data beside OUT (payloads\n"
+	"  --external-data      write payloads of 1 KiB and more to OUT.<hash>.data beside OUT (payloads\n"
 	"                       that were external stay external; over 2 GB it is automatic)\n"
 	"  --force              allow OUT to be the input model\n"
 	"  -q, --quiet          no summary\n"
@@ -107,7 +109,7 @@ static int parse_args(int argc, char **argv, struct freeze_args *fa)
 		case 'n': fa->opts.no_fold = true; break;
 		case 'K': fa->opts.keep_unused_inputs = true; break;
 		case 'W': fa->opts.write_shapes = true; break;
-		case 'f': fa->force = true; break;
+		case 'f': fa->force = fa->save.replace_input = true; break;
 		case 'q': fa->quiet = true; break;
 		case 'x': fa->save.external_data = true; break;
 		case 'h': fputs(help, stdout); return -1;
@@ -180,6 +182,27 @@ static int check_inputs(const struct od_model *m, char *list)
 	return failed;
 }
 
+/* SIGINT, SIGTERM, SIGHUP while writing: the temporary files go, then the signal kills. */
+static void on_signal(int sig)
+{
+	od_save_cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int save(struct od_model *m, struct freeze_args *fa, struct od_ctx *ctx)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa = {.sa_handler = on_signal}, old[3];
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < 3; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	int rc = od_model_save(m, fa->out, &fa->save, ctx);
+	for (size_t i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	return rc;
+}
+
 static int run(struct freeze_args *fa)
 {
 	struct od_model *m = NULL;
@@ -209,18 +232,20 @@ static int run(struct freeze_args *fa)
 			if (!fa->quiet)
 				od_freeze_report_text(rep, cli_write_file, stdout);
 			fflush(stdout);
-			fprintf(stderr, "error: not written: '%s' does not have the expected inputs\n", fa->out);
+			cli_error("not written: '%s' does not have the expected inputs", fa->out);
 			rc = CLI_DIFFERENT;
 			goto out;
 		}
 	}
-	if (od_model_save(m, fa->out, &fa->save, &ctx)) {
+	if (save(m, fa, &ctx)) {
 		cli_error("%s", ctx.msg);
 		goto out;
 	}
 	if (!fa->quiet && (od_freeze_report_text(rep, cli_write_file, stdout) ||
-	                   printf("written: %s\n", fa->out) < 0 || fflush(stdout))) {
-		cli_error("cannot write the summary: %s", strerror(errno));
+	                   cli_print(stdout, "written: %s", fa->out) || fflush(stdout))) {
+		int err = errno;
+		clearerr(stdout);
+		cli_error("'%s' is written, but its summary is not: %s", fa->out, strerror(err));
 		goto out;
 	}
 	rc = CLI_SAME;

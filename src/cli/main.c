@@ -5,6 +5,7 @@
 #include "config.h"
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -12,13 +13,39 @@
 #include <unistd.h>
 #include "cli.h"
 
+static int vprint_escaped(FILE *f, const char *fmt, va_list ap)
+{
+	char stack[1024], *raw = NULL, *esc = NULL;
+	int rc = -1;
+	if (vasprintf(&raw, fmt, ap) < 0)
+		return -1;
+	size_t n = od_text_escape(stack, sizeof stack, raw);
+	if (n < sizeof stack)
+		rc = fputs(stack, f);
+	else if ((esc = malloc(n + 1)))
+		rc = fputs((od_text_escape(esc, n + 1, raw), esc), f);
+	free(esc);
+	free(raw);
+	return rc < 0 ? -1 : 0;
+}
+
+int cli_print(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = vprint_escaped(f, fmt, ap);
+	va_end(ap);
+	return rc || fputc('\n', f) == EOF ? -1 : 0;
+}
+
 int cli_error(const char *fmt, ...)
 {
 	va_list ap;
 	fflush(stdout);
 	fputs("error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (vprint_escaped(stderr, fmt, ap))
+		fputs("out of memory", stderr);
 	va_end(ap);
 	fputc('\n', stderr);
 	return CLI_TROUBLE;
@@ -134,6 +161,9 @@ static const struct command *find_command(const char *name)
 
 int main(int argc, char **argv)
 {
+	/* Past `ulimit -f` a write fails with EFBIG, reported in one line, instead of killing
+	 * onnxdiff with a temporary file left behind. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (argc < 2)
 		return cli_error("no models given (see 'onnxdiff --help')");
 	if (!strcmp(argv[1], "help") && argc == 3 && find_command(argv[2])) {

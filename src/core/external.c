@@ -2,6 +2,9 @@
  * external.c — the model's lifetime and its external data: side files named by
  * TensorProto.external_data are confined to the model's folder (no absolute paths, no
  * "..", no symlink that leads out: ONNX itself had CVE-2022-25882 here) and mapped lazily.
+ * A location is opened beneath the folder's descriptor by the kernel (openat2 with
+ * RESOLVE_BENEATH), never checked by name and opened afterwards: a folder swapped for a
+ * symlink between the two would lead out.
  */
 #include "config.h"
 #include <errno.h>
@@ -12,7 +15,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#ifdef HAVE_LINUX_OPENAT2_H
+#include <linux/openat2.h>
+#endif
 #include "internal.h"
 #include "model_priv.h"
 
@@ -54,9 +61,9 @@ void od_model_free(struct od_model *m)
 		return;
 	struct model_priv *priv = m->priv;
 	for (struct ext_file *e = priv->ext; e; e = e->next) {
-		if (e->map)
+		if (e->map && !e->borrowed)
 			munmap(e->map, e->len);
-		if (e->fd >= 0)
+		if (e->fd >= 0 && !e->borrowed)
 			close(e->fd);
 	}
 	if (priv->fd >= 0)
@@ -68,10 +75,10 @@ void od_model_free(struct od_model *m)
 	od_arena_free(m->arena);
 }
 
-/* A location is safe when it is relative, has no ".." part, and resolves inside dir. */
-static int check_location(const char *dir, const char *loc, char *resolved, struct od_ctx *ctx)
+/* A location must be relative and have no ".." part ("/" and "\\" both separate parts):
+ * refused by its text before anything is opened. */
+static int check_location(const char *loc, struct od_ctx *ctx)
 {
-	char root[PATH_MAX], joined[PATH_MAX * 2];
 	if (!*loc)
 		return od_error(ctx, OD_EUNSAFE, "external data location is empty");
 	if (loc[0] == '/')
@@ -83,34 +90,114 @@ static int check_location(const char *dir, const char *loc, char *resolved, stru
 		p += n;
 		p += *p != 0;
 	}
-	if (!realpath(dir, root))
-		return od_error(ctx, OD_EIO, "cannot resolve folder '%s': %s", dir, strerror(errno));
-	snprintf(joined, sizeof joined, "%s/%s", dir, loc);
-	if (!realpath(joined, resolved))
-		return od_error(ctx, OD_EIO, "cannot open external data '%s': %s", loc, strerror(errno));
-	size_t n = strlen(root);
-	if (strcmp(root, "/") && (strncmp(resolved, root, n) || resolved[n] != '/'))
-		return od_error(ctx, OD_EUNSAFE, "external data location '%s' leads out of the model's folder", loc);
 	return 0;
 }
 
-/* Opens the side file loc names, confined to the model's folder: a regular file, read-only. */
+/* Without openat2 (Linux before 5.6, or a seccomp filter): one component at a time with
+ * O_NOFOLLOW, so no symlink is followed at all. */
+static int open_walk(int dfd, const char *loc)
+{
+	char part[NAME_MAX + 1];
+	int cur = dup(dfd);
+	for (const char *p = loc; cur >= 0; ) {
+		size_t n = strcspn(p, "/");
+		bool last = !p[n];
+		if (n > NAME_MAX) {
+			close(cur);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(part, p, n);
+		part[n] = 0;
+		p += n + !last;
+		if ((!n || !strcmp(part, ".")) && !last)
+			continue;
+		int next = openat(cur, n ? part : ".", O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+		                  (last ? O_NONBLOCK : O_DIRECTORY));
+		int err = errno;
+		struct stat st;
+		if (next < 0 && !fstatat(cur, part, &st, AT_SYMLINK_NOFOLLOW) && S_ISLNK(st.st_mode))
+			err = ELOOP;    /* O_DIRECTORY says ENOTDIR for a symlink */
+		close(cur);
+		errno = err;
+		if (last || next < 0)
+			return next;
+		cur = next;
+	}
+	return -1;
+}
+
+static bool no_openat2(void)
+{
+#if defined(HAVE_LINUX_OPENAT2_H) && defined(SYS_openat2)
+	return od_fault_env("ONNXDIFF_FAULT_NO_OPENAT2");
+#else
+	return true;
+#endif
+}
+
+/* Opens loc beneath dfd: symlinks inside the folder are followed as long as they stay in it
+ * (RESOLVE_BENEATH), magic links (/proc/self/fd/N) never. */
+static int open_beneath(int dfd, const char *loc)
+{
+#if defined(HAVE_LINUX_OPENAT2_H) && defined(SYS_openat2)
+	if (!no_openat2()) {
+		struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK,
+		                       .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+		long fd = syscall(SYS_openat2, dfd, loc, &how, sizeof how);
+		if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+			return (int)fd;
+	}
+#endif
+	return open_walk(dfd, loc);
+}
+
+/* Opens the side file loc names, confined to dir, and checks what was opened (fstat): a
+ * regular file, read-only. */
 static int open_side_file(const char *dir, const char *loc, int *fd, struct stat *st,
                           struct od_ctx *ctx)
 {
-	char resolved[PATH_MAX];
-	int rc = check_location(dir, loc, resolved, ctx);
+	int rc = check_location(loc, ctx);
 	if (rc)
 		return rc;
-	*fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NONBLOCK);  /* a fifo must not hang us */
-	if (*fd < 0 || fstat(*fd, st) || !S_ISREG(st->st_mode)) {
-		int err = *fd < 0 ? errno : EINVAL;
-		if (*fd >= 0)
-			close(*fd);
-		return od_error(ctx, OD_EIO, "cannot open external data '%s': %s", loc,
-		                err == EINVAL ? "not a regular file" : strerror(err));
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return od_error(ctx, OD_EIO, "cannot resolve folder '%s': %s", dir, strerror(errno));
+	*fd = open_beneath(dfd, loc);
+	int err = errno;
+	close(dfd);
+	if (*fd < 0 && err == EXDEV)
+		return od_error(ctx, OD_EUNSAFE, "external data location '%s' leads out of the model's folder", loc);
+	if (*fd < 0 && err == ELOOP && no_openat2())
+		return od_error(ctx, OD_EUNSAFE, "external data location '%s' is a symlink (not followed "
+		                "without openat2)", loc);
+	if (*fd < 0)
+		return od_error(ctx, OD_EIO, "cannot open external data '%s': %s", loc, strerror(err));
+	if (fstat(*fd, st) || !S_ISREG(st->st_mode)) {
+		close(*fd);
+		*fd = -1;
+		return od_error(ctx, OD_EIO, "cannot open external data '%s': not a regular file", loc);
 	}
 	return 0;
+}
+
+/* A new side file record for loc under identity id (both kept), not linked yet. */
+static struct ext_file *new_side_file(struct od_model *m, const char *loc, const char *id)
+{
+	struct model_priv *priv = m->priv;
+	struct ext_file *e = od_arena_alloc(m->arena, sizeof *e);
+	if (!e || !(e->location = od_arena_strdup(m->arena, loc)) ||
+	    od_map_put(&priv->by_id, id, (uintptr_t)e) < 0)
+		return NULL;
+	e->fd = -1;
+	return e;
+}
+
+static void link_side_file(struct model_priv *priv, struct ext_file *e, struct ext_file **out)
+{
+	e->next = priv->ext;
+	priv->ext = e;
+	*out = e;
 }
 
 /* A new mapping of the side file open on fd, recorded under its identity. The first
@@ -121,11 +208,9 @@ static int add_side_file(struct od_model *m, const char *loc, int *fd, const str
                          const char *id, struct ext_file **out, struct od_ctx *ctx)
 {
 	struct model_priv *priv = m->priv;
-	struct ext_file *e = od_arena_alloc(m->arena, sizeof *e);
-	if (!e || !(e->location = od_arena_strdup(m->arena, loc)) ||
-	    od_map_put(&priv->by_id, id, (uintptr_t)e) < 0)
+	struct ext_file *e = new_side_file(m, loc, id);
+	if (!e)
 		return od_error(ctx, OD_ENOMEM, "out of memory");
-	e->fd = -1;
 	e->dev = st->st_dev;
 	e->ino = st->st_ino;
 	e->len = (size_t)st->st_size;
@@ -137,10 +222,36 @@ static int add_side_file(struct od_model *m, const char *loc, int *fd, const str
 		*fd = -1;
 		priv->n_fds++;
 	}
-	e->next = priv->ext;
-	priv->ext = e;
-	*out = e;
+	link_side_file(priv, e, out);
 	return 0;
+}
+
+/* The side file that from (od_load_opts.ext_from, a model of the same bytes) mapped for
+ * loc, NULL when none. Its mapping and descriptor keep the bytes it read after the file
+ * was replaced or removed: TUI undo after writing over A rebuilds A as it was. */
+static const struct ext_file *lent_side_file(const struct od_model *from, const char *loc)
+{
+	const struct model_priv *p = from ? from->priv : NULL;
+	size_t v;
+	return p && od_map_get(&p->by_loc, loc, &v) ? (const struct ext_file *)(uintptr_t)v : NULL;
+}
+
+/* Shares lent's mapping and descriptor; from outlives m, and m neither unmaps nor closes them. */
+static int borrow_side_file(struct od_model *m, const char *loc, const struct ext_file *lent,
+                            const char *id, struct ext_file **out, struct od_ctx *ctx)
+{
+	struct ext_file *e = new_side_file(m, loc, id);
+	if (!e)
+		return od_error(ctx, OD_ENOMEM, "out of memory");
+	*e = (struct ext_file){NULL, e->location, lent->map, lent->len, lent->dev, lent->ino, lent->fd, true};
+	link_side_file(m->priv, e, out);
+	return 0;
+}
+
+/* "dev:ino", the key of a file in by_id (arena). */
+static char *side_id(struct od_model *m, dev_t dev, ino_t ino)
+{
+	return od_arena_printf(m->arena, "%ju:%ju", (uintmax_t)dev, (uintmax_t)ino);
 }
 
 /* The mapping of the side file loc names. Each spelling is checked and opened once, and
@@ -158,16 +269,19 @@ static int map_side_file(struct od_model *m, const char *loc, struct ext_file **
 		*out = (struct ext_file *)(uintptr_t)v;
 		return 0;
 	}
-	int fd;
+	const struct ext_file *lent = lent_side_file(priv->ext_from, loc);
+	int fd = -1;
 	struct stat st;
-	int rc = open_side_file(priv->dir, loc, &fd, &st, ctx);
+	int rc = lent ? 0 : open_side_file(priv->dir, loc, &fd, &st, ctx);
 	if (rc)
 		return rc;
-	char *id = od_arena_printf(m->arena, "%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+	char *id = lent ? side_id(m, lent->dev, lent->ino) : side_id(m, st.st_dev, st.st_ino);
 	if (!id)
 		rc = od_error(ctx, OD_ENOMEM, "out of memory");
 	else if (od_map_get(&priv->by_id, id, &v))
 		*out = (struct ext_file *)(uintptr_t)v;
+	else if (lent)
+		rc = borrow_side_file(m, loc, lent, id, out, ctx);
 	else
 		rc = add_side_file(m, loc, &fd, &st, id, out, ctx);
 	if (fd >= 0)
@@ -176,6 +290,17 @@ static int map_side_file(struct od_model *m, const char *loc, struct ext_file **
 	if (!rc && (!key || od_map_put(&priv->by_loc, key, (uintptr_t)*out) < 0))
 		rc = od_error(ctx, OD_ENOMEM, "out of memory");
 	return rc;
+}
+
+/* Whether m reads the file of this identity: its own file (*is_model set) or a side file
+ * (one hash lookup, however many side files). */
+bool od_model_reads(const struct od_model *m, dev_t dev, ino_t ino, bool *is_model)
+{
+	const struct model_priv *priv = m->priv;
+	char id[48];
+	*is_model = priv->has_id && priv->dev == dev && priv->ino == ino;
+	snprintf(id, sizeof id, "%ju:%ju", (uintmax_t)dev, (uintmax_t)ino);
+	return *is_model || od_map_get(&priv->by_id, id, NULL);
 }
 
 int od_model_sources(const struct od_model *m, struct od_source **v, size_t *n, size_t *cap)
@@ -215,9 +340,12 @@ int od_source_find(const struct od_source *v, size_t n, const void *p, size_t le
 	return -1;
 }
 
+/* A plain decimal: digits only (strtoll alone takes " 0", "+0" and "-0"). */
 static int parse_i64(const char *s, int64_t *v)
 {
 	char *end;
+	if (!*s || strspn(s, "0123456789") != strlen(s))
+		return -1;
 	errno = 0;
 	long long x = strtoll(s, &end, 10);
 	if (errno || end == s || *end || x < 0)

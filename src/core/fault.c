@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <string.h>
 #include "internal.h"
 
 #ifdef OD_FAULT_INJECTION
@@ -51,6 +52,17 @@ void *od_realloc(void *p, size_t n)
 void od_free(void *p)
 {
 	free(p);
+}
+
+bool od_fault_env(const char *name)
+{
+#ifdef OD_FAULT_INJECTION
+	const char *v = getenv(name);
+	return v && *v && strcmp(v, "0");
+#else
+	(void)name;
+	return false;
+#endif
 }
 
 size_t od_fwrite(const void *p, size_t sz, size_t n, FILE *f)

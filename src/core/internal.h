@@ -25,6 +25,10 @@ size_t od_fwrite(const void *p, size_t sz, size_t n, FILE *f);
  * (copy_file_range(), else pread()); 0, or -1 with errno set. */
 int od_copy_range(int in, off_t off, FILE *out, size_t len);
 
+/* Test-only switches from the environment (fault-injection builds; false otherwise):
+ * ONNXDIFF_FAULT_NO_OPENAT2, ONNXDIFF_FAULT_NO_TMPFILE take the fallback paths. */
+bool od_fault_env(const char *name);
+
 #ifdef OD_FAULT_INJECTION
 /* Test hooks: fail the n-th allocation (1-based) from now on / the n-th write. 0 disables. */
 void od_fault_alloc_after(long n);
@@ -41,8 +45,8 @@ bool od_fault_alloc_fails(void);
 int od_error_in(struct od_ctx *ctx, int code, const char *path);
 /* Reads a whole regular file into a malloc'd buffer (od_free); never blocks on a fifo. */
 int od_read_file(const char *path, uint8_t **buf, size_t *len, struct od_ctx *ctx);
-/* Writes s[0..n) through out with the control characters of s[0..keep) escaped as \n or
- * \xHH (text.c): names from a file must not break lines or reach the terminal raw. */
+/* Writes s[0..n) through out with the control characters of s[0..keep) escaped as
+ * od_text_escape does (text.c): names from a file must not break lines or reach the terminal raw. */
 int od_write_text(od_write_fn out, void *priv, const char *s, size_t n, size_t keep);
 /* Formats fmt and writes it as od_write_text does (a newline that ends fmt stays); keeps
  * the first error in *rc and does nothing once it is set. (text.c) */

@@ -698,6 +698,7 @@ int od_model_load_buffer(const void *buf, size_t len, const char *name, const ch
 	if (rc)
 		return rc;
 	struct model_priv *priv = m->priv;
+	priv->ext_from = opts ? opts->ext_from : NULL;
 	struct loader L = {m, priv, ctx, opts && opts->max_depth ? opts->max_depth : OD_MAX_DEPTH_DEFAULT,
 	                   opts && opts->no_external};
 	m->file_size = len;
@@ -767,6 +768,9 @@ int od_model_load(const char *path, const struct od_load_opts *opts, struct od_m
 	priv->map = map;
 	priv->map_len = len;
 	priv->fd = fd;          /* payloads are hashed with pread() (od_model_sources()) */
+	priv->dev = st.st_dev;
+	priv->ino = st.st_ino;
+	priv->has_id = true;
 	return 0;
 }
 

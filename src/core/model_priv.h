@@ -18,6 +18,7 @@ struct ext_file {
 	dev_t dev;              /* identity: one mapping per file, however it is spelt */
 	ino_t ino;
 	int fd;                 /* kept open for od_model_sources(), or -1 */
+	bool borrowed;          /* map belongs to another model (od_load_opts.ext_from) */
 };
 
 struct model_priv {
@@ -30,12 +31,18 @@ struct model_priv {
 	struct ext_file *ext;   /* mapped side files */
 	struct od_map by_loc;   /* location as written -> struct ext_file * (uintptr_t) */
 	struct od_map by_id;    /* "dev:ino" (arena) -> struct ext_file * (uintptr_t) */
+	const struct od_model *ext_from; /* side files are taken from this model's when it has them */
+	dev_t dev;              /* identity of the .onnx file when loaded from a path */
+	ino_t ino;
+	bool has_id;
 };
 
 /* A new empty model with its arena and private part. */
 int od_model_alloc(const char *name, const char *dir, struct od_model **out, struct od_ctx *ctx);
 /* malloc'd folder part of path ("." when there is none). */
 char *od_dirname(const char *path);
+/* Whether m reads the file of this identity: its .onnx file (*is_model set) or a side file. */
+bool od_model_reads(const struct od_model *m, dev_t dev, ino_t ino, bool *is_model);
 /* Resolves an EXTERNAL tensor: checks the location stays in the model's folder, maps the
  * side file and points t->data at the payload. */
 int od_external_resolve(struct od_model *m, const Onnx__TensorProto *tp, struct od_tensor *t,

@@ -68,10 +68,12 @@ struct od_ctx {
 /* Records the message in ctx (may be NULL) and returns code: `return od_error(...)`. */
 OD_API int od_error(struct od_ctx *ctx, int code, const char *fmt, ...) OD_PRINTF(3, 4);
 OD_API const char *od_strerror(int code);
-/* Copies s into out (n bytes, cut at a whole character) with control characters written
- * as \n or \xHH: text from a file (names) must neither break a line nor reach a terminal
- * raw. Returns the length written. */
-OD_API size_t od_text_escape(char *out, size_t n, const char *s);
+/* Copies s into out (size bytes, always NUL-terminated when size > 0) with control
+ * characters written as \n or \xHH and C1 controls as \u0080..\u009f, so that text from
+ * a file or a command line (names, paths) can neither break a one-line message nor reach
+ * a terminal raw; escapes are never cut in half. Returns the length of the whole escaped
+ * text, as snprintf does. */
+OD_API size_t od_text_escape(char *out, size_t size, const char *s);
 
 /* ---- arena ------------------------------------------------------------------------- */
 
@@ -356,6 +358,10 @@ struct od_model {
 struct od_load_opts {
 	bool no_external;        /* do not resolve external data (payloads stay NULL) */
 	size_t max_depth;        /* subgraph nesting limit, 0 for the default (64) */
+	const struct od_model *ext_from; /* a model loaded before from the same file: its mapped
+	                            side files are used for the locations it has (they keep
+	                            the bytes it read after the files are replaced); it must
+	                            outlive the new model */
 };
 
 /* Loads path into *out (caller frees with od_model_free()). opts may be NULL. */
@@ -373,13 +379,27 @@ struct od_save_opts {
 	                            done when they would pass protobuf's 2 GB limit. Payloads
 	                            that came from a side file always go to one */
 	size_t external_min;     /* 0 for the default (1024) */
-	const char *external_name; /* side file name, default "<out>.data" */
+	const char *external_name; /* side file name; default "<out>.<hash>.data", named after
+	                            its content (an xxh3 of its payloads' od_tensor_hash), so
+	                            that a model and its side file are replaced as a pair: see
+	                            od_model_save */
+	bool replace_input;      /* path may be the model's own file (freeze --force) */
 };
 
-/* Writes m to path atomically: a temporary file beside it, fsync, rename. On failure
- * nothing is left behind. opts may be NULL. */
+/* Writes m to path atomically. Only a regular file or a new name is written: a folder, a
+ * device, a fifo or a socket is refused, so is any file m reads (its side files always,
+ * its own file unless replace_input). The model and its side file are written to
+ * temporary files beside path (O_TMPFILE where the filesystem has it, so not even SIGKILL
+ * leaves one behind), synced, then, holding a lock on the folder: the side file is linked
+ * under its content name, the model renamed over path (keeping path's mode), and the side
+ * files of earlier versions of path ("<out>.data", "<out>.<hash>.data") removed unless m
+ * reads them. So path always names a complete model whose side file exists and is its
+ * own, also with concurrent writers. On failure nothing is left behind. opts may be NULL. */
 OD_API int od_model_save(struct od_model *m, const char *path, const struct od_save_opts *opts,
                          struct od_ctx *ctx);
+/* Removes the temporary files of a save in progress: async-signal-safe, for a front end's
+ * SIGINT/SIGTERM handler (which then dies of the signal). */
+OD_API void od_save_cleanup(void);
 /* Serialises m into a malloc'd buffer (caller frees with free()). */
 OD_API int od_model_serialize(struct od_model *m, void **buf, size_t *len, struct od_ctx *ctx);
 

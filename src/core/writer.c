@@ -8,13 +8,19 @@
  * views into the input's mapping are written from where they are.
  */
 #include "config.h"
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 #include "internal.h"
 #include "model_priv.h"
+#include "outfile.h"
 
 struct writer {
 	struct od_arena *a;     /* scratch for the messages built here */
@@ -28,6 +34,7 @@ struct writer {
 	bool ext_used;          /* some tensor points into it: else no side file is left */
 	struct od_source *src;  /* the model's open files, od_free (od_model_save only) */
 	size_t n_src, cap_src;
+	XXH3_state_t *hash;     /* of what goes to the side file, which names it */
 };
 
 /* Payloads at least this big that lie in one of the model's files are copied file to file
@@ -97,6 +104,10 @@ static void write_external(struct writer *w, const struct od_tensor *t, Onnx__Te
 {
 	if (put(w, w->ext, t->data, t->nbytes) && !w->err)
 		w->err = errno ? errno : EIO;
+	if (w->hash) {          /* the payload's own hash (dtype, dims, bytes), cached in t */
+		uint64_t h[2] = {od_tensor_hash((struct od_tensor *)t), t->nbytes};
+		XXH3_64bits_update(w->hash, h, sizeof h);
+	}
 	tp->has_raw_data = 0;
 	tp->raw_data = (ProtobufCBinaryData){0, NULL};
 	tp->n_float_data = tp->n_int32_data = tp->n_int64_data = tp->n_double_data = tp->n_uint64_data = 0;
@@ -399,7 +410,7 @@ static void file_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
 
 int od_model_serialize(struct od_model *m, void **buf, size_t *len, struct od_ctx *ctx)
 {
-	struct writer w = {od_arena_new(), NULL, NULL, NULL, 0, 0, false, false, false, NULL, 0, 0};
+	struct writer w = {od_arena_new(), NULL, NULL, NULL, 0, 0, false, false, false, NULL, 0, 0, NULL};
 	int rc = 0;
 	*buf = NULL;
 	Onnx__ModelProto *mp = w.a ? build_model(&w, m) : NULL;
@@ -417,52 +428,6 @@ int od_model_serialize(struct od_model *m, void **buf, size_t *len, struct od_ct
 out:
 	od_arena_free(w.a);
 	return rc;
-}
-
-/* Opens a temporary file beside path; *tmp receives its malloc'd name. */
-static FILE *open_temp(const char *path, char **tmp, struct od_ctx *ctx)
-{
-	char *dir = od_dirname(path);
-	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	*tmp = NULL;
-	if (!dir || asprintf(tmp, "%s/.%s.tmpXXXXXX", dir, base) < 0) {
-		free(dir);
-		*tmp = NULL;
-		od_error(ctx, OD_ENOMEM, "out of memory");
-		return NULL;
-	}
-	free(dir);
-	int fd = mkstemp(*tmp);
-	if (fd < 0) {
-		od_error(ctx, OD_EIO, "cannot write '%s': %s", path, strerror(errno));
-		free(*tmp);
-		*tmp = NULL;
-		return NULL;
-	}
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
-	FILE *f = fdopen(fd, "wb");
-	if (!f) {
-		close(fd);
-		unlink(*tmp);
-		free(*tmp);
-		*tmp = NULL;
-		od_error(ctx, OD_EIO, "cannot write '%s': %s", path, strerror(errno));
-	}
-	return f;
-}
-
-/* Flushes, syncs and closes f; returns 0 or an errno. */
-static int finish(FILE *f, int err)
-{
-	if (!err && fflush(f))
-		err = errno;
-	if (!err && fsync(fileno(f)))
-		err = errno;
-	if (fclose(f) && !err)
-		err = errno;
-	return err;
 }
 
 /* Protobuf's own parsers (onnx, onnxruntime) refuse messages over 2 GB: a model whose
@@ -505,85 +470,216 @@ static void count_payloads(struct payloads *p, const struct od_graph *g, int dep
 		}
 }
 
-int od_model_save(struct od_model *m, const char *path, const struct od_save_opts *opts,
-                  struct od_ctx *ctx)
+/* ---- od_model_save: where the files go ---------------------------------------------------- */
+
+struct target {
+	const char *path;
+	char *dir;              /* malloc'd */
+	const char *base;       /* last part of path */
+	int dfd;                /* dir */
+	mode_t mode;            /* of the file replaced, else 0666 & ~umask */
+	bool over_input;        /* path is m's own file */
+};
+
+/* Only a regular file or a new name, and none that m reads (but its own file when allowed). */
+static int check_target(struct od_model *m, struct target *t, const struct od_save_opts *opts,
+                        struct od_ctx *ctx)
 {
-	struct writer w = {od_arena_new(), opts, NULL, NULL, 0, 0, false, false, false, NULL, 0, 0};
-	char *tmp = NULL, *ext_tmp = NULL, *ext_path = NULL;
-	int rc = 0;
-	FILE *f = NULL;
-	if (!w.a || od_model_sources(m, &w.src, &w.n_src, &w.cap_src)) {
-		od_arena_free(w.a);
-		od_free(w.src);
-		return od_error(ctx, OD_ENOMEM, "out of memory");
+	struct stat st;
+	bool is_model;
+	mode_t mask = umask(0);
+	umask(mask);
+	t->mode = 0666 & ~mask;
+	if (stat(t->path, &st))
+		return errno == ENOENT ? 0 : od_error(ctx, OD_EIO, "cannot write '%s': %s", t->path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return od_error(ctx, OD_EIO, "cannot write '%s': %s", t->path,
+		                S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file");
+	if (od_model_reads(m, st.st_dev, st.st_ino, &is_model) && !is_model)
+		return od_error(ctx, OD_EARG, "output '%s' is external data of the input model", t->path);
+	if (is_model && !(opts && opts->replace_input))
+		return od_error(ctx, OD_EARG, "output '%s' is the input model", t->path);
+	t->over_input = is_model;
+	t->mode = st.st_mode & 07777;
+	return 0;
+}
+
+/* "<stem>.<16 hex>.data", the stem cut so that the name fits in NAME_MAX. */
+#define SIDE_SUFFIX_LEN 22
+static size_t side_stem_len(const char *base)
+{
+	size_t n = strlen(base);
+	return n + SIDE_SUFFIX_LEN > NAME_MAX ? NAME_MAX - SIDE_SUFFIX_LEN : n;
+}
+
+static bool is_old_side(const char *name, const char *base, const char *keep)
+{
+	size_t stem = side_stem_len(base), n = strlen(name);
+	if (!strcmp(name, keep))
+		return false;
+	if (n == strlen(base) + 5 && !strncmp(name, base, n - 5) && !strcmp(name + n - 5, ".data"))
+		return true;
+	return n == stem + SIDE_SUFFIX_LEN && !strncmp(name, base, stem) && name[stem] == '.' &&
+	       strspn(name + stem + 1, "0123456789abcdef") == 16 && !strcmp(name + stem + 17, ".data");
+}
+
+/* Removes the side files earlier versions of the target left ("<out>.data",
+ * "<out>.<hash>.data"), but none m reads unless the target was m itself. */
+static void remove_old_sides(struct od_model *m, const struct target *t, const char *keep)
+{
+	int fd = openat(t->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
 	}
+	while ((de = readdir(d))) {
+		struct stat st;
+		bool is_model;
+		if (!is_old_side(de->d_name, t->base, keep) ||
+		    fstatat(t->dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+			continue;
+		if (!t->over_input && od_model_reads(m, st.st_dev, st.st_ino, &is_model))
+			continue;
+		unlinkat(t->dfd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
+/* The side file's final name must not replace a file m reads, unless the target is m. */
+static int check_side_name(struct od_model *m, const struct target *t, const char *name,
+                           struct od_ctx *ctx)
+{
+	struct stat st;
+	bool is_model;
+	if (t->over_input || fstatat(t->dfd, name, &st, 0) || !od_model_reads(m, st.st_dev, st.st_ino, &is_model))
+		return 0;
+	return od_error(ctx, OD_EARG, "cannot write '%s': its side file '%s' is read by the input model",
+	                t->path, name);
+}
+
+/* Links the side file, then the model, under their names, holding a lock on the folder so
+ * that concurrent writers of the same target commit one after the other. */
+static int commit(struct od_model *m, const struct target *t, struct outfile *mo,
+                  struct outfile *so, const char *side, bool own_names, struct od_ctx *ctx)
+{
+	int rc = 0;
+	bool locked = !flock(t->dfd, LOCK_EX);  /* advisory: onnxdiff against onnxdiff */
+	if (so->fd >= 0 && (rc = check_side_name(m, t, side, ctx)))
+		goto out;
+	if ((so->fd >= 0 && outfile_commit(so, side)) || outfile_commit(mo, t->base)) {
+		rc = od_error(ctx, OD_EIO, "cannot write '%s': %s", t->path, strerror(errno));
+		goto out;
+	}
+	if (own_names)
+		remove_old_sides(m, t, so->committed ? side : "");
+out:
+	if (locked)
+		flock(t->dfd, LOCK_UN);
+	return rc;
+}
+
+/* The side file name with room for its hash, filled in once the content is known: the
+ * xxh3 of each payload's od_tensor_hash and size, in the order they are written. Equal
+ * names mean equal bytes (to 64 bits), so two writers never share a name for different
+ * contents; the payload hashes are the ones diff and show use, read from the files on all
+ * CPUs, so naming costs no pass through the mapping. */
+static char *side_name(struct writer *w, const char *base, const struct od_save_opts *opts)
+{
+	if (opts && opts->external_name)
+		return od_arena_strdup(w->a, opts->external_name);
+	return od_arena_printf(w->a, "%.*s.0000000000000000.data", (int)side_stem_len(base), base);
+}
+
+static int write_files(struct od_model *m, struct writer *w, struct target *t,
+                       struct outfile *mo, struct outfile *so, struct od_ctx *ctx)
+{
+	Onnx__ModelProto *mp = build_model(w, m);
+	if (!mp || w->oom)
+		return od_error(ctx, OD_ENOMEM, "out of memory");
+	if (w->hash) {
+		/* every payload is in the side file now: its name, which the model holds, is known */
+		char *hex = (char *)w->ext_name + side_stem_len(t->base) + 1;
+		snprintf(hex, 17, "%016llx", (unsigned long long)XXH3_64bits_digest(w->hash));
+		hex[16] = '.';
+	}
+	struct file_buffer fb = {{file_append}, mo->f, 0, w};
+	protobuf_c_message_pack_to_buffer(&mp->base, &fb.base);
+	int err = outfile_sync(mo, fb.err);
+	if (!err && so->fd >= 0)
+		err = outfile_sync(so, w->err);
+	if (err)
+		return od_error(ctx, OD_EIO, "cannot write '%s': %s", t->path, strerror(err));
+	if (so->fd >= 0 && !w->ext_used)        /* --external-data, but every payload was small */
+		outfile_discard(so);
+	return 0;
+}
+
+/* Opens the side file when payloads go to one. */
+static int open_side(struct od_model *m, struct writer *w, const struct target *t,
+                     struct outfile *so, struct od_ctx *ctx)
+{
 	struct payloads pl = {0, false};
 	count_payloads(&pl, m->graph, 0);
 	for (size_t i = 0; i < m->n_functions; i++)
 		count_payloads(&pl, m->functions[i]->body, 0);
-	w.all_external = (opts && opts->external_data) || pl.inline_bytes > INLINE_MAX;
-	if (w.all_external || pl.external) {
-		const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-		w.ext_name = opts && opts->external_name ? opts->external_name : od_arena_printf(w.a, "%s.data", base);
-		char *dir = od_dirname(path);
-		if (!w.ext_name || !dir || asprintf(&ext_path, "%s/%s", dir, w.ext_name) < 0) {
-			free(dir);
-			ext_path = NULL;
-			rc = od_error(ctx, OD_ENOMEM, "out of memory");
-			goto out;
-		}
-		free(dir);
-		if (!(w.ext = open_temp(ext_path, &ext_tmp, ctx))) {
-			rc = ctx ? ctx->code : OD_EIO;
-			goto out;
-		}
-	}
-	if (!(f = open_temp(path, &tmp, ctx))) {
-		rc = ctx ? ctx->code : OD_EIO;
-		goto out;
-	}
-	Onnx__ModelProto *mp = build_model(&w, m);
-	if (!mp || w.oom) {
+	w->all_external = (w->opts && w->opts->external_data) || pl.inline_bytes > INLINE_MAX;
+	if (!w->all_external && !pl.external)
+		return 0;
+	bool own_name = !(w->opts && w->opts->external_name);
+	if (!(w->ext_name = side_name(w, t->base, w->opts)) ||
+	    (own_name && (!(w->hash = XXH3_createState()) || XXH3_64bits_reset(w->hash) != XXH_OK)))
+		return od_error(ctx, OD_ENOMEM, "out of memory");
+	if (own_name && od_models_hash(&m, 1, 0))   /* the name: payload hashes, read on all CPUs */
+		return od_error(ctx, OD_ENOMEM, "out of memory");
+	if (outfile_open(so, t->dfd, t->mode))
+		return od_error(ctx, OD_EIO, "cannot write '%s': %s", t->path, strerror(errno));
+	w->ext = so->f;
+	return 0;
+}
+
+int od_model_save(struct od_model *m, const char *path, const struct od_save_opts *opts,
+                  struct od_ctx *ctx)
+{
+	struct writer w = {od_arena_new(), opts, NULL, NULL, 0, 0, false, false, false, NULL, 0, 0, NULL};
+	struct target t = {path, od_dirname(path), NULL, -1, 0, false};
+	struct outfile mo = OUTFILE_NONE, so = OUTFILE_NONE;
+	bool own_names = !(opts && opts->external_name);
+	int rc = 0;
+	t.base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	if (!w.a || !t.dir || od_model_sources(m, &w.src, &w.n_src, &w.cap_src)) {
 		rc = od_error(ctx, OD_ENOMEM, "out of memory");
 		goto out;
 	}
-	struct file_buffer fb = {{file_append}, f, 0, &w};
-	protobuf_c_message_pack_to_buffer(&mp->base, &fb.base);
-	int err = finish(f, fb.err);
-	f = NULL;
-	if (!err && w.ext) {
-		err = finish(w.ext, w.err);
-		w.ext = NULL;
-	}
-	if (err) {
-		rc = od_error(ctx, OD_EIO, "cannot write '%s': %s", path, strerror(err));
+	if (!*t.base || !strcmp(t.base, ".") || !strcmp(t.base, "..")) {
+		rc = od_error(ctx, OD_EIO, "cannot write '%s': %s", path, strerror(EISDIR));
 		goto out;
 	}
-	if (ext_tmp && !w.ext_used) {   /* --external-data, but every payload was small */
-		unlink(ext_tmp);
-		free(ext_tmp);
-		ext_tmp = NULL;
-	}
-	if ((ext_tmp && rename(ext_tmp, ext_path)) || rename(tmp, path)) {
+	if ((rc = check_target(m, &t, opts, ctx)))
+		goto out;
+	if ((t.dfd = open(t.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		rc = od_error(ctx, OD_EIO, "cannot write '%s': %s", path, strerror(errno));
 		goto out;
 	}
-	free(tmp);
-	free(ext_tmp);
-	tmp = ext_tmp = NULL;
+	if ((rc = open_side(m, &w, &t, &so, ctx)))
+		goto out;
+	if (outfile_open(&mo, t.dfd, t.mode)) {
+		rc = od_error(ctx, OD_EIO, "cannot write '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if ((rc = write_files(m, &w, &t, &mo, &so, ctx)))
+		goto out;
+	rc = commit(m, &t, &mo, &so, w.ext_name, own_names, ctx);
 out:
-	if (f)
-		fclose(f);
-	if (w.ext)
-		fclose(w.ext);
-	if (tmp)
-		unlink(tmp);
-	if (ext_tmp)
-		unlink(ext_tmp);
-	free(tmp);
-	free(ext_tmp);
-	free(ext_path);
+	outfile_discard(&mo);
+	outfile_discard(&so);
+	if (t.dfd >= 0)
+		close(t.dfd);
+	free(t.dir);
 	od_free(w.src);
+	XXH3_freeState(w.hash);
 	od_arena_free(w.a);
 	return rc;
 }

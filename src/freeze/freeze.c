@@ -81,6 +81,8 @@ struct fix {
 	const char *by;         /* input whose value fixed it */
 };
 
+static uint64_t growth_budget(const struct od_freeze_opts *o, uint64_t const_bytes);
+
 struct binder {
 	struct od_model *m;
 	struct od_freeze_report *rep;
@@ -88,6 +90,7 @@ struct binder {
 	size_t n_fixes;
 	const char **rebound;   /* inputs whose dims were fixed, malloc'd */
 	size_t n_rebound;
+	uint64_t budget;        /* bytes a scalar may be repeated to (the growth budget) */
 	struct od_ctx *ctx;
 };
 
@@ -130,6 +133,28 @@ static bool fully_static(const struct od_value *in)
 	return in->rank >= 0;
 }
 
+/* A scalar fills the declared shape only within the limits folding has: a 79-byte model
+ * declaring float[65536,65536] must not make onnxdiff allocate 16 GiB. */
+static int fill_error(struct binder *b, const struct od_tensor *t, const struct od_value *in)
+{
+	uint64_t numel = 1, bytes;
+	for (int d = 0; d < in->rank; d++)
+		if (in->dims[d].value && numel > (uint64_t)EVAL_MAX_NUMEL / (uint64_t)in->dims[d].value)
+			numel = (uint64_t)EVAL_MAX_NUMEL + 1;
+		else
+			numel *= (uint64_t)in->dims[d].value;
+	bytes = numel * od_dtype_size(t->dtype);
+	if (numel <= (uint64_t)EVAL_MAX_NUMEL && bytes <= b->budget)
+		return 0;
+	char *decl = od_value_type_text(b->m->arena, in);
+	if (numel > (uint64_t)EVAL_MAX_NUMEL)
+		return od_error(b->ctx, OD_ELIMIT, "value for '%s': filling %s is more than %lld elements",
+		                in->name, decl ? decl : "?", (long long)EVAL_MAX_NUMEL);
+	return od_error(b->ctx, OD_ELIMIT, "value for '%s': filling %s takes %llu bytes, more than the "
+	                "growth limit of %llu (--max-growth)", in->name, decl ? decl : "?",
+	                (unsigned long long)bytes, (unsigned long long)b->budget);
+}
+
 /* A scalar repeated to the input's static shape. */
 static struct od_tensor *broadcast(struct od_arena *a, const struct od_tensor *t,
                                    const struct od_value *in)
@@ -164,6 +189,9 @@ static int check_value(struct binder *b, const struct od_value *in, struct od_te
 	if (t->ndims == 0 && in->rank > 0) {
 		if (!fully_static(in) || t->numel != 1)
 			return shape_error(b, name, t, in);
+		int rc = fill_error(b, t, in);
+		if (rc)
+			return rc;
 		if (!(*tp = broadcast(b->m->arena, t, in)))
 			return od_error(b->ctx, OD_ENOMEM, "out of memory");
 		return 0;
@@ -395,6 +423,7 @@ int od_freeze(struct od_model *m, const struct od_binding *bindings, size_t n,
 		rc = od_error(ctx, OD_ENOMEM, "out of memory");
 	if (!rc) {
 		report_before(rep, m);
+		b.budget = growth_budget(opts, fz_const_bytes(m->graph));
 		rc = bind_all(&b, bindings, n);
 	}
 	for (size_t i = 0; !rc && i < n; i++)

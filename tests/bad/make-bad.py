@@ -388,8 +388,8 @@ def make_external():
                "external data location 'sub/\\.\\./\\.\\./ext-data\\.bin' leaves the model's folder")
     emit_model("ext-backslash.onnx", ext_model("..\\" + EXT_DATA),
                "external data location '\\.\\.\\\\ext-data\\.bin' leaves the model's folder")
-    emit_model("ext-dot.onnx", ext_model("."),
-               "external data location '\\.' leads out of the model's folder")
+    emit_model("ext-dot.onnx", ext_model("."),  # the folder itself
+               "cannot open external data '\\.': not a regular file")
     emit_model("ext-empty-location.onnx", ext_model(""), "external data location is empty")
     emit_model("ext-no-location.onnx", ext_model(None, 0, 16),
                "tensor 'w': external data without a location")
@@ -409,6 +409,10 @@ def make_external():
                "tensor 'w': bad external data offset '12abc'")
     emit_model("ext-offset-overflow.onnx", ext_model(EXT_DATA, "99999999999999999999", 16),
                "tensor 'w': bad external data offset '99999999999999999999'")
+    # plain decimals only: strtoll would take a sign and leading blanks
+    for name, off in (("space", " 0"), ("plus", "+0"), ("minus-zero", "-0")):
+        emit_model("ext-offset-%s.onnx" % name, ext_model(EXT_DATA, off, 16),
+                   "tensor 'w': bad external data offset '%s'" % off.replace("+", "\\+"))
     emit_model("ext-length-negative.onnx", ext_model(EXT_DATA, 0, -1),
                "tensor 'w': bad external data length '-1'")
     emit_model("ext-size-mismatch.onnx", ext_model(EXT_DATA, 0, 8),
@@ -492,6 +496,20 @@ def make_sparse():
     emit_model("sparse-attr-absolute.onnx", m, "external data location '/etc/passwd' is absolute")
 
 
+def make_fill():
+    # tiny models declaring a huge static input: `freeze --set x=1` must not fill it
+    # (and a 64 MiB one that write.sh interrupts while it is written)
+    for name, dims in (("ok-fill-1g.onnx", [268435456]), ("ok-fill-16g.onnx", [65536, 65536]),
+                       ("ok-fill-64m.onnx", [16777216])):
+        m = hand_model([helper.make_node("Identity", ["x"], ["y"], name="id")],
+                       [vi("x", dims)], [vi("y", dims)])
+        emit_model(name, m, "-", status=0)
+    # two inputs frozen together by concurrent writers: x (4 KiB, external) and s (inline)
+    m = hand_model([helper.make_node("Add", ["x", "s"], ["y"], name="add")],
+                   [vi("x", [1024]), vi("s", [1])], [vi("y", [1024])])
+    emit_model("ok-two-inputs.onnx", m, "-", status=0)
+
+
 # ---------------------------------------------------------------- .npy with lying headers
 # For `onnxdiff freeze --set mask=@FILE fixtures/seed/with_mask.onnx` (mask is float [1,4]).
 # The pattern only asks that the message names the file: the reader's wording is its own.
@@ -569,6 +587,7 @@ def main():
     make_graphs()
     make_external()
     make_sparse()
+    make_fill()
     make_npy()
     make_pb()
     names = [c[0] for c in CASES]

@@ -357,7 +357,8 @@ ParameterizedTest(struct file *f, fault, save_write)
 	void *orig = slurp(in, &len), *dorig = has_ext ? slurp(data, &dlen) : NULL;
 	for (int ext = 0; ext < 2; ext++) {
 		struct od_save_opts opts = {.external_data = ext, .external_min = 16,
-		                            .external_name = has_ext ? "ext-data.bin" : NULL};
+		                            .external_name = has_ext ? "ext-data.bin" : NULL,
+		                            .replace_input = true};
 		struct od_model *m = load(in);
 		long k;
 		for (k = 1; k < MAX_TRIES; k++) {

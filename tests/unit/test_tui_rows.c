@@ -294,6 +294,35 @@ Test(tui_rows, writing_over_the_input_keeps_the_session)
 	rmdir(dir);
 }
 
+/* A keeps w in a side file; after writing over A, the side file is replaced by other bytes
+ * (as a writer of A.data would): undo still rebuilds A as it was read. */
+Test(tui_rows, undo_after_writing_over_a_with_a_side_file)
+{
+	char dir[] = "/tmp/od-tui.XXXXXX", a[128], side[128], cmd[640];
+	const float want[4] = {4, 5, 6, 7}, other[16] = {1000};
+	struct od_ctx ctx = {0};
+	cr_assert(mkdtemp(dir));
+	snprintf(a, sizeof a, "%s/a.onnx", dir);
+	snprintf(side, sizeof side, "%s/ext-data.bin", dir);
+	snprintf(cmd, sizeof cmd, "cp '%s/tests/bad/ok-ext.onnx' '%s' && cp '%s/tests/bad/ext-data.bin' '%s'",
+	         OD_SRCDIR, a, OD_SRCDIR, side);
+	cr_assert_eq(system(cmd), 0);
+	struct tui_session *s = open_session(a, NULL);
+	freeze(s, "x", "1");
+	cr_assert_eq(tui_session_write(s, a, &ctx), 0, "%s", ctx.msg);
+	char repl[160];                 /* renamed over it, as writers do: the old bytes are gone */
+	snprintf(repl, sizeof repl, "%s.new", side);
+	FILE *f = fopen(repl, "wb");
+	cr_assert(f && fwrite(other, sizeof other, 1, f) == 1 && !fclose(f) && !rename(repl, side));
+	cr_assert_eq(tui_session_undo(s, &ctx), 0, "%s", ctx.msg);
+	const struct od_tensor *w = od_graph_find_init(s->cur->graph, "w");
+	cr_assert(w && w->nbytes == sizeof want && !memcmp(w->data, want, sizeof want),
+	          "undo rebuilt A with the side file's old bytes");
+	tui_session_close(s);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
 Test(tui_rows, details)
 {
 	struct tui_session *s = open_session(SEED_A, SEED_B);
@@ -421,5 +450,9 @@ Test(tui_rows, shell_quote)
 	cr_assert_str_eq(tui_shell_quote(a, "x", "a/b-c_d.onnx"), "x a/b-c_d.onnx");
 	cr_assert_str_eq(tui_shell_quote(a, "x", "it's here"), "x 'it'\\''s here'");
 	cr_assert_str_eq(tui_shell_quote(a, "", ""), "''");
+	/* a hostile name reaches neither the terminal nor the shell raw */
+	cr_assert_str_eq(tui_shell_quote(a, "x", "a\x1b[2J\x1b]0;PWNED\x07'\\.onnx"),
+	                 "x $'a\\x1b[2J\\x1b]0;PWNED\\x07\\'\\\\.onnx'");
+	cr_assert_str_eq(tui_shell_quote(a, "x", "\xc2\x9b" "2J"), "x $'\\xc2\\x9b2J'");
 	od_arena_free(a);
 }
