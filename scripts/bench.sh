@@ -2,7 +2,7 @@
 # bench.sh — how fast onnxdiff loads, hashes, diffs and writes large models, as ratios to
 # baselines measured in the same run (never a timed test: it is not part of `make check`).
 #
-#   scripts/bench.sh [-n RUNS] [-k] [SECTION...]   sections: vit resnet big nodes shapes (all)
+#   scripts/bench.sh [-n RUNS] [-k] [SECTION...]   sections: vit resnet big nodes shapes eval (all)
 #
 # Inputs are built once by scripts/bench/make-inputs.py into the cache folder
 # ($ONNXDIFF_BENCH_CACHE, default ${XDG_CACHE_HOME:-~/.cache}/onnxdiff-bench; about 6 GB).
@@ -19,11 +19,11 @@ while getopts n:k opt; do
 	case $opt in
 	n) runs=$OPTARG ;;
 	k) keep=1 ;;
-	*) echo "usage: scripts/bench.sh [-n RUNS] [-k] [vit|resnet|big|nodes|shapes]..." >&2; exit 2 ;;
+	*) echo "usage: scripts/bench.sh [-n RUNS] [-k] [vit|resnet|big|nodes|shapes|eval]..." >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
-sections=${*:-vit resnet big nodes shapes}
+sections=${*:-vit resnet big nodes shapes eval}
 PY=/usr/bin/python3
 work=$(mktemp -d "${TMPDIR:-/tmp}/onnxdiff-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -282,6 +282,26 @@ shapes_section() {
 		"$(awk -v a="$T" -v b="$td" 'BEGIN { print a / b }')" "$(awk -v a="$C" -v b="$ccd" 'BEGIN { print a / b }')"
 }
 
+eval_section() { # onnxdiff run against onnxruntime-node's session.run, 1 thread then all
+	local name t_od t_ort threads
+	[ -n "$have_torchvision" ] || { echo "== eval: skipped (no torchvision)"; return; }
+	[ -d "$top/tests/oracle/node_modules/onnxruntime-node" ] ||
+		{ echo "== eval: skipped (no tests/oracle/node_modules: cd tests/oracle && npm ci --ignore-scripts)"; return; }
+	has_cmd run || { echo "== eval: skipped (no 'onnxdiff run' yet)"; return; }
+	echo "== eval: onnxdiff run (median of --repeat $runs, loading excluded) / onnxruntime-node session.run (median of $runs)"
+	for name in resnet50 vit_b_16; do
+		inputs "$name"
+		for threads in 1 "$(nproc)"; do
+			t_od=$("$od" run "$cache/$name.onnx" -o "$work/eval" --threads "$threads" --repeat "$runs" |
+			       sed -n 's/^eval: median \([0-9.]*\) ms.*/\1/p')
+			t_ort=$(node "$top/scripts/bench/ort-time.js" "$cache/$name.onnx" "$threads" "$runs")
+			if [ -z "$t_od" ] || [ -z "$t_ort" ]; then skip "$name, $threads thread(s)" "a run failed"; continue; fi
+			printf '  %-20s %2s thread(s): onnxdiff %9.1f ms, onnxruntime %9.1f ms, ratio %5.2f\n' \
+				"$name" "$threads" "$t_od" "$t_ort" "$(awk -v a="$t_od" -v b="$t_ort" 'BEGIN { print a / b }')"
+		done
+	done
+}
+
 # ---- run ------------------------------------------------------------------------------------
 mem=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
@@ -296,6 +316,7 @@ for s in $sections; do
 	big) big_section ;;
 	nodes) nodes_section ;;
 	shapes) shapes_section ;;
+	eval) eval_section ;;
 	*) say "bench: unknown section '$s'"; exit 2 ;;
 	esac
 done

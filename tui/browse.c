@@ -235,6 +235,16 @@ void browse_key(struct tui *t, int key)
 		prompt_open(t, TUI_ASK_WRITE, "", tui_session_default_out(t->s), "write to: ");
 		break;
 	case TUI_REQ_REPORT: pager_open(t, TUI_REQ_REPORT); break;
+	case TUI_REQ_VERIFY: {
+		struct od_ctx ctx = {0};
+		char buf[1024];
+		bool same;
+		if (tui_session_verify(t->s, buf, sizeof buf, &same, &ctx))
+			tui_message(t, TUI_COLOR_ERROR, "verify: %s", ctx.msg);
+		else
+			tui_message(t, same ? TUI_COLOR_NORMAL : TUI_COLOR_ERROR, "verify: %s", buf);
+		break;
+	}
 	case TUI_REQ_SEARCH: prompt_open(t, TUI_ASK_SEARCH, "", "", "/"); break;
 	case TUI_REQ_NEXT_MATCH:
 		if (!t->search[0])

@@ -56,6 +56,17 @@ int cli_load(const char *path, struct od_model **out)
 	return 0;
 }
 
+int cli_parse_count(const char *opt, const char *arg, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (end == arg || *end || errno || v < min || v > max)
+		return cli_error("bad %s '%s': want a number from %ld to %ld", opt, arg, min, max);
+	*out = v;
+	return 0;
+}
+
 const char **cli_split(char *list, size_t *n)
 {
 	size_t cap = 1;
