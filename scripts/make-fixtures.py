@@ -275,6 +275,63 @@ def make_cnn():
     write_npy("cnn/x.npy", x)
 
 
+# ---------------------------------------------------------------- encoder
+
+def make_encoder():
+    """A stock nn.TransformerEncoder (d_model 16, two layers, GELU, a final LayerNorm)
+    with dynamic batch and sequence: the oracle's transformer, no mask tricks."""
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(d_model=16, nhead=4, dim_feedforward=32,
+                                       dropout=0.0, activation="gelu", batch_first=True)
+    model = nn.TransformerEncoder(layer, num_layers=2, norm=nn.LayerNorm(16),
+                                  enable_nested_tensor=False).eval()
+    with torch.no_grad():  # the layers start as copies of one: make each its own
+        for p in model.parameters():
+            p.add_(torch.empty_like(p).uniform_(-0.2, 0.2))
+    x = rng(7).uniform(-1, 1, size=(1, 6, 16)).astype(np.float32)
+    dyn = {"x": {0: "batch", 1: "seq"}, "y": {0: "batch", 1: "seq"}}
+    write_model("encoder/model.onnx", export(model, (torch.from_numpy(x),), ["x"], ["y"], dyn))
+
+
+# ---------------------------------------------------------------- rnn
+
+class StatefulGRU(nn.Module):
+    """Two stacked bidirectional GRU layers started from h0, a graph input."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(4, 6, num_layers=2, batch_first=True, bidirectional=True)
+
+    def forward(self, x, h0):
+        return self.gru(x, h0)
+
+
+class StatefulLSTM(nn.Module):
+    """An LSTM started from h0 and c0, both graph inputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 6, batch_first=True)
+
+    def forward(self, x, h0, c0):
+        y, (h, c) = self.lstm(x, (h0, c0))
+        return y, h, c
+
+
+def make_rnn():
+    torch.manual_seed(0)
+    x = torch.from_numpy(rng(8).uniform(-1, 1, size=(1, 5, 4)).astype(np.float32))
+    h0 = torch.from_numpy(rng(9).uniform(-1, 1, size=(4, 1, 6)).astype(np.float32))
+    dyn = {"x": {0: "batch", 1: "seq"}, "h0": {1: "batch"}, "y": {0: "batch", 1: "seq"},
+           "h_n": {1: "batch"}}
+    write_model("rnn/gru.onnx", export(StatefulGRU().eval(), (x, h0), ["x", "h0"],
+                                       ["y", "h_n"], dyn))
+    h0, c0 = h0[:1], torch.from_numpy(rng(10).uniform(-1, 1, size=(1, 1, 6)).astype(np.float32))
+    dyn.update({"c0": {1: "batch"}, "c_n": {1: "batch"}})
+    write_model("rnn/lstm.onnx", export(StatefulLSTM().eval(), (x, h0, c0), ["x", "h0", "c0"],
+                                        ["y", "h_n", "c_n"], dyn))
+
+
 # ---------------------------------------------------------------- run
 
 def make_run():
@@ -440,7 +497,8 @@ def make_npy():
     write_npy("npy/empty-0x4.npy", np.zeros((0, 4), dtype=np.float32))
 
 
-SUBDIRS = ("seed", "hidden", "transformer", "if", "cnn", "run", "bad", "npy")
+SUBDIRS = ("seed", "hidden", "transformer", "if", "cnn", "encoder", "rnn", "run", "bad",
+           "npy")
 
 
 def main():
@@ -454,6 +512,8 @@ def main():
     make_transformer()
     make_if()
     make_cnn()
+    make_encoder()
+    make_rnn()
     make_run()
     make_bad(with_mask)
     make_npy()

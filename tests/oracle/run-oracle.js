@@ -4,9 +4,10 @@
 // compares every output: same dtype and shape, |a - b| <= atol + rtol * |b| with b from
 // onnxruntime.
 //
-//   node run-oracle.js ONNXDIFF MODEL [--seed N] [--rtol R] [--atol A] [--dim name=SIZE]...
+//   node run-oracle.js ONNXDIFF MODEL... [--seed N] [--rtol R] [--atol A] [--dim name=SIZE]...
 //
-// Prints one line; exit 0 when they agree, 1 when not, 2 on trouble.
+// Prints one line per model ("MODEL: ..."); exit 0 when all agree, 1 when one does not, 2
+// on trouble (onnxruntime or onnxdiff cannot run a model).
 'use strict';
 
 const fs = require('fs');
@@ -30,11 +31,8 @@ function compare(name, ours, theirs, atol, rtol) {
   return { bad: null, abs };
 }
 
-async function main(argv) {
-  const args = lib.parseArgs(argv, ['dim'], ['seed', 'rtol', 'atol']);
-  if (args.positional.length !== 2)
-    throw new lib.Trouble('usage: node run-oracle.js ONNXDIFF MODEL [--seed N] [--rtol R] [--atol A] [--dim name=SIZE]...');
-  const [onnxdiff, file] = args.positional;
+// One model: a line saying how they compare; 0 when they agree, 1 when not.
+async function runOne(onnxdiff, file, args) {
   const rtol = Number(args.rtol ?? 1e-4), atol = Number(args.atol ?? 1e-5);
   const session = await lib.openSession(file);
   const dimSizes = new Map([...args.dim].map(([k, v]) => [k, Number(v)]));
@@ -64,16 +62,35 @@ async function main(argv) {
       const theirs = results[name], ours = lib.readNpy(files[i]);
       const r = compare(name, ours, { type: theirs.type, dims: theirs.dims, data: theirs.data }, atol, rtol);
       if (r.bad) {
-        console.log(r.bad);
+        console.log(`${file}: ${r.bad}`);
         return 1;
       }
       worst = Math.max(worst, r.abs);
     }
-    console.log(`${files.length} outputs agree with onnxruntime (max abs ${worst.toPrecision(3)})`);
+    const n = files.length === 1 ? '1 output agrees' : `${files.length} outputs agree`;
+    console.log(`${file}: ${n} with onnxruntime (max abs ${worst.toPrecision(3)})`);
     return 0;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function main(argv) {
+  const args = lib.parseArgs(argv, ['dim'], ['seed', 'rtol', 'atol']);
+  if (args.positional.length < 2)
+    throw new lib.Trouble('usage: node run-oracle.js ONNXDIFF MODEL... [--seed N] [--rtol R] [--atol A] [--dim name=SIZE]...');
+  const [onnxdiff, ...files] = args.positional;
+  let rc = 0;
+  for (const file of files) {
+    try {
+      rc = Math.max(rc, await runOne(onnxdiff, file, args));
+    } catch (e) {
+      if (!(e instanceof lib.Trouble)) throw e;
+      console.log(`${file}: trouble: ${e.message}`);
+      rc = 2;
+    }
+  }
+  return rc;
 }
 
 main(process.argv.slice(2)).then((rc) => { process.exitCode = rc; }).catch((e) => {
