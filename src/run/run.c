@@ -8,6 +8,7 @@
  */
 #include "config.h"
 #include <cblas.h>
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 #include "run.h"
@@ -448,13 +449,20 @@ static int frame_run(struct frame *f, struct od_ctx *ctx)
 
 /* ---- entry points ------------------------------------------------------------------------- */
 
+/* The CPUs this process may run on (its affinity mask, as taskset or a container's cpuset
+ * leave it), else the CPUs online. */
+static int cpus_usable(void)
+{
+	cpu_set_t set;
+	if (!sched_getaffinity(0, sizeof set, &set) && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}
+
 void od_run_set_threads(int threads)
 {
-	if (threads <= 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = n > 0 ? (int)n : 1;
-	}
-	openblas_set_num_threads(threads);
+	openblas_set_num_threads(threads > 0 ? threads : cpus_usable());
 }
 
 /* The feeds in graph-input order; an input without one keeps its initializer default. */

@@ -43,7 +43,8 @@ OD_API int od_run(const struct od_model *m, const struct od_feed *feeds, size_t 
                   const struct od_run_opts *opts, struct od_arena *a, struct od_tensor **outs,
                   struct od_ctx *ctx);
 
-/* Sets the BLAS thread count (0: one per CPU); od_run calls it with opts->threads. */
+/* Sets the BLAS thread count (0: one per CPU this process may use); od_run calls it with
+ * opts->threads. */
 OD_API void od_run_set_threads(int threads);
 
 /* The feeds for every graph input of m (but those with an initializer default that are

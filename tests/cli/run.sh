@@ -38,5 +38,6 @@ grep_ok "$T/err" "value for 'mask' has shape \[3\], input is float\[1,4\]" "the 
 expect 2 "an unknown input" -- od run "$FIX/seed/with_mask.onnx" -o "$T/bad" --feed nope=1
 grep_ok "$T/err" "^error: input 'nope' not found in graph$" "the unknown input named"
 expect 2 "no -o" -- od run "$FIX/seed/with_mask.onnx"
+one_error 2 "--threads 0 refused" "^error: .*--threads" -- od run "$FIX/seed/with_mask.onnx" -o "$T/bad" --threads 0
 
 done_testing
