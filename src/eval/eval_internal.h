@@ -142,10 +142,10 @@ struct ev_bcast {
 int ev_bcast_shapes(struct ev *e, struct ev_bcast *b, int nt, const int *ndims,
                     const int64_t *const *dims);
 int ev_bcast_init(struct ev *e, struct ev_bcast *b, int nt, const struct od_tensor *const *ts);
-/* Steps the iterator to the next output element (offsets follow). */
-static inline void ev_bcast_next(struct ev_bcast *b)
+/* Steps the iterator by one along dim d, carrying into the dims before it. */
+static inline void ev_bcast_step(struct ev_bcast *b, int d)
 {
-	for (int d = b->nd - 1; d >= 0; d--) {
+	for (; d >= 0; d--) {
 		for (int k = 0; k < b->nt; k++)
 			b->off[k] += b->st[k][d];
 		if (++b->idx[d] < b->dims[d])
@@ -155,6 +155,15 @@ static inline void ev_bcast_next(struct ev_bcast *b)
 		b->idx[d] = 0;
 	}
 }
+/* Steps the iterator to the next output element (offsets follow). */
+static inline void ev_bcast_next(struct ev_bcast *b)
+{
+	ev_bcast_step(b, b->nd - 1);
+}
+/* The longest run of trailing dims that every input walks with one stride (0: broadcast,
+ * 1: contiguous): its first dim in *from, its length returned, each input's stride in
+ * st[k]. Loop over rows of that length, stepping with ev_bcast_step(b, *from - 1). */
+int64_t ev_bcast_rows(const struct ev_bcast *b, int *from, int64_t *st);
 /* Row-major strides of a shape, in elements. */
 void ev_strides(int nd, const int64_t *dims, int64_t *st);
 
