@@ -40,6 +40,10 @@ int cli_load(const char *path, struct od_model **out);
 const char **cli_split(char *list, size_t *n);
 /* An integer option in [min, max]: 0, or CLI_TROUBLE after "bad --opt 'x': ..." */
 int cli_parse_count(const char *opt, const char *arg, long min, long max, long *out);
+/* For commands that evaluate models: freed buffers stay with the process for the next
+ * node's outputs instead of going back to the kernel and faulting in again (glibc would
+ * unmap or trim every few megabytes). The peak RSS is what it was. */
+void cli_keep_freed_memory(void);
 /* Whether to colour: mode "auto"/"always"/"never" (NULL = auto), honouring NO_COLOR. */
 int cli_color(const char *mode, FILE *f);
 

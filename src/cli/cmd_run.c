@@ -190,6 +190,7 @@ static int run(struct run_args *ra)
 	size_t nf;
 	double ms = 0;
 	int rc = CLI_TROUBLE;
+	cli_keep_freed_memory();
 	if (!fa || cli_load(ra->model, &m) || cli_feeds_make(m, &ra->feeds, fa, &feeds, &nf))
 		goto out;
 	if (!(outs = calloc(m->graph->n_outputs + 1, sizeof *outs))) {

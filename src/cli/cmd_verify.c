@@ -109,6 +109,7 @@ static int verify(struct verify_args *va)
 	struct od_ctx ctx = { 0 };
 	struct od_feed *fa, *fb;
 	int rc = CLI_TROUBLE;
+	cli_keep_freed_memory();
 	if (!ar || cli_load(va->a, &a) || cli_load(va->b, &b) || feeds_known(va, a, b) ||
 	    cli_feeds_parse(a, &va->feeds, true, ar, &fa, &va->o.n_feeds_a) ||
 	    cli_feeds_parse(b, &va->feeds, true, ar, &fb, &va->o.n_feeds_b))
