@@ -6,7 +6,8 @@
 #
 # Inputs are built once by scripts/bench/make-inputs.py into the cache folder
 # ($ONNXDIFF_BENCH_CACHE, default ${XDG_CACHE_HOME:-~/.cache}/onnxdiff-bench; about 6 GB).
-# onnxdiff is built with -O2 in <cache>/build unless $ONNXDIFF names a binary. Every
+# onnxdiff is built with -O2 in <cache>/build-<hash of this tree's path> unless $ONNXDIFF
+# names a binary (one build folder per work tree: a shared one would build another tree). Every
 # measurement runs RUNS times (default 5) with a warm page cache (the files are read
 # with cat first) and prints the median wall time and the median peak RSS
 # and CPU time (os.wait4, in microseconds; scripts/bench/run1.py). A command that does not exist yet (diff, freeze) is skipped, saying so.
@@ -49,17 +50,18 @@ $PY -c 'import torch, torchvision' 2>/dev/null || apt_install python3-torchvisio
 if [ -n "${ONNXDIFF:-}" ]; then
 	od=$ONNXDIFF
 else
-	say "bench: building onnxdiff (-O2) in $cache/build-static"
-	mkdir -p "$cache/build-static" || exit 2
+	bdir=$cache/build-$(printf '%s' "$top" | cksum | cut -d' ' -f1)
+	say "bench: building onnxdiff (-O2) in $bdir"
+	mkdir -p "$bdir" || exit 2
 	[ -x "$top/configure" ] || (cd "$top" && autoreconf -fi >/dev/null 2>&1) || { say "bench: autoreconf failed"; exit 2; }
 	# only the CLI, linked statically with the library: a libtool wrapper script would add
 	# its own start-up to every timing
-	(cd "$cache/build-static" &&
+	(cd "$bdir" &&
 	 { [ -f Makefile ] && [ config.status -nt "$top/configure" ] && grep -q disable-shared config.status ||
 	   "$top/configure" -q --disable-shared CFLAGS='-O2 -g'; } &&
 	 make -s src/onnx.pb-c.h >"$work/make.log" 2>&1 &&
 	 make -s -j"$(nproc)" onnxdiff >>"$work/make.log" 2>&1) || { tail -n 20 "$work/make.log" >&2; exit 2; }
-	od=$cache/build-static/onnxdiff
+	od=$bdir/onnxdiff
 fi
 has_cmd() { "$od" "$1" --help >/dev/null 2>&1; }
 
@@ -282,14 +284,17 @@ shapes_section() {
 		"$(awk -v a="$T" -v b="$td" 'BEGIN { print a / b }')" "$(awk -v a="$C" -v b="$ccd" 'BEGIN { print a / b }')"
 }
 
-eval_section() { # onnxdiff run against onnxruntime-node's session.run, 1 thread then all
+# onnxdiff run against onnxruntime-node's session.run, one thread each, then all threads
+# each, on $EVAL_MODELS (default: resnet50 vit_b_16; EVAL_MODELS=resnet50 for the resnet
+# alone). The ratio is onnxdiff's median time over onnxruntime's: 1.5 is the target.
+eval_section() {
 	local name t_od t_ort threads
 	[ -n "$have_torchvision" ] || { echo "== eval: skipped (no torchvision)"; return; }
 	[ -d "$top/tests/oracle/node_modules/onnxruntime-node" ] ||
 		{ echo "== eval: skipped (no tests/oracle/node_modules: cd tests/oracle && npm ci --ignore-scripts)"; return; }
 	has_cmd run || { echo "== eval: skipped (no 'onnxdiff run' yet)"; return; }
 	echo "== eval: onnxdiff run (median of --repeat $runs, loading excluded) / onnxruntime-node session.run (median of $runs)"
-	for name in resnet50 vit_b_16; do
+	for name in ${EVAL_MODELS:-resnet50 vit_b_16}; do
 		inputs "$name"
 		for threads in 1 "$(nproc)"; do
 			t_od=$("$od" run "$cache/$name.onnx" -o "$work/eval" --threads "$threads" --repeat "$runs" |
