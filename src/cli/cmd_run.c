@@ -28,8 +28,8 @@ static const char help[] =
 	"  --dim NAME=SIZE      the size of symbolic dim NAME for random inputs (default 1)\n"
 	"  --seed N             seed of the random inputs (default 0)\n"
 	"  -o, --output DIR     where to write NAME.npy per output (created if missing)\n"
-	"  --repeat N           evaluate N times, print the median time\n"
-	"  --threads N          BLAS threads (default: one per CPU)\n"
+	"  --repeat N           evaluate N times, print the median time (loading excluded)\n"
+	"  --threads N          BLAS threads (default: every CPU this process may use)\n"
 	"  -q, --quiet          no summary\n"
 	"\n"
 	"exit status: 0 done, 2 trouble\n";
