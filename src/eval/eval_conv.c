@@ -145,62 +145,59 @@ static int64_t row_offset(const struct ev_win *w, const int64_t *oidx, const int
 	return off * w->in[w->nd - 1];
 }
 
-/* col[(c*K + kk) * P + p] = x[c, position p moved by kernel offset kk], 0 in the pads. */
-static void im2col(const struct ev_win *w, int64_t channels, const float *x, float *col)
+/* One row of columns, from the image row at (stride s), 0 outside [j0, j1). */
+static void gather_row(float *dst, const float *at, int64_t s, int64_t j0, int64_t j1,
+                       int64_t inner)
+{
+	memset(dst, 0, (size_t)j0 * sizeof *dst);
+	if (s == 1)
+		memcpy(dst + j0, at + j0, (size_t)(j1 - j0) * sizeof *dst);
+	else
+		for (int64_t j = j0; j < j1; j++)
+			dst[j] = at[j * s];
+	memset(dst + j1, 0, (size_t)(inner - j1) * sizeof *dst);
+}
+
+/* Walks the columns of an image: col[(c*K + kk) * P + p] stands for img[c, position p moved
+ * by kernel offset kk]. im2col (back false) fills col from img, 0 in the pads; col2im (back
+ * true) adds col into img, where w->in is the image's extent and w->out the columns'
+ * (ConvTranspose swaps the roles). img is only read when back is false. */
+static void im2col_walk(const struct ev_win *w, int64_t channels, float *img, float *col,
+                        bool back)
 {
 	int nd = w->nd, last = nd - 1;
 	int64_t K = prod(nd, w->k), P = prod(nd, w->out), IN = prod(nd, w->in);
-	int64_t inner = w->out[last], outer = P / (inner ? inner : 1);
+	int64_t inner = w->out[last], outer = P / (inner ? inner : 1), s = w->s[last];
 	int64_t kidx[EV_WIN_MAX], oidx[EV_WIN_MAX];
 	for (int64_t c = 0; c < channels; c++)
 		for (int64_t kk = 0; kk < K; kk++) {
-			float *dst = col + (c * K + kk) * P;
+			float *row = col + (c * K + kk) * P;
 			unflatten(kk, nd, w->k, kidx);
 			int64_t off = kidx[last] * w->d[last] - w->pb[last], j0, j1;
-			valid_range(off, w->s[last], w->in[last], inner, &j0, &j1);
-			for (int64_t o = 0; o < outer; o++, dst += inner) {
+			valid_range(off, s, w->in[last], inner, &j0, &j1);
+			for (int64_t o = 0; o < outer; o++, row += inner) {
 				unflatten(o, last, w->out, oidx);
 				int64_t r = row_offset(w, oidx, kidx);
-				if (r < 0) {
-					memset(dst, 0, (size_t)inner * sizeof *dst);
-					continue;
-				}
-				const float *src = x + c * IN + r + off;
-				memset(dst, 0, (size_t)j0 * sizeof *dst);
-				if (w->s[last] == 1)
-					memcpy(dst + j0, src + j0, (size_t)(j1 - j0) * sizeof *dst);
-				else
+				float *at = r < 0 ? NULL : img + c * IN + r + off;
+				if (!back && !at)
+					memset(row, 0, (size_t)inner * sizeof *row);
+				else if (!back)
+					gather_row(row, at, s, j0, j1, inner);
+				else if (at)
 					for (int64_t j = j0; j < j1; j++)
-						dst[j] = src[j * w->s[last]];
-				memset(dst + j1, 0, (size_t)(inner - j1) * sizeof *dst);
+						at[j * s] += row[j];
 			}
 		}
 }
 
-/* The reverse: y[c, position] += col[(c*K + kk) * P + p], where w->in is y's extent and
- * w->out the extent of the columns (ConvTranspose swaps the roles). */
+static void im2col(const struct ev_win *w, int64_t channels, const float *x, float *col)
+{
+	im2col_walk(w, channels, (float *)x, col, false);   /* x is only read */
+}
+
 static void col2im(const struct ev_win *w, int64_t channels, const float *col, float *y)
 {
-	int nd = w->nd, last = nd - 1;
-	int64_t K = prod(nd, w->k), P = prod(nd, w->out), IN = prod(nd, w->in);
-	int64_t inner = w->out[last], outer = P / (inner ? inner : 1);
-	int64_t kidx[EV_WIN_MAX], oidx[EV_WIN_MAX];
-	for (int64_t c = 0; c < channels; c++)
-		for (int64_t kk = 0; kk < K; kk++) {
-			const float *src = col + (c * K + kk) * P;
-			unflatten(kk, nd, w->k, kidx);
-			int64_t off = kidx[last] * w->d[last] - w->pb[last], j0, j1;
-			valid_range(off, w->s[last], w->in[last], inner, &j0, &j1);
-			for (int64_t o = 0; o < outer; o++, src += inner) {
-				unflatten(o, last, w->out, oidx);
-				int64_t r = row_offset(w, oidx, kidx);
-				if (r < 0)
-					continue;
-				float *dst = y + c * IN + r + off;
-				for (int64_t j = j0; j < j1; j++)
-					dst[j * w->s[last]] += src[j];
-			}
-		}
+	im2col_walk(w, channels, y, (float *)col, true);    /* col is only read */
 }
 
 /* ---- Conv ------------------------------------------------------------------------------ */
