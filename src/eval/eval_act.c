@@ -24,7 +24,7 @@ static int activate(struct ev *e, const struct act *a)
 		if (a->name[k])
 			p[k] = ev_attr_f(e, a->name[k], a->dflt[k]);
 	int rc = ev_new(e, 0, x->dtype, x->ndims, x->dims, &t);
-	if (!rc && x->dtype == OD_FLOAT) {      /* the same values, no per-element dispatch */
+	if (!rc && ev_is_f32(x)) {              /* the same values, no per-element dispatch */
 		const float *in = x->data;
 		float *o = (float *)t->data;
 		for (int64_t i = 0; i < x->numel; i++)

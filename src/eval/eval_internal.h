@@ -169,8 +169,15 @@ void ev_strides(int nd, const int64_t *dims, int64_t *st);
 
 /* ---- float32 buffers (eval_matmul.c), for the BLAS kernels ------------------------------ */
 
-/* A float32 view of a float-like or small integer tensor: its payload for float, else a
- * converted copy (*owned set; give it back with ev_f32_free). NULL when out of memory. */
+/* Whether t is float32 with a payload a float pointer may read: a view into the model file
+ * (raw_data) can be misaligned, and is then read through ev_getf or copied. */
+static inline bool ev_is_f32(const struct od_tensor *t)
+{
+	return t->dtype == OD_FLOAT && (uintptr_t)t->data % _Alignof(float) == 0;
+}
+
+/* A float32 view of a float-like or small integer tensor: its payload for aligned float
+ * (ev_is_f32), else a converted copy (*owned set; give it back with ev_f32_free). NULL when out of memory. */
 float *ev_f32_in(const struct od_tensor *t, bool *owned);
 void ev_f32_free(float *v, bool owned);
 /* Where to compute output t in float32 (its payload for float, else a zeroed buffer);

@@ -137,7 +137,7 @@ static int apply(struct ev *e, const struct binop *op, struct od_tensor *out,
 	int rc = ev_bcast_init(e, &b, 2, ts), cls = ev_class(x->dtype);
 	if (rc)
 		return rc;
-	if (op->f32 && x->dtype == OD_FLOAT && y->dtype == OD_FLOAT && out->dtype == OD_FLOAT) {
+	if (op->f32 && ev_is_f32(x) && ev_is_f32(y) && ev_is_f32(out)) {
 		apply_f32(op->f32, (float *)out->data, x->data, y->data, &b);
 		return 0;
 	}

@@ -15,7 +15,7 @@
 float *ev_f32_in(const struct od_tensor *t, bool *owned)
 {
 	*owned = false;
-	if (t->dtype == OD_FLOAT)
+	if (ev_is_f32(t))
 		return (float *)t->data;
 	float *v = od_malloc((size_t)(t->numel ? t->numel : 1) * sizeof *v);
 	if (!v)
@@ -46,6 +46,18 @@ void ev_f32_free(float *v, bool owned)
 {
 	if (owned)
 		od_free(v);
+}
+
+/* t's doubles: the payload, or a copy when it is misaligned (a view into the file); free
+ * *copy afterwards. NULL when out of memory. */
+static const double *f64_in(const struct od_tensor *t, double **copy)
+{
+	*copy = NULL;
+	if ((uintptr_t)t->data % _Alignof(double) == 0)
+		return t->data;
+	if ((*copy = od_malloc(t->nbytes ? t->nbytes : 1)))
+		memcpy(*copy, t->data, t->nbytes);
+	return *copy;
 }
 
 /* ---- MatMul --------------------------------------------------------------------------- */
@@ -154,8 +166,13 @@ int ev_k_matmul(struct ev *e)
 	if (!y->numel)
 		return 0;
 	if (a->dtype == OD_DOUBLE) {
-		mm_f64(&s, a->data, b->data, ev_mut(y));
-		return 0;
+		double *ca, *cb;
+		const double *da = f64_in(a, &ca), *db = f64_in(b, &cb);
+		if (da && db)
+			mm_f64(&s, da, db, ev_mut(y));
+		od_free(ca);
+		od_free(cb);
+		return da && db ? 0 : ev_err(e, OD_ENOMEM, "out of memory");
 	}
 	if (ev_class(a->dtype) != EV_CF) {
 		mm_int(&s, a, b, y);
@@ -186,7 +203,7 @@ static int gemm_bias(struct ev *e, const struct od_tensor *c, struct od_tensor *
 	if (bc.nd != y->ndims || bc.numel != y->numel)
 		return ev_bad(e, "C does not broadcast to [%lld,%lld]", (long long)y->dims[0],
 		              (long long)y->dims[1]);
-	if (y->dtype == OD_FLOAT && c->dtype == OD_FLOAT) {
+	if (y->dtype == OD_FLOAT && ev_is_f32(c)) {
 		float *o = ev_mut(y);
 		const float *cv = c->data;
 		for (int64_t i = 0; i < bc.numel; i++, ev_bcast_next(&bc))
@@ -224,9 +241,14 @@ int ev_k_gemm(struct ev *e)
 	float one = c && beta != 0.0f ? 1.0f : 0.0f;
 	enum CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
 	if (a->dtype == OD_DOUBLE) {
-		cblas_dgemm(CblasRowMajor, opa, opb, (int)m, (int)n, (int)k, alpha, a->data,
-		            (int)a->dims[1], b->data, (int)b->dims[1], one, ev_mut(y), (int)n);
-		return 0;
+		double *ca, *cb;
+		const double *da = f64_in(a, &ca), *db = f64_in(b, &cb);
+		if (da && db)
+			cblas_dgemm(CblasRowMajor, opa, opb, (int)m, (int)n, (int)k, alpha, da,
+			            (int)a->dims[1], db, (int)b->dims[1], one, ev_mut(y), (int)n);
+		od_free(ca);
+		od_free(cb);
+		return da && db ? 0 : ev_err(e, OD_ENOMEM, "out of memory");
 	}
 	bool oa, ob;
 	float *fa = ev_f32_in(a, &oa), *fb = ev_f32_in(b, &ob), *fy = NULL;

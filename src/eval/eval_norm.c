@@ -62,7 +62,7 @@ int ev_k_batchnorm(struct ev *e)
 		double add = ev_getf(b, ch) - ev_getf(mu, ch) * mul;
 		for (int64_t o = 0; o < x->dims[0]; o++) {
 			int64_t at = (o * c + ch) * inner;
-			if (x->dtype == OD_FLOAT)       /* the same values, no per-element dispatch */
+			if (ev_is_f32(x))               /* the same values, no per-element dispatch */
 				scale_f32((float *)t->data + at, (const float *)x->data + at, inner, mul,
 				          add);
 			else

@@ -48,7 +48,7 @@ static int unary(struct ev *e, const struct unop *op, int out_dtype)
 	if ((cls == EV_CF && !op->f) || (cls == EV_CS && !op->s) || (cls == EV_CU && !op->u))
 		return ev_unsup(e, "dtype %s not supported", od_dtype_name(x->dtype));
 	int rc = ev_new(e, 0, out_dtype ? out_dtype : x->dtype, x->ndims, x->dims, &t);
-	if (!rc && x->dtype == OD_FLOAT && t->dtype == OD_FLOAT) {
+	if (!rc && ev_is_f32(x) && ev_is_f32(t)) {
 		unary_f32(op, (float *)t->data, x->data, x->numel);
 		return 0;
 	}
