@@ -2,11 +2,12 @@
 # bench.sh — how fast onnxdiff loads, hashes, diffs and writes large models, as ratios to
 # baselines measured in the same run (never a timed test: it is not part of `make check`).
 #
-#   scripts/bench.sh [-n RUNS] [-k] [SECTION...]   sections: vit resnet big nodes shapes (all)
+#   scripts/bench.sh [-n RUNS] [-k] [SECTION...]   sections: vit resnet big nodes shapes eval (all)
 #
 # Inputs are built once by scripts/bench/make-inputs.py into the cache folder
 # ($ONNXDIFF_BENCH_CACHE, default ${XDG_CACHE_HOME:-~/.cache}/onnxdiff-bench; about 6 GB).
-# onnxdiff is built with -O2 in <cache>/build unless $ONNXDIFF names a binary. Every
+# onnxdiff is built with -O2 in <cache>/build-<hash of this tree's path> unless $ONNXDIFF
+# names a binary (one build folder per work tree: a shared one would build another tree). Every
 # measurement runs RUNS times (default 5) with a warm page cache (the files are read
 # with cat first) and prints the median wall time and the median peak RSS
 # and CPU time (os.wait4, in microseconds; scripts/bench/run1.py). A command that does not exist yet (diff, freeze) is skipped, saying so.
@@ -19,11 +20,11 @@ while getopts n:k opt; do
 	case $opt in
 	n) runs=$OPTARG ;;
 	k) keep=1 ;;
-	*) echo "usage: scripts/bench.sh [-n RUNS] [-k] [vit|resnet|big|nodes|shapes]..." >&2; exit 2 ;;
+	*) echo "usage: scripts/bench.sh [-n RUNS] [-k] [vit|resnet|big|nodes|shapes|eval]..." >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
-sections=${*:-vit resnet big nodes shapes}
+sections=${*:-vit resnet big nodes shapes eval}
 PY=/usr/bin/python3
 work=$(mktemp -d "${TMPDIR:-/tmp}/onnxdiff-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -49,17 +50,18 @@ $PY -c 'import torch, torchvision' 2>/dev/null || apt_install python3-torchvisio
 if [ -n "${ONNXDIFF:-}" ]; then
 	od=$ONNXDIFF
 else
-	say "bench: building onnxdiff (-O2) in $cache/build-static"
-	mkdir -p "$cache/build-static" || exit 2
+	bdir=$cache/build-$(printf '%s' "$top" | cksum | cut -d' ' -f1)
+	say "bench: building onnxdiff (-O2) in $bdir"
+	mkdir -p "$bdir" || exit 2
 	[ -x "$top/configure" ] || (cd "$top" && autoreconf -fi >/dev/null 2>&1) || { say "bench: autoreconf failed"; exit 2; }
 	# only the CLI, linked statically with the library: a libtool wrapper script would add
 	# its own start-up to every timing
-	(cd "$cache/build-static" &&
+	(cd "$bdir" &&
 	 { [ -f Makefile ] && [ config.status -nt "$top/configure" ] && grep -q disable-shared config.status ||
 	   "$top/configure" -q --disable-shared CFLAGS='-O2 -g'; } &&
 	 make -s src/onnx.pb-c.h >"$work/make.log" 2>&1 &&
 	 make -s -j"$(nproc)" onnxdiff >>"$work/make.log" 2>&1) || { tail -n 20 "$work/make.log" >&2; exit 2; }
-	od=$cache/build-static/onnxdiff
+	od=$bdir/onnxdiff
 fi
 has_cmd() { "$od" "$1" --help >/dev/null 2>&1; }
 
@@ -282,6 +284,29 @@ shapes_section() {
 		"$(awk -v a="$T" -v b="$td" 'BEGIN { print a / b }')" "$(awk -v a="$C" -v b="$ccd" 'BEGIN { print a / b }')"
 }
 
+# onnxdiff run against onnxruntime-node's session.run, one thread each, then all threads
+# each, on $EVAL_MODELS (default: resnet50 vit_b_16; EVAL_MODELS=resnet50 for the resnet
+# alone). The ratio is onnxdiff's median time over onnxruntime's: 1.5 is the target.
+eval_section() {
+	local name t_od t_ort threads
+	[ -n "$have_torchvision" ] || { echo "== eval: skipped (no torchvision)"; return; }
+	[ -d "$top/tests/oracle/node_modules/onnxruntime-node" ] ||
+		{ echo "== eval: skipped (no tests/oracle/node_modules: cd tests/oracle && npm ci --ignore-scripts)"; return; }
+	has_cmd run || { echo "== eval: skipped (no 'onnxdiff run' yet)"; return; }
+	echo "== eval: onnxdiff run (median of --repeat $runs, loading excluded) / onnxruntime-node session.run (median of $runs)"
+	for name in ${EVAL_MODELS:-resnet50 vit_b_16}; do
+		inputs "$name"
+		for threads in 1 "$(nproc)"; do
+			t_od=$("$od" run "$cache/$name.onnx" -o "$work/eval" --threads "$threads" --repeat "$runs" |
+			       sed -n 's/^eval: median \([0-9.]*\) ms.*/\1/p')
+			t_ort=$(node "$top/scripts/bench/ort-time.js" "$cache/$name.onnx" "$threads" "$runs")
+			if [ -z "$t_od" ] || [ -z "$t_ort" ]; then skip "$name, $threads thread(s)" "a run failed"; continue; fi
+			printf '  %-20s %2s thread(s): onnxdiff %9.1f ms, onnxruntime %9.1f ms, ratio %5.2f\n' \
+				"$name" "$threads" "$t_od" "$t_ort" "$(awk -v a="$t_od" -v b="$t_ort" 'BEGIN { print a / b }')"
+		done
+	done
+}
+
 # ---- run ------------------------------------------------------------------------------------
 mem=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
@@ -296,6 +321,7 @@ for s in $sections; do
 	big) big_section ;;
 	nodes) nodes_section ;;
 	shapes) shapes_section ;;
+	eval) eval_section ;;
 	*) say "bench: unknown section '$s'"; exit 2 ;;
 	esac
 done

@@ -385,6 +385,183 @@ def make_if():
     write_npy("if/x.npy", x)
 
 
+# ---------------------------------------------------------------- cnn
+
+class Block(nn.Module):
+    """A resnet basic block: two 3x3 convs, batch norms, a shortcut (1x1 when it strides)."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                      nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = torch.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return torch.relu(y + (x if self.down is None else self.down(x)))
+
+
+class SmallResNet(nn.Module):
+    """resnet18's shape in miniature, plus a grouped and a dilated conv, a transposed
+    conv and an average pool with count_include_pad, so Conv, ConvTranspose and the pools
+    meet their attributes in a real export."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 7, 2, 3, bias=False)
+        self.bn = nn.BatchNorm2d(8)
+        self.pool = nn.MaxPool2d(3, 2, 1)
+        self.layer1 = Block(8, 8, 1)
+        self.layer2 = Block(8, 16, 2)
+        self.grouped = nn.Conv2d(16, 16, 3, 1, 2, dilation=2, groups=4)
+        self.up = nn.ConvTranspose2d(16, 8, 2, 2)
+        self.avg = nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False)
+        self.fc = nn.Linear(8, 5)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.bn(self.stem(x))))
+        x = self.layer2(self.layer1(x))
+        x = torch.relu(self.up(torch.relu(self.grouped(x))))
+        x = torch.flatten(nn.functional.adaptive_avg_pool2d(self.avg(x), 1), 1)
+        return self.fc(x)
+
+
+def scaled_conv(model, name, factor):
+    """A copy with the weight of Conv node `name` multiplied by factor."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    node = next(n for n in m.graph.node if n.name == name)
+    init = next(t for t in m.graph.initializer if t.name == node.input[1])
+    w = numpy_helper.to_array(init) * np.float32(factor)
+    init.CopyFrom(numpy_helper.from_array(w.astype(np.float32), init.name))
+    return m
+
+
+def make_cnn():
+    torch.manual_seed(0)
+    model = SmallResNet()
+    for mod in model.modules():  # batch norms that do something once folded
+        if isinstance(mod, nn.BatchNorm2d):
+            mod.running_mean.uniform_(-0.5, 0.5)
+            mod.running_var.uniform_(0.5, 1.5)
+            mod.weight.data.uniform_(0.5, 1.5)
+            mod.bias.data.uniform_(-0.5, 0.5)
+    model.eval()
+    x = rng(6).uniform(-1, 1, size=(1, 3, 32, 32)).astype(np.float32)
+    exported = export(model, (torch.from_numpy(x),), ["x"], ["logits"],
+                      {"x": {0: "batch"}, "logits": {0: "batch"}})
+    write_model("cnn/model.onnx", exported)
+    write_model("cnn/renamed.onnx", renamed(exported, keep_interface=False))
+    write_model("cnn/scaled.onnx", scaled_conv(exported, "/layer2/conv2/Conv", 1.5))
+    write_npy("cnn/x.npy", x)
+
+
+# ---------------------------------------------------------------- encoder
+
+def make_encoder():
+    """A stock nn.TransformerEncoder (d_model 16, two layers, GELU, a final LayerNorm)
+    with dynamic batch and sequence: the oracle's transformer, no mask tricks."""
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(d_model=16, nhead=4, dim_feedforward=32,
+                                       dropout=0.0, activation="gelu", batch_first=True)
+    model = nn.TransformerEncoder(layer, num_layers=2, norm=nn.LayerNorm(16),
+                                  enable_nested_tensor=False).eval()
+    with torch.no_grad():  # the layers start as copies of one: make each its own
+        for p in model.parameters():
+            p.add_(torch.empty_like(p).uniform_(-0.2, 0.2))
+    x = rng(7).uniform(-1, 1, size=(1, 6, 16)).astype(np.float32)
+    dyn = {"x": {0: "batch", 1: "seq"}, "y": {0: "batch", 1: "seq"}}
+    write_model("encoder/model.onnx", export(model, (torch.from_numpy(x),), ["x"], ["y"], dyn))
+
+
+# ---------------------------------------------------------------- rnn
+
+class StatefulGRU(nn.Module):
+    """Two stacked bidirectional GRU layers started from h0, a graph input."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(4, 6, num_layers=2, batch_first=True, bidirectional=True)
+
+    def forward(self, x, h0):
+        return self.gru(x, h0)
+
+
+class StatefulLSTM(nn.Module):
+    """An LSTM started from h0 and c0, both graph inputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 6, batch_first=True)
+
+    def forward(self, x, h0, c0):
+        y, (h, c) = self.lstm(x, (h0, c0))
+        return y, h, c
+
+
+def make_rnn():
+    torch.manual_seed(0)
+    x = torch.from_numpy(rng(8).uniform(-1, 1, size=(1, 5, 4)).astype(np.float32))
+    h0 = torch.from_numpy(rng(9).uniform(-1, 1, size=(4, 1, 6)).astype(np.float32))
+    dyn = {"x": {0: "batch", 1: "seq"}, "h0": {1: "batch"}, "y": {0: "batch", 1: "seq"},
+           "h_n": {1: "batch"}}
+    write_model("rnn/gru.onnx", export(StatefulGRU().eval(), (x, h0), ["x", "h0"],
+                                       ["y", "h_n"], dyn))
+    h0, c0 = h0[:1], torch.from_numpy(rng(10).uniform(-1, 1, size=(1, 1, 6)).astype(np.float32))
+    dyn.update({"c0": {1: "batch"}, "c_n": {1: "batch"}})
+    write_model("rnn/lstm.onnx", export(StatefulLSTM().eval(), (x, h0, c0), ["x", "h0", "c0"],
+                                        ["y", "h_n", "c_n"], dyn))
+
+
+# ---------------------------------------------------------------- run
+
+def make_run():
+    """Hand-built models for `onnxdiff run`: an op no kernel has, and a Loop whose body
+    reads a value of the graph around it and yields a carried and a scanned value."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+    attn = helper.make_node("Attention", ["x"], ["y"], name="attn_0", domain="com.microsoft")
+    graph = helper.make_graph([attn], "custom", [x], [y])
+    model = helper.make_model(graph, producer_name=HAND_PRODUCER[0],
+                              producer_version=HAND_PRODUCER[1],
+                              opset_imports=[helper.make_opsetid("", OPSET),
+                                             helper.make_opsetid("com.microsoft", 1)])
+    model.ir_version = 7
+    write_model("run/custom-op.onnx", model, check=False)
+
+    # body(i, cond, acc) -> (cond, acc * scale + x, acc): 3 iterations
+    b_in = [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+            helper.make_tensor_value_info("c", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("acc", TensorProto.FLOAT, [2, 3])]
+    b_out = [helper.make_tensor_value_info("c_out", TensorProto.BOOL, []),
+             helper.make_tensor_value_info("acc_out", TensorProto.FLOAT, [2, 3]),
+             helper.make_tensor_value_info("scan", TensorProto.FLOAT, [2, 3])]
+    body = helper.make_graph([
+        helper.make_node("Identity", ["c"], ["c_out"]),
+        helper.make_node("Mul", ["acc", "scale"], ["scaled"]),
+        helper.make_node("Add", ["scaled", "x"], ["acc_out"]),
+        helper.make_node("Identity", ["acc"], ["scan"])], "body", b_in, b_out)
+    nodes = [helper.make_node("Loop", ["trips", "", "x"], ["final", "history"], name="loop",
+                              body=body)]
+    graph = helper.make_graph(
+        nodes, "loop", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+        [helper.make_tensor_value_info("final", TensorProto.FLOAT, [2, 3]),
+         helper.make_tensor_value_info("history", TensorProto.FLOAT, [3, 2, 3])],
+        [numpy_helper.from_array(np.array(3, dtype=np.int64), "trips"),
+         numpy_helper.from_array(np.float32(0.5) * np.ones((2, 3), np.float32), "scale")])
+    model = helper.make_model(graph, producer_name=HAND_PRODUCER[0],
+                              producer_version=HAND_PRODUCER[1],
+                              opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = 7
+    write_model("run/loop.onnx", model)
+
+
 # ---------------------------------------------------------------- renaming
 
 def renamed(model, keep_interface):
@@ -507,7 +684,8 @@ def make_npy():
     write_npy("npy/empty-0x4.npy", np.zeros((0, 4), dtype=np.float32))
 
 
-SUBDIRS = ("seed", "hidden", "transformer", "if", "bad", "npy", "encoder", "bert", "decoder")
+SUBDIRS = ("seed", "hidden", "transformer", "if", "cnn", "encoder", "bert", "decoder", "rnn",
+           "run", "bad", "npy")
 
 
 def main():
@@ -520,6 +698,10 @@ def main():
     make_hidden()
     make_transformer()
     make_if()
+    make_cnn()
+    make_encoder()
+    make_rnn()
+    make_run()
     make_bad(with_mask)
     make_npy()
     make_encoder()

@@ -260,6 +260,16 @@ void browse_key(struct tui *t, int key)
 		tui_message(t, TUI_COLOR_NORMAL, "diff against B: %s", t->s->fold ? "both sides folded" : "as written");
 		break;
 	}
+	case TUI_REQ_VERIFY: {
+		struct od_ctx ctx = {0};
+		char buf[1024];
+		bool same;
+		if (tui_session_verify(t->s, buf, sizeof buf, &same, &ctx))
+			tui_message(t, TUI_COLOR_ERROR, "verify: %s", ctx.msg);
+		else
+			tui_message(t, same ? TUI_COLOR_NORMAL : TUI_COLOR_ERROR, "verify: %s", buf);
+		break;
+	}
 	case TUI_REQ_SEARCH: prompt_open(t, TUI_ASK_SEARCH, "", "", "/"); break;
 	case TUI_REQ_NEXT_MATCH:
 		if (!t->search[0])

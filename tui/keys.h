@@ -61,6 +61,7 @@ enum tui_key {
 	X(WRITE,     'w', 0, 0,                         "write the frozen model (prompts for a path)") \
 	X(REPORT,    'r', 0, 0,                         "report of the last freeze") \
 	X(FOLD,      'F', 0, 0,                         "fold both sides in the diff against B (on/off)") \
+	X(VERIFY,    'v', 0, 0,                         "run the frozen model against A fed the values (and B)") \
 	X(SEARCH,    '/', 0, 0,                         "search the rows of every pane") \
 	X(NEXT_MATCH,'n', 0, 0,                         "next match") \
 	X(REDRAW,    TUI_CTRL('l'), 0, 0,               "redraw the screen") \

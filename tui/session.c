@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "session.h"
+#include "verify.h"
 
 static double now_ms(void)
 {
@@ -466,4 +467,51 @@ static void refresh_command(struct tui_session *s)
 const char *tui_session_command(const struct tui_session *s)
 {
 	return s->command;
+}
+
+/* ---- verify -------------------------------------------------------------------------------- */
+
+/* "same (max abs 0)" or "differs, first divergence: ..." for one comparison, appended. */
+static void verdict(const struct od_verify_report *r, const char *what, char *buf, size_t n)
+{
+	size_t at = strlen(buf);
+	double worst = 0;
+	for (size_t k = 0; k < r->n_outputs; k++)
+		worst = r->outputs[k].max_abs > worst ? r->outputs[k].max_abs : worst;
+	if (r->same)
+		snprintf(buf + at, n - at, "%s%s: same (max abs %.3g)", at ? "; " : "", what, worst);
+	else if (r->diverged)
+		snprintf(buf + at, n - at, "%s%s: differs, first divergence: %s '%s' <-> '%s': %s",
+		         at ? "; " : "", what, r->div_op, r->div_a, r->div_b, r->div_what);
+	else
+		snprintf(buf + at, n - at, "%s%s: differs (max abs %.3g)", at ? "; " : "", what, worst);
+}
+
+int tui_session_verify(struct tui_session *s, char *buf, size_t n, bool *same,
+                       struct od_ctx *ctx)
+{
+	struct od_feed *feeds = od_arena_alloc(s->arena, (s->binds.n + 1) * sizeof *feeds);
+	struct od_verify_report *r = NULL;
+	if (!feeds)
+		return od_error(ctx, OD_ENOMEM, "out of memory");
+	for (size_t i = 0; i < s->binds.n; i++)
+		feeds[i] = (struct od_feed){ s->binds.v[i].name, s->binds.v[i].value };
+	struct od_verify_opts o = { .atol = -1, .rtol = -1, .feeds_a = feeds, .n_feeds_a = s->binds.n };
+	int rc = od_verify(s->orig, s->cur, &o, &r, ctx);
+	buf[0] = 0;
+	*same = false;
+	if (rc)
+		return rc;
+	verdict(r, s->binds.n ? "A fed the values" : "A", buf, n);
+	*same = r->same;
+	od_verify_report_free(r);
+	if (!s->b)
+		return 0;
+	struct od_verify_opts ob = { .atol = -1, .rtol = -1 };
+	if ((rc = od_verify(s->cur, s->b, &ob, &r, ctx)))
+		return rc;
+	verdict(r, "B", buf, n);
+	*same = *same && r->same;
+	od_verify_report_free(r);
+	return 0;
 }

@@ -83,6 +83,12 @@ int tui_session_write(struct tui_session *s, const char *path, struct od_ctx *ct
  * that computes what B computes diffs equal to B (as `diff --fold`). */
 int tui_session_set_fold(struct tui_session *s, bool on, struct od_ctx *ctx);
 
+/* Runs the current model against A fed the frozen values, and against B when there is one
+ * (od_verify, seeded random values for the other inputs), and says how it went in buf:
+ * "verify: A fed the values: same (max abs 0); B: differs, first divergence: Mul '/Mul'
+ * <-> '/m/Mul': max abs 0.88". *same: every comparison held. */
+int tui_session_verify(struct tui_session *s, char *buf, size_t n, bool *same,
+                       struct od_ctx *ctx);
 /* The binding of input name, or NULL. */
 const struct tui_bind *tui_session_bind(const struct tui_session *s, const char *name);
 /* Whether path is A's own file (same device and inode). */

@@ -18,6 +18,8 @@ enum { CLI_SAME = 0, CLI_DIFFERENT = 1, CLI_TROUBLE = 2 };
 	X(freeze,   "freeze graph inputs into constants and fold what they feed") \
 	X(diff,     "compare two models node by node (also: onnxdiff A B)") \
 	X(textconv, "print a canonical text dump of a model (git textconv driver)") \
+	X(run,      "evaluate a model on given or seeded random inputs, write its outputs") \
+	X(verify,   "run two models on the same inputs; where do they diverge?") \
 	X(tui,      "explore a model and try freezes interactively (ncurses)") \
 
 #define CLI_DECLARE(name, summary) int cmd_##name(int argc, char **argv);
@@ -42,6 +44,12 @@ int cli_write_file(void *priv, const char *buf, size_t len);
 int cli_load(const char *path, struct od_model **out);
 /* Splits a comma-separated list in place into a malloc'd array (caller frees the array). */
 const char **cli_split(char *list, size_t *n);
+/* An integer option in [min, max]: 0, or CLI_TROUBLE after "bad --opt 'x': ..." */
+int cli_parse_count(const char *opt, const char *arg, long min, long max, long *out);
+/* For commands that evaluate models: freed buffers stay with the process for the next
+ * node's outputs instead of going back to the kernel and faulting in again (glibc would
+ * unmap or trim every few megabytes). The peak RSS is what it was. */
+void cli_keep_freed_memory(void);
 /* Whether to colour: mode "auto"/"always"/"never" (NULL = auto), honouring NO_COLOR. */
 int cli_color(const char *mode, FILE *f);
 

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include "cli.h"
 #include "freeze.h"
+#include "verify.h"
 
 static const char usage[] = "freeze MODEL -o OUT --set NAME=VALUE... [options] (see --help)";
 
@@ -35,10 +36,12 @@ static const char help[] =
 	"  --write-shapes       store the inferred type of every value as value_info\n"
 	"  --external-data      write payloads of 1 KiB and more to OUT.<hash>.data beside OUT (payloads\n"
 	"                       that were external stay external; over 2 GB it is automatic)\n"
+	"  --verify             before writing, run MODEL with the values fed and the result on\n"
+	"                       the same seeded random inputs; refuse to write when they differ\n"
 	"  --force              allow OUT to be the input model\n"
 	"  -q, --quiet          no summary\n"
 	"\n"
-	"exit status: 0 written, 1 --expect-inputs did not hold, 2 trouble\n";
+	"exit status: 0 written, 1 --expect-inputs or --verify did not hold, 2 trouble\n";
 
 struct set {
 	char *name;             /* argv text, split at '=' */
@@ -50,7 +53,7 @@ struct freeze_args {
 	struct set *sets;       /* malloc'd */
 	size_t n_sets;
 	char *expect;           /* --expect-inputs list, or NULL */
-	bool quiet, force;
+	bool quiet, force, verify;
 	struct od_freeze_opts opts;
 	struct od_save_opts save;
 };
@@ -97,8 +100,9 @@ static int parse_args(int argc, char **argv, struct freeze_args *fa)
 		{"expect-inputs", required_argument, NULL, 'e'}, {"strict", no_argument, NULL, 'S'},
 		{"max-growth", required_argument, NULL, 'g'}, {"no-fold", no_argument, NULL, 'n'},
 		{"force", no_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'},
-		{"external-data", no_argument, NULL, 'x'}, {"help", no_argument, NULL, 'h'},
-		{"keep-unused-inputs", no_argument, NULL, 'K'}, {"write-shapes", no_argument, NULL, 'W'}, {0}};
+		{"external-data", no_argument, NULL, 'x'}, {"verify", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'}, {"keep-unused-inputs", no_argument, NULL, 'K'},
+		{"write-shapes", no_argument, NULL, 'W'}, {0}};
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:s:qfh", opts, NULL)) != -1) {
@@ -112,6 +116,7 @@ static int parse_args(int argc, char **argv, struct freeze_args *fa)
 		case 'f': fa->force = fa->save.replace_input = true; break;
 		case 'q': fa->quiet = true; break;
 		case 'x': fa->save.external_data = true; break;
+		case 'V': fa->verify = true; break;
 		case 'h': fputs(help, stdout); return -1;
 		case 'g':
 			if (parse_growth(optarg, &fa->opts))
@@ -203,6 +208,43 @@ static int save(struct od_model *m, struct freeze_args *fa, struct od_ctx *ctx)
 	return rc;
 }
 
+/* --verify: the original with the values fed against the frozen model m. 0 same, 1 they
+ * differ (the report on stdout), 2 trouble. */
+static int verify(const struct freeze_args *fa, struct od_model *m, const struct od_binding *b)
+{
+	struct od_model *orig = NULL;
+	struct od_verify_report *r = NULL;
+	struct od_ctx ctx = {0};
+	struct od_feed *feeds = calloc(fa->n_sets + 1, sizeof *feeds);
+	int rc = CLI_TROUBLE;
+	if (!feeds) {
+		rc = cli_error("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < fa->n_sets; i++)
+		feeds[i] = (struct od_feed){b[i].name, b[i].value};
+	struct od_verify_opts o = {.atol = -1, .rtol = -1, .feeds_a = feeds, .n_feeds_a = fa->n_sets};
+	if (cli_load(fa->in, &orig))
+		goto out;
+	if (od_verify(orig, m, &o, &r, &ctx)) {
+		cli_error("cannot verify: %s", ctx.msg);
+		goto out;
+	}
+	rc = CLI_SAME;
+	if (!r->same) {
+		od_verify_report_text(r, cli_write_file, stdout);
+		fflush(stdout);
+		fprintf(stderr, "error: not written: '%s' computes other values than '%s' with the values fed\n",
+		        fa->out, fa->in);
+		rc = CLI_DIFFERENT;
+	}
+out:
+	od_verify_report_free(r);
+	od_model_free(orig);
+	free(feeds);
+	return rc;
+}
+
 static int run(struct freeze_args *fa)
 {
 	struct od_model *m = NULL;
@@ -237,6 +279,9 @@ static int run(struct freeze_args *fa)
 			goto out;
 		}
 	}
+	if (fa->verify && (rc = verify(fa, m, b)) != CLI_SAME)
+		goto out;
+	rc = CLI_TROUBLE;
 	if (save(m, fa, &ctx)) {
 		cli_error("%s", ctx.msg);
 		goto out;

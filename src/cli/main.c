@@ -5,6 +5,7 @@
 #include "config.h"
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -97,6 +98,23 @@ int cli_load(const char *path, struct od_model **out)
 	struct od_ctx ctx = {0};
 	if (od_model_load(path, NULL, out, &ctx))
 		return cli_error("%s", ctx.msg);
+	return 0;
+}
+
+void cli_keep_freed_memory(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 256 << 20);   /* blocks below 256 MiB come from the heap */
+	mallopt(M_TRIM_THRESHOLD, 1 << 30);     /* and its free top is kept up to 1 GiB */
+}
+
+int cli_parse_count(const char *opt, const char *arg, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (end == arg || *end || errno || v < min || v > max)
+		return cli_error("bad %s '%s': want a number from %ld to %ld", opt, arg, min, max);
+	*out = v;
 	return 0;
 }
 

@@ -212,6 +212,9 @@ OD_API int od_tensor_load_pb(struct od_arena *a, const char *path, struct od_ten
                              struct od_ctx *ctx);
 OD_API int od_tensor_load_npy(struct od_arena *a, const char *path, struct od_tensor **out,
                               struct od_ctx *ctx);
+/* Writes t as a NumPy .npy file (bfloat16 as float32), atomically: a temporary file beside
+ * path, renamed when complete. OD_EUNSUPPORTED for strings and types NumPy lacks. */
+OD_API int od_tensor_save_npy(const struct od_tensor *t, const char *path, struct od_ctx *ctx);
 OD_API int od_tensor_load_pb_buffer(struct od_arena *a, const void *buf, size_t len,
                                     struct od_tensor **out, struct od_ctx *ctx);
 

@@ -11,6 +11,9 @@
 #define K EV_OPSET_KNOWN
 #define V EV_VARIADIC
 #define BOOL_ OD_DT(OD_BOOL)
+/* What the BLAS kernels compute in float32. */
+#define EV_F32 (OD_DT(OD_FLOAT) | OD_DT(OD_FLOAT16) | OD_DT(OD_BFLOAT16))
+#define MM_INTS (OD_DT(OD_INT32) | OD_DT(OD_INT64) | OD_DT(OD_UINT32) | OD_DT(OD_UINT64))
 
 /*
  * The table, sorted by (domain, op, since) with strcmp order; ranges of one op never
@@ -32,6 +35,7 @@ static const struct ev_entry table[] = {
 	{ "", "Asinh",            9,  K, EV_FLOATS,                    0, 1, 1, 1, ev_k_asinh },
 	{ "", "Atan",             7,  K, EV_FLOATS,                    0, 1, 1, 1, ev_k_atan },
 	{ "", "Atanh",            9,  K, EV_FLOATS,                    0, 1, 1, 1, ev_k_atanh },
+	{ "", "AveragePool",      1,  K, EV_F32,                       0, 1, 1, 1, ev_k_averagepool },
 	{ "", "BatchNormalization", 7, K, EV_FLOATB,                   0, 5, 5, 1, ev_k_batchnorm },
 	{ "", "BitShift",        11,  K, EV_UINTS,                     0, 2, 2, 1, ev_k_bitshift },
 	{ "", "BitwiseAnd",      18,  K, EV_INTS,                      0, 2, 2, 1, ev_k_bitwise_and },
@@ -50,6 +54,8 @@ static const struct ev_entry table[] = {
 	{ "", "Concat",           4,  K, EV_ANY,                       0, 1, V, 1, ev_k_concat },
 	{ "", "Constant",         1,  K, EV_ANY,                      -1, 0, 0, 1, ev_k_constant },
 	{ "", "ConstantOfShape",  9,  K, EV_NUMB,                     -1, 1, 1, 1, ev_k_constantofshape },
+	{ "", "Conv",             1,  K, EV_F32,                       0, 2, 3, 1, ev_k_conv },
+	{ "", "ConvTranspose",    1,  K, EV_F32,                       0, 2, 3, 1, ev_k_convtranspose },
 	{ "", "Cos",              7,  K, EV_FLOATS,                    0, 1, 1, 1, ev_k_cos },
 	{ "", "Cosh",             9,  K, EV_FLOATS,                    0, 1, 1, 1, ev_k_cosh },
 	{ "", "CumProd",         26,  K, EV_NUM,                       0, 2, 2, 1, ev_k_cumprod },
@@ -72,6 +78,9 @@ static const struct ev_entry table[] = {
 	{ "", "GatherElements",  11,  K, EV_ANY,                       0, 2, 2, 1, ev_k_gatherelements },
 	{ "", "GatherND",        11,  K, EV_ANY,                       0, 2, 2, 1, ev_k_gathernd },
 	{ "", "Gelu",            20,  K, EV_FLOATB,                    0, 1, 1, 1, ev_k_gelu },
+	{ "", "Gemm",             7,  K, EV_F32 | OD_DT(OD_DOUBLE),    0, 2, 3, 1, ev_k_gemm },
+	{ "", "GlobalAveragePool", 1, K, EV_F32,                       0, 1, 1, 1, ev_k_globalaveragepool },
+	{ "", "GlobalMaxPool",    1,  K, EV_F32,                       0, 1, 1, 1, ev_k_globalmaxpool },
 	{ "", "Greater",          7,  K, EV_NUM,                       0, 2, 2, 1, ev_k_greater },
 	{ "", "GreaterOrEqual",  12,  K, EV_NUM,                       0, 2, 2, 1, ev_k_greater_equal },
 	{ "", "GridSample",      16,  K, EV_FLOATB,                    0, 2, 2, 1, ev_k_gridsample },
@@ -96,7 +105,9 @@ static const struct ev_entry table[] = {
 	{ "", "LogSoftmax",       1, 12, EV_FLOATS,                    0, 1, 1, 1, ev_k_logsoftmax1 },
 	{ "", "LogSoftmax",      13,  K, EV_FLOATS,                    0, 1, 1, 1, ev_k_logsoftmax },
 	{ "", "LpNormalization",  1,  K, EV_FLOATB,                    0, 1, 1, 1, ev_k_lpnorm },
+	{ "", "MatMul",           1,  K, EV_F32 | OD_DT(OD_DOUBLE) | MM_INTS, 0, 2, 2, 1, ev_k_matmul },
 	{ "", "Max",              8,  K, EV_NUM,                       0, 1, V, 1, ev_k_max },
+	{ "", "MaxPool",          1,  K, EV_F32 | OD_DT(OD_INT8) | OD_DT(OD_UINT8), 0, 1, 1, 2, ev_k_maxpool },
 	{ "", "Mean",             8,  K, EV_FLOATS,                    0, 1, V, 1, ev_k_mean },
 	{ "", "MeanVarianceNormalization", 9, K, EV_FLOATB,            0, 1, 1, 1, ev_k_mvn },
 	{ "", "Min",              8,  K, EV_NUM,                       0, 1, V, 1, ev_k_min },

@@ -142,10 +142,10 @@ struct ev_bcast {
 int ev_bcast_shapes(struct ev *e, struct ev_bcast *b, int nt, const int *ndims,
                     const int64_t *const *dims);
 int ev_bcast_init(struct ev *e, struct ev_bcast *b, int nt, const struct od_tensor *const *ts);
-/* Steps the iterator to the next output element (offsets follow). */
-static inline void ev_bcast_next(struct ev_bcast *b)
+/* Steps the iterator by one along dim d, carrying into the dims before it. */
+static inline void ev_bcast_step(struct ev_bcast *b, int d)
 {
-	for (int d = b->nd - 1; d >= 0; d--) {
+	for (; d >= 0; d--) {
 		for (int k = 0; k < b->nt; k++)
 			b->off[k] += b->st[k][d];
 		if (++b->idx[d] < b->dims[d])
@@ -155,12 +155,59 @@ static inline void ev_bcast_next(struct ev_bcast *b)
 		b->idx[d] = 0;
 	}
 }
+/* Steps the iterator to the next output element (offsets follow). */
+static inline void ev_bcast_next(struct ev_bcast *b)
+{
+	ev_bcast_step(b, b->nd - 1);
+}
+/* The longest run of trailing dims that every input walks with one stride (0: broadcast,
+ * 1: contiguous): its first dim in *from, its length returned, each input's stride in
+ * st[k]. Loop over rows of that length, stepping with ev_bcast_step(b, *from - 1). */
+int64_t ev_bcast_rows(const struct ev_bcast *b, int *from, int64_t *st);
 /* Row-major strides of a shape, in elements. */
 void ev_strides(int nd, const int64_t *dims, int64_t *st);
+
+/* ---- float32 buffers (eval_matmul.c), for the BLAS kernels ------------------------------ */
+
+/* Whether t is float32 with a payload a float pointer may read: a view into the model file
+ * (raw_data) can be misaligned, and is then read through ev_getf or copied. */
+static inline bool ev_is_f32(const struct od_tensor *t)
+{
+	return t->dtype == OD_FLOAT && (uintptr_t)t->data % _Alignof(float) == 0;
+}
+
+/* A float32 view of a float-like or small integer tensor: its payload for aligned float
+ * (ev_is_f32), else a converted copy (*owned set; give it back with ev_f32_free). NULL when out of memory. */
+float *ev_f32_in(const struct od_tensor *t, bool *owned);
+void ev_f32_free(float *v, bool owned);
+/* Where to compute output t in float32 (its payload for float, else a zeroed buffer);
+ * ev_f32_done stores the buffer into t, rounding once, and frees it. */
+float *ev_f32_out(struct od_tensor *t);
+void ev_f32_done(struct od_tensor *t, float *v);
+
+/* ---- windows of Conv, ConvTranspose and the pools (eval_conv.c) ------------------------ */
+
+#define EV_WIN_MAX 8            /* spatial dims */
+enum { EV_PAD_NOTSET, EV_PAD_VALID, EV_PAD_UPPER, EV_PAD_LOWER };
+struct ev_win {
+	int nd;                     /* spatial dims */
+	int autopad;                /* EV_PAD_* */
+	int64_t in[EV_WIN_MAX];     /* input extent */
+	int64_t k[EV_WIN_MAX];      /* kernel extent (set before ev_win_init) */
+	int64_t s[EV_WIN_MAX], d[EV_WIN_MAX];   /* strides, dilations */
+	int64_t pb[EV_WIN_MAX], pe[EV_WIN_MAX]; /* pads at the start and the end */
+	int64_t out[EV_WIN_MAX];    /* output extent */
+};
+/* Reads strides, dilations, pads and auto_pad of e's node and computes the output extent
+ * of a window w->k sliding over the spatial dims of x ([N, C, spatial...]). */
+int ev_win_init(struct ev *e, struct ev_win *w, const struct od_tensor *x, bool ceil_mode);
 
 /* ---- kernels (one per table row; families in eval_*.c) ----------------------------- */
 
 #define EV_KERNELS(X) \
+	/* eval_matmul.c, eval_conv.c, eval_pool.c */ \
+	X(matmul) X(gemm) X(conv) X(convtranspose) X(maxpool) X(averagepool) \
+	X(globalaveragepool) X(globalmaxpool) \
 	/* eval_data.c */ \
 	X(constant) X(identity) X(cast) X(castlike) X(shape) X(size) X(constantofshape) \
 	X(range) X(hannwindow) X(hammingwindow) X(blackmanwindow) \

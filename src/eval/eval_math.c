@@ -10,7 +10,10 @@
 #include "eval_internal.h"
 
 /* One operator in the three classes it computes in (NULL: not defined there). */
+enum { F32_NONE, F32_ADD, F32_SUB, F32_MUL, F32_DIV };
+
 struct binop {
+	int f32;                /* F32_*: a float32 loop that gives what f gives */
 	double (*f)(double, double);
 	int64_t (*s)(int64_t, int64_t);
 	uint64_t (*u)(uint64_t, uint64_t);
@@ -68,27 +71,62 @@ static uint64_t u_shr(uint64_t a, uint64_t b) { return b >= 64 ? 0 : a >> b; }
 static uint64_t u_xor(uint64_t a, uint64_t b) { return !a != !b; }
 
 static const struct binop
-	op_add = { f_add, s_add, u_add, false, false },
-	op_sub = { f_sub, s_sub, u_sub, false, false },
-	op_mul = { f_mul, s_mul, u_mul, false, false },
-	op_div = { f_div, s_div, u_div, false, true },
-	op_modf = { NULL, s_modf, u_rem, false, true },
-	op_rem = { fmod, s_rem, u_rem, false, true },
-	op_min = { f_min, s_min, u_min, false, false },
-	op_max = { f_max, s_max, u_max, false, false },
-	op_eq = { f_eq, s_eq, u_eq, true, false },
-	op_lt = { f_lt, s_lt, u_lt, true, false },
-	op_gt = { f_gt, s_gt, u_gt, true, false },
-	op_le = { f_le, s_le, u_le, true, false },
-	op_ge = { f_ge, s_ge, u_ge, true, false },
-	op_and = { NULL, NULL, u_and, true, false },
-	op_or = { NULL, NULL, u_or, true, false },
-	op_xor = { NULL, NULL, u_xor, true, false },
-	op_band = { NULL, s_band, u_band, false, false },
-	op_bor = { NULL, s_bor, u_bor, false, false },
-	op_bxor = { NULL, s_bxor, u_bxor, false, false },
-	op_shl = { NULL, NULL, u_shl, false, false },
-	op_shr = { NULL, NULL, u_shr, false, false };
+	op_add = { F32_ADD, f_add, s_add, u_add, false, false },
+	op_sub = { F32_SUB, f_sub, s_sub, u_sub, false, false },
+	op_mul = { F32_MUL, f_mul, s_mul, u_mul, false, false },
+	op_div = { F32_DIV, f_div, s_div, u_div, false, true },
+	op_modf = { F32_NONE, NULL, s_modf, u_rem, false, true },
+	op_rem = { F32_NONE, fmod, s_rem, u_rem, false, true },
+	op_min = { F32_NONE, f_min, s_min, u_min, false, false },
+	op_max = { F32_NONE, f_max, s_max, u_max, false, false },
+	op_eq = { F32_NONE, f_eq, s_eq, u_eq, true, false },
+	op_lt = { F32_NONE, f_lt, s_lt, u_lt, true, false },
+	op_gt = { F32_NONE, f_gt, s_gt, u_gt, true, false },
+	op_le = { F32_NONE, f_le, s_le, u_le, true, false },
+	op_ge = { F32_NONE, f_ge, s_ge, u_ge, true, false },
+	op_and = { F32_NONE, NULL, NULL, u_and, true, false },
+	op_or = { F32_NONE, NULL, NULL, u_or, true, false },
+	op_xor = { F32_NONE, NULL, NULL, u_xor, true, false },
+	op_band = { F32_NONE, NULL, s_band, u_band, false, false },
+	op_bor = { F32_NONE, NULL, s_bor, u_bor, false, false },
+	op_bxor = { F32_NONE, NULL, s_bxor, u_bxor, false, false },
+	op_shl = { F32_NONE, NULL, NULL, u_shl, false, false },
+	op_shr = { F32_NONE, NULL, NULL, u_shr, false, false };
+
+/* One row of a float32 op: x and y advance by sx and sy (0 or 1) per element. In float,
+ * +, -, * and / round exactly as the double result rounded to float would (double has more
+ * than twice float's precision), so this is what the double path computes, only faster. */
+#define F32_ROW(EXPR) \
+	do { \
+		if (sx && sy) \
+			for (int64_t i = 0; i < n; i++) { float a = x[i], b = y[i]; o[i] = EXPR; } \
+		else if (sx) \
+			for (int64_t i = 0; i < n; i++) { float a = x[i], b = y[0]; o[i] = EXPR; } \
+		else if (sy) \
+			for (int64_t i = 0; i < n; i++) { float a = x[0], b = y[i]; o[i] = EXPR; } \
+		else \
+			for (int64_t i = 0; i < n; i++) { float a = x[0], b = y[0]; o[i] = EXPR; } \
+	} while (0)
+
+static void f32_row(int op, float *o, const float *x, int64_t sx, const float *y, int64_t sy,
+                    int64_t n)
+{
+	switch (op) {
+	case F32_ADD: F32_ROW(a + b); break;
+	case F32_SUB: F32_ROW(a - b); break;
+	case F32_MUL: F32_ROW(a * b); break;
+	case F32_DIV: F32_ROW(a / b); break;
+	}
+}
+
+static void apply_f32(int op, float *o, const float *x, const float *y, struct ev_bcast *b)
+{
+	int64_t st[2];
+	int from;
+	int64_t len = ev_bcast_rows(b, &from, st);
+	for (int64_t i = 0; i < b->numel; i += len, ev_bcast_step(b, from - 1))
+		f32_row(op, o + i, x + b->off[0], st[0], y + b->off[1], st[1], len);
+}
 
 /* out = op(x, y), where out already has the broadcast shape (and may be x itself). */
 static int apply(struct ev *e, const struct binop *op, struct od_tensor *out,
@@ -99,6 +137,10 @@ static int apply(struct ev *e, const struct binop *op, struct od_tensor *out,
 	int rc = ev_bcast_init(e, &b, 2, ts), cls = ev_class(x->dtype);
 	if (rc)
 		return rc;
+	if (op->f32 && ev_is_f32(x) && ev_is_f32(y) && ev_is_f32(out)) {
+		apply_f32(op->f32, (float *)out->data, x->data, y->data, &b);
+		return 0;
+	}
 	for (int64_t i = 0; i < b.numel; i++, ev_bcast_next(&b)) {
 		if (cls == EV_CF)
 			ev_setf(out, i, op->f(ev_getf(x, b.off[0]), ev_getf(y, b.off[1])));

@@ -34,6 +34,13 @@ static int check_vectors(struct ev *e, size_t from, int64_t c)
 
 /* ---- BatchNormalization ------------------------------------------------------------- */
 
+/* o = x * mul + add in double, rounded once to float. */
+static void scale_f32(float *o, const float *x, int64_t n, double mul, double add)
+{
+	for (int64_t i = 0; i < n; i++)
+		o[i] = (float)(x[i] * mul + add);
+}
+
 int ev_k_batchnorm(struct ev *e)
 {
 	const struct od_tensor *x = e->in[0], *sc = e->in[1], *b = e->in[2], *mu = e->in[3],
@@ -53,9 +60,15 @@ int ev_k_batchnorm(struct ev *e)
 	for (int64_t ch = 0; ch < c; ch++) {
 		double mul = ev_getf(sc, ch) / sqrt(ev_getf(var, ch) + eps);
 		double add = ev_getf(b, ch) - ev_getf(mu, ch) * mul;
-		for (int64_t o = 0; o < x->dims[0]; o++)
-			for (int64_t i = (o * c + ch) * inner, k = 0; k < inner; k++, i++)
-				ev_setf(t, i, ev_getf(x, i) * mul + add);
+		for (int64_t o = 0; o < x->dims[0]; o++) {
+			int64_t at = (o * c + ch) * inner;
+			if (ev_is_f32(x))               /* the same values, no per-element dispatch */
+				scale_f32((float *)t->data + at, (const float *)x->data + at, inner, mul,
+				          add);
+			else
+				for (int64_t i = at, k = 0; k < inner; k++, i++)
+					ev_setf(t, i, ev_getf(x, i) * mul + add);
+		}
 	}
 	return 0;
 }

@@ -2,17 +2,43 @@
  * eval_unary.c — element-wise kernels of one input: Not, BitwiseNot, Neg, Abs, Sign, Relu,
  * and the float-only Sqrt, Reciprocal, Floor, Ceil, Round, Exp, Log, Erf, Sigmoid, the
  * trigonometric and hyperbolic functions, IsNaN and IsInf. Floats compute in double and
- * round once to their dtype.
+ * round once to their dtype; float32 skips the per-element dtype dispatch.
  */
 #include "config.h"
 #include <math.h>
 #include "eval_internal.h"
 
+enum { F32_CALL, F32_ABS, F32_NEG, F32_RELU };
+
 struct unop {
 	double (*f)(double);
 	int64_t (*s)(int64_t);
 	uint64_t (*u)(uint64_t);
+	int f32;                /* F32_CALL: float32 through f, else a loop exact in float */
 };
+
+/* float32 to float32 without the per-element dtype dispatch: Relu, Neg and Abs are exact
+ * in float; the others call f in double and round once, as the general path does. */
+static void unary_f32(const struct unop *op, float *o, const float *x, int64_t n)
+{
+	switch (op->f32) {
+	case F32_ABS:
+		for (int64_t i = 0; i < n; i++)
+			o[i] = fabsf(x[i]);
+		break;
+	case F32_NEG:
+		for (int64_t i = 0; i < n; i++)
+			o[i] = -x[i];
+		break;
+	case F32_RELU:          /* !(v <= 0): positive or NaN; one compare, no branch */
+		for (int64_t i = 0; i < n; i++)
+			o[i] = !(x[i] <= 0) ? x[i] : 0;
+		break;
+	default:
+		for (int64_t i = 0; i < n; i++)
+			o[i] = (float)op->f(x[i]);
+	}
+}
 
 static int unary(struct ev *e, const struct unop *op, int out_dtype)
 {
@@ -22,6 +48,10 @@ static int unary(struct ev *e, const struct unop *op, int out_dtype)
 	if ((cls == EV_CF && !op->f) || (cls == EV_CS && !op->s) || (cls == EV_CU && !op->u))
 		return ev_unsup(e, "dtype %s not supported", od_dtype_name(x->dtype));
 	int rc = ev_new(e, 0, out_dtype ? out_dtype : x->dtype, x->ndims, x->dims, &t);
+	if (!rc && ev_is_f32(x) && ev_is_f32(t)) {
+		unary_f32(op, (float *)t->data, x->data, x->numel);
+		return 0;
+	}
 	for (int64_t i = 0; !rc && i < x->numel; i++) {
 		if (cls == EV_CF)
 			ev_setf(t, i, op->f(ev_getf(x, i)));
@@ -49,14 +79,15 @@ static double f_isnan(double a) { return isnan(a); }
 static int64_t s_bnot(int64_t a) { return ~a; }
 static uint64_t u_bnot(uint64_t a) { return ~a; }
 
-#define UNARY(name, ...) \
-	int ev_k_##name(struct ev *e) { static const struct unop op = { __VA_ARGS__ }; \
+#define UNARY_AS(name, f32, ...) \
+	int ev_k_##name(struct ev *e) { static const struct unop op = { __VA_ARGS__, f32 }; \
 	                                 return unary(e, &op, 0); }
+#define UNARY(name, ...) UNARY_AS(name, F32_CALL, __VA_ARGS__)
 UNARY(not, NULL, NULL, u_not)
-UNARY(neg, f_neg, s_neg, NULL)
-UNARY(abs, fabs, s_abs, u_same)
+UNARY_AS(neg, F32_NEG, f_neg, s_neg, NULL)
+UNARY_AS(abs, F32_ABS, fabs, s_abs, u_same)
 UNARY(sign, f_sign, s_sign, u_sign)
-UNARY(relu, f_relu, s_relu, NULL)
+UNARY_AS(relu, F32_RELU, f_relu, s_relu, NULL)
 UNARY(sqrt, sqrt, NULL, NULL)
 UNARY(reciprocal, f_recip, NULL, NULL)
 UNARY(floor, floor, NULL, NULL)
@@ -82,7 +113,7 @@ UNARY(bitwise_not, NULL, s_bnot, u_bnot)
 
 int ev_k_isnan(struct ev *e)
 {
-	static const struct unop op = { f_isnan, NULL, NULL };
+	static const struct unop op = { f_isnan, NULL, NULL, F32_CALL };
 	return unary(e, &op, OD_BOOL);
 }
 

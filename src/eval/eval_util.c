@@ -519,6 +519,24 @@ int ev_bcast_shapes(struct ev *e, struct ev_bcast *b, int nt, const int *ndims,
 	return 0;
 }
 
+int64_t ev_bcast_rows(const struct ev_bcast *b, int *from, int64_t *st)
+{
+	int d = b->nd - 1;
+	int64_t len = d >= 0 ? b->dims[d] : 1;
+	for (int k = 0; k < b->nt; k++)
+		st[k] = d >= 0 ? b->st[k][d] : 0;
+	for (bool merge = d > 0; merge; ) {
+		for (int k = 0; k < b->nt && merge; k++)
+			merge = b->st[k][d - 1] == b->st[k][d] * b->dims[d];
+		if (merge) {
+			len *= b->dims[--d];
+			merge = d > 0;
+		}
+	}
+	*from = d < 0 ? 0 : d;
+	return len;
+}
+
 int ev_bcast_init(struct ev *e, struct ev_bcast *b, int nt, const struct od_tensor *const *ts)
 {
 	int ndims[EV_BCAST_MAX];

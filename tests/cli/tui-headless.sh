@@ -71,6 +71,14 @@ cmp -s with_mask.onnx "$FIX/seed/with_mask.onnx" && ok "declining the overwrite 
 	|| not_ok "declining the overwrite leaves the input alone"
 grep_ok "$T/confirm.stdout" '^onnxdiff freeze with_mask.onnx ' "quitting anyway still prints the command"
 
+# ---- v verifies the freeze by running both models -------------------------------------------
+printf 'jf@mask.npy<Enter>v\n:dump\nq\ny\n' >"$T/verify.keys"
+expect 0 "a session that verifies" -- "$ONNXDIFF" tui --script "$T/verify.keys" --dump "$T/verify.screen" with_mask.onnx wrapper.onnx
+grep_ok "$T/verify.screen" "^verify: A fed the values: same \(max abs 0\); B: same \(max abs 0\)" "v runs the freeze against A fed the value and against B"
+printf 'v\n:dump\nq\n' >"$T/verify0.keys"
+expect 0 "verify before a freeze" -- "$ONNXDIFF" tui --script "$T/verify0.keys" --dump "$T/verify0.screen" --size 160x30 with_mask.onnx wrapper.onnx
+grep_ok "$T/verify0.screen" "^verify: A: same \(max abs 0\); B: differs, first divergence: Mul '/Mul' <-> '/m/Mul': max abs" "unfrozen, it differs from B at the Mul that reads the mask"
+
 # ---- monochrome and ASCII -------------------------------------------------------------------
 expect 0 "NO_COLOR and a C locale run" -- env LC_ALL=C NO_COLOR=1 "$ONNXDIFF" tui \
 	--script "$G/seed.keys" --dump "$T/ascii.screen" with_mask.onnx wrapper.onnx

@@ -142,7 +142,7 @@ Test(eval, has_kernel_follows_opset_ranges)
 	cr_assert(od_eval_has_kernel("", "Slice", 9));
 	cr_assert(od_eval_has_kernel("ai.onnx", "Slice", 13));
 	cr_assert(!od_eval_has_kernel("", "Where", 8));
-	cr_assert(!od_eval_has_kernel("", "MatMul", 13));
+	cr_assert(!od_eval_has_kernel("", "NoSuchOp", 13));
 	cr_assert(!od_eval_has_kernel("com.microsoft", "Add", 13));
 	cr_assert(!od_eval_has_kernel("", "Add", 1000), "a future opset may change any op");
 }
@@ -391,9 +391,12 @@ Test(eval, refuses_wrong_input_counts_and_unknown_ops)
 	struct od_tensor *y;
 	cr_assert_eq(eval(node("Add", 1), 13, &y, SCALAR(OD_FLOAT, 1)), OD_EVALUE);
 	cr_assert_str_eq(ctx.msg, "Add: 1 inputs given, 2 expected");
-	cr_assert_eq(eval(node("MatMul", 2), 13, &y, SCALAR(OD_FLOAT, 1), SCALAR(OD_FLOAT, 1)),
+	cr_assert_eq(eval(node("NoSuchOp", 2), 13, &y, SCALAR(OD_FLOAT, 1), SCALAR(OD_FLOAT, 1)),
 	             OD_EUNSUPPORTED);
-	cr_assert_str_eq(ctx.msg, "MatMul: no kernel");
+	cr_assert_str_eq(ctx.msg, "NoSuchOp: no kernel");
+	cr_assert_eq(eval(node("MatMul", 2), 13, &y, SCALAR(OD_FLOAT, 1), SCALAR(OD_FLOAT, 1)),
+	             OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "MatMul: operands must not be scalars");
 	cr_assert_eq(eval(node("Where", 3), 8, &y, NULL, NULL, NULL), OD_EUNSUPPORTED);
 	cr_assert_str_eq(ctx.msg, "Where: opset 8 not supported");
 }
@@ -583,4 +586,94 @@ Test(eval, resize_refuses_an_intermediate_past_the_limit)
 	cr_assert_str_eq(ctx.msg, "Resize: an intermediate of the resize is too large");
 	cr_assert_eq(od_eval_node(n, 13, ins, &y, 0, A, &ctx), 0, "%s", ctx.msg);
 	cr_assert_eq(y->numel, 1000);
+}
+
+/* ---- the float32 fast paths -------------------------------------------------------------- */
+
+/* A tensor of dtype and shape dims filled with values from a small generator (NaN, -0 and
+ * infinities among them). */
+static struct od_tensor *sample(int dtype, int nd, const int64_t *dims, unsigned seed)
+{
+	static const double special[] = { NAN, -0.0, INFINITY, -INFINITY, 0.0 };
+	struct od_tensor *t = od_tensor_new(A, "", dtype, nd, nd ? dims : DIMS(1));
+	cr_assert(t);
+	for (int64_t i = 0; i < t->numel; i++) {
+		seed = seed * 1103515245u + 12345u;
+		double v = ((seed >> 8) % 20001) / 1000.0 - 10.0;
+		od_tensor_set_f64(t, i, (seed >> 4) % 37 == 0 ? special[(seed >> 9) % 5] : v);
+	}
+	return t;
+}
+
+static bool same_float(double a, double b)
+{
+	return (isnan(a) && isnan(b)) || (a == b && signbit(a) == signbit(b));
+}
+
+/* float32 computes op as double does, rounded once: every element, bit for bit. */
+static void f32_matches_f64(const char *op, size_t nin, int nd0, const int64_t *d0, int nd1,
+                            const int64_t *d1)
+{
+	struct od_tensor *f[2], *g[2], *yf, *yg;
+	const int nds[2] = { nd0, nd1 };
+	const int64_t *ds[2] = { d0, d1 };
+	for (size_t k = 0; k < nin; k++) {     /* the same values, as float and as double */
+		f[k] = sample(OD_FLOAT, nds[k], ds[k], 7u + (unsigned)k);
+		g[k] = od_tensor_new(A, "", OD_DOUBLE, f[k]->ndims, f[k]->dims);
+		cr_assert(g[k]);
+		for (int64_t i = 0; i < f[k]->numel; i++)
+			od_tensor_set_f64(g[k], i, od_tensor_get_f64(f[k], i));
+	}
+	cr_assert_eq(eval(node(op, nin), 14, &yf, f[0], f[1]), 0, "%s: %s", op, ctx.msg);
+	cr_assert_eq(eval(node(op, nin), 14, &yg, g[0], g[1]), 0, "%s: %s", op, ctx.msg);
+	cr_assert_eq(yf->numel, yg->numel);
+	for (int64_t i = 0; i < yf->numel; i++) {
+		double a = od_tensor_get_f64(yf, i), b = (float)od_tensor_get_f64(yg, i);
+		cr_assert(same_float(a, b), "%s: element %lld is %.9g, through double %.9g", op,
+		          (long long)i, a, b);
+	}
+}
+
+Test(eval, float32_elementwise_is_the_double_path_rounded)
+{
+	static const char *const bin[] = { "Add", "Sub", "Mul", "Div" };
+	static const char *const un[] = { "Relu", "Neg", "Abs", "Sigmoid", "Tanh", "Erf", "Exp" };
+	for (size_t k = 0; k < sizeof bin / sizeof *bin; k++) {
+		f32_matches_f64(bin[k], 2, 4, DIMS(2, 3, 4, 5), 4, DIMS(2, 3, 4, 5));  /* one row */
+		f32_matches_f64(bin[k], 2, 4, DIMS(2, 3, 4, 5), 4, DIMS(1, 3, 1, 1));  /* a bias */
+		f32_matches_f64(bin[k], 2, 2, DIMS(3, 1), 3, DIMS(2, 1, 4));           /* both */
+		f32_matches_f64(bin[k], 2, 0, NULL, 3, DIMS(2, 3, 4));                 /* scalar */
+		f32_matches_f64(bin[k], 2, 3, DIMS(2, 3, 4), 1, DIMS(4));             /* a row */
+		f32_matches_f64(bin[k], 2, 3, DIMS(2, 1, 4), 3, DIMS(1, 3, 1));
+		f32_matches_f64(bin[k], 2, 2, DIMS(0, 3), 1, DIMS(3));                /* empty */
+	}
+	for (size_t k = 0; k < sizeof un / sizeof *un; k++)
+		f32_matches_f64(un[k], 1, 3, DIMS(2, 3, 5), 0, NULL);
+	f32_matches_f64("Sum", 2, 2, DIMS(3, 4), 3, DIMS(2, 1, 4));
+}
+
+/* A copy of t whose payload starts one byte off alignment, as raw_data in a mapped model
+ * file may: the float32 paths must not read it through a float pointer (UBSan says so). */
+static struct od_tensor *misaligned(const struct od_tensor *t)
+{
+	struct od_tensor *m = od_tensor_new(A, "", t->dtype, t->ndims, t->dims);
+	unsigned char *buf = od_arena_alloc(A, t->nbytes + 1);
+	cr_assert(m && buf);
+	memcpy(buf + 1, t->data, t->nbytes);
+	m->data = buf + 1;
+	return m;
+}
+
+Test(eval, float32_payloads_need_not_be_aligned)
+{
+	static const char *const ops[] = { "Add", "Mul", "MatMul", "Relu", "Sigmoid" };
+	for (size_t k = 0; k < sizeof ops / sizeof *ops; k++) {
+		size_t nin = k < 3 ? 2 : 1;
+		struct od_tensor *x = sample(OD_FLOAT, 2, DIMS(4, 4), 3), *w = sample(OD_FLOAT, 2, DIMS(4, 4), 5);
+		struct od_tensor *y, *ym;
+		cr_assert_eq(eval(node(ops[k], nin), 14, &y, x, w), 0, "%s: %s", ops[k], ctx.msg);
+		cr_assert_eq(eval(node(ops[k], nin), 14, &ym, misaligned(x), misaligned(w)), 0, "%s", ctx.msg);
+		for (int64_t i = 0; i < y->numel; i++)
+			cr_assert(same_float(od_tensor_get_f64(y, i), od_tensor_get_f64(ym, i)), "%s", ops[k]);
+	}
 }

@@ -1,0 +1,390 @@
+/*
+ * eval_conv.c — Conv and ConvTranspose over any number of spatial dims, and the window
+ * geometry (kernel, strides, dilations, pads, auto_pad, ceil_mode) the pools share.
+ *
+ * Conv is im2col + one cblas_sgemm per image and group (a 1x1 kernel with unit strides and
+ * no pads multiplies the image itself); ConvTranspose is the transposed product followed by
+ * col2im. Everything is computed in float32: float16 and bfloat16 are widened and rounded
+ * once on the way out.
+ */
+#include "config.h"
+#include <cblas.h>
+#include "eval_internal.h"
+
+/* ---- window geometry ------------------------------------------------------------------ */
+
+static int64_t span(const struct ev_win *w, int i)
+{
+	return (w->k[i] - 1) * w->d[i] + 1;
+}
+
+/* Reads strides, dilations, pads and auto_pad (all optional) for w->nd dims whose input
+ * sizes and kernel are set. */
+static int read_geometry(struct ev *e, struct ev_win *w)
+{
+	int ns, nd, np, rc;
+	int64_t pads[2 * EV_WIN_MAX];
+	if ((rc = ev_attr_ints(e, "strides", w->s, EV_WIN_MAX, &ns)) ||
+	    (rc = ev_attr_ints(e, "dilations", w->d, EV_WIN_MAX, &nd)) ||
+	    (rc = ev_attr_ints(e, "pads", pads, 2 * EV_WIN_MAX, &np)))
+		return rc;
+	if ((ns >= 0 && ns != w->nd) || (nd >= 0 && nd != w->nd) || (np >= 0 && np != 2 * w->nd))
+		return ev_bad(e, "strides, dilations or pads do not match %d spatial dims", w->nd);
+	for (int i = 0; i < w->nd; i++) {
+		if (ns < 0)
+			w->s[i] = 1;
+		if (nd < 0)
+			w->d[i] = 1;
+		w->pb[i] = np < 0 ? 0 : pads[i];
+		w->pe[i] = np < 0 ? 0 : pads[w->nd + i];
+		if (w->s[i] < 1 || w->d[i] < 1 || w->k[i] < 1 || w->pb[i] < 0 || w->pe[i] < 0)
+			return ev_bad(e, "kernel, strides, dilations and pads must be positive");
+	}
+	const struct od_attr *ap = ev_attr(e, "auto_pad", OD_ATTR_STRING);
+	w->autopad = EV_PAD_NOTSET;
+	if (!ap || (ap->s.len == 6 && !memcmp(ap->s.data, "NOTSET", 6)))
+		return 0;
+	if (ap->s.len == 5 && !memcmp(ap->s.data, "VALID", 5))
+		w->autopad = EV_PAD_VALID;
+	else if (ap->s.len == 10 && !memcmp(ap->s.data, "SAME_UPPER", 10))
+		w->autopad = EV_PAD_UPPER;
+	else if (ap->s.len == 10 && !memcmp(ap->s.data, "SAME_LOWER", 10))
+		w->autopad = EV_PAD_LOWER;
+	else
+		return ev_bad(e, "auto_pad '%.*s' unknown", (int)ap->s.len, (const char *)ap->s.data);
+	return 0;
+}
+
+int ev_win_init(struct ev *e, struct ev_win *w, const struct od_tensor *x, bool ceil_mode)
+{
+	int rc = read_geometry(e, w);
+	if (rc)
+		return rc;
+	for (int i = 0; i < w->nd; i++) {
+		int64_t in = x->dims[2 + i], ext = span(w, i);
+		w->in[i] = in;
+		if (w->autopad == EV_PAD_UPPER || w->autopad == EV_PAD_LOWER) {
+			w->out[i] = (in + w->s[i] - 1) / w->s[i];
+			int64_t total = (w->out[i] - 1) * w->s[i] + ext - in;
+			total = total < 0 ? 0 : total;
+			w->pb[i] = w->autopad == EV_PAD_UPPER ? total / 2 : total - total / 2;
+			w->pe[i] = total - w->pb[i];
+			continue;
+		}
+		if (w->autopad == EV_PAD_VALID)
+			w->pb[i] = w->pe[i] = 0;
+		int64_t room = in + w->pb[i] + w->pe[i] - ext;
+		if (room < 0)
+			return ev_bad(e, "kernel of %lld is larger than the padded input of %lld",
+			              (long long)ext, (long long)(in + w->pb[i] + w->pe[i]));
+		w->out[i] = (ceil_mode ? room + w->s[i] - 1 : room) / w->s[i] + 1;
+		/* The last window must start inside the input or its leading pad. */
+		if (ceil_mode && (w->out[i] - 1) * w->s[i] >= in + w->pb[i])
+			w->out[i]--;
+	}
+	return 0;
+}
+
+/* Kernel shape from the attribute, else from the weights' trailing dims. */
+static int kernel_shape(struct ev *e, struct ev_win *w, const struct od_tensor *wt)
+{
+	int nk, rc = ev_attr_ints(e, "kernel_shape", w->k, EV_WIN_MAX, &nk);
+	if (rc)
+		return rc;
+	if (nk >= 0 && nk != w->nd)
+		return ev_bad(e, "kernel_shape has %d dims, input has %d spatial dims", nk, w->nd);
+	for (int i = 0; i < w->nd; i++)
+		if (nk < 0 || wt->dims[2 + i] == w->k[i])
+			w->k[i] = wt->dims[2 + i];
+		else
+			return ev_bad(e, "kernel_shape differs from the weights' shape");
+	return 0;
+}
+
+static int64_t prod(int n, const int64_t *v)
+{
+	int64_t p = 1;
+	for (int i = 0; i < n; i++)
+		p *= v[i];
+	return p;
+}
+
+/* Splits flat index i over dims (row-major) into idx. */
+static void unflatten(int64_t i, int n, const int64_t *dims, int64_t *idx)
+{
+	for (int d = n - 1; d >= 0; d--) {
+		idx[d] = i % dims[d];
+		i /= dims[d];
+	}
+}
+
+/* ---- im2col / col2im ------------------------------------------------------------------- */
+
+/* The output positions j of the last dim whose input position j*s + off is in [0, in). */
+static void valid_range(int64_t off, int64_t s, int64_t in, int64_t out, int64_t *j0, int64_t *j1)
+{
+	int64_t lo = off >= 0 ? 0 : (-off + s - 1) / s;
+	int64_t hi = in - 1 - off < 0 ? 0 : (in - 1 - off) / s + 1;
+	*j0 = lo < out ? lo : out;
+	*j1 = hi < out ? hi : out;
+	if (*j1 < *j0)
+		*j1 = *j0;
+}
+
+/* Input offset of the row of output position oidx (all dims but the last) for kernel
+ * position kidx; -1 when it falls into padding. */
+static int64_t row_offset(const struct ev_win *w, const int64_t *oidx, const int64_t *kidx)
+{
+	int64_t off = 0;
+	for (int i = 0; i < w->nd - 1; i++) {
+		int64_t ix = oidx[i] * w->s[i] - w->pb[i] + kidx[i] * w->d[i];
+		if (ix < 0 || ix >= w->in[i])
+			return -1;
+		off = off * w->in[i] + ix;
+	}
+	return off * w->in[w->nd - 1];
+}
+
+/* One row of columns, from the image row at (stride s), 0 outside [j0, j1). */
+static void gather_row(float *dst, const float *at, int64_t s, int64_t j0, int64_t j1,
+                       int64_t inner)
+{
+	memset(dst, 0, (size_t)j0 * sizeof *dst);
+	if (s == 1)
+		memcpy(dst + j0, at + j0, (size_t)(j1 - j0) * sizeof *dst);
+	else
+		for (int64_t j = j0; j < j1; j++)
+			dst[j] = at[j * s];
+	memset(dst + j1, 0, (size_t)(inner - j1) * sizeof *dst);
+}
+
+/* Walks the columns of an image: col[(c*K + kk) * P + p] stands for img[c, position p moved
+ * by kernel offset kk]. im2col (back false) fills col from img, 0 in the pads; col2im (back
+ * true) adds col into img, where w->in is the image's extent and w->out the columns'
+ * (ConvTranspose swaps the roles). img is only read when back is false. */
+static void im2col_walk(const struct ev_win *w, int64_t channels, float *img, float *col,
+                        bool back)
+{
+	int nd = w->nd, last = nd - 1;
+	int64_t K = prod(nd, w->k), P = prod(nd, w->out), IN = prod(nd, w->in);
+	int64_t inner = w->out[last], outer = P / (inner ? inner : 1), s = w->s[last];
+	int64_t kidx[EV_WIN_MAX], oidx[EV_WIN_MAX];
+	for (int64_t c = 0; c < channels; c++)
+		for (int64_t kk = 0; kk < K; kk++) {
+			float *row = col + (c * K + kk) * P;
+			unflatten(kk, nd, w->k, kidx);
+			int64_t off = kidx[last] * w->d[last] - w->pb[last], j0, j1;
+			valid_range(off, s, w->in[last], inner, &j0, &j1);
+			for (int64_t o = 0; o < outer; o++, row += inner) {
+				unflatten(o, last, w->out, oidx);
+				int64_t r = row_offset(w, oidx, kidx);
+				float *at = r < 0 ? NULL : img + c * IN + r + off;
+				if (!back && !at)
+					memset(row, 0, (size_t)inner * sizeof *row);
+				else if (!back)
+					gather_row(row, at, s, j0, j1, inner);
+				else if (at)
+					for (int64_t j = j0; j < j1; j++)
+						at[j * s] += row[j];
+			}
+		}
+}
+
+static void im2col(const struct ev_win *w, int64_t channels, const float *x, float *col)
+{
+	im2col_walk(w, channels, (float *)x, col, false);   /* x is only read */
+}
+
+static void col2im(const struct ev_win *w, int64_t channels, const float *col, float *y)
+{
+	im2col_walk(w, channels, y, (float *)col, true);    /* col is only read */
+}
+
+/* ---- Conv ------------------------------------------------------------------------------ */
+
+struct conv {
+	struct ev_win w;
+	int64_t n, c, m, group, cg, mg, K, P, IN;
+};
+
+static int conv_shapes(struct ev *e, struct conv *cv, const struct od_tensor *x,
+                       const struct od_tensor *wt, const struct od_tensor *b, bool transpose)
+{
+	if (x->ndims < 3 || x->ndims - 2 > EV_WIN_MAX || wt->ndims != x->ndims)
+		return ev_bad(e, "X and W must have the same rank, 3 to %d", EV_WIN_MAX + 2);
+	cv->w.nd = x->ndims - 2;
+	cv->group = ev_attr_i(e, "group", 1);
+	cv->n = x->dims[0], cv->c = x->dims[1];
+	if (cv->group < 1 || cv->c % cv->group)
+		return ev_bad(e, "group %lld does not divide %lld channels", (long long)cv->group,
+		              (long long)cv->c);
+	cv->cg = cv->c / cv->group;
+	if (transpose) {
+		cv->mg = wt->dims[1], cv->m = cv->mg * cv->group;
+		if (wt->dims[0] != cv->c)
+			return ev_bad(e, "W has %lld input channels, X has %lld", (long long)wt->dims[0],
+			              (long long)cv->c);
+	} else {
+		cv->m = wt->dims[0];
+		if (cv->m % cv->group || wt->dims[1] != cv->cg)
+			return ev_bad(e, "W of shape [%lld,%lld,...] does not fit %lld channels in %lld groups",
+			              (long long)wt->dims[0], (long long)wt->dims[1], (long long)cv->c,
+			              (long long)cv->group);
+		cv->mg = cv->m / cv->group;
+	}
+	if (b && (b->ndims != 1 || b->dims[0] != cv->m))
+		return ev_bad(e, "B must have %lld entries", (long long)cv->m);
+	return kernel_shape(e, &cv->w, wt);
+}
+
+static void add_bias(float *y, const float *b, int64_t n, int64_t m, int64_t p)
+{
+	for (int64_t i = 0; i < n * m; i++)
+		for (int64_t j = 0; j < p; j++)
+			y[i * p + j] += b[i % m];
+}
+
+static bool pointwise(const struct ev_win *w)
+{
+	for (int i = 0; i < w->nd; i++)
+		if (w->k[i] != 1 || w->s[i] != 1 || w->pb[i] || w->pe[i])
+			return false;
+	return true;
+}
+
+static int conv_run(struct conv *cv, const float *x, const float *wt, float *y)
+{
+	bool direct = pointwise(&cv->w);
+	float *col = direct ? NULL : od_malloc((size_t)(cv->cg * cv->K * cv->P) * sizeof *col);
+	if (!direct && !col)
+		return OD_ENOMEM;
+	for (int64_t n = 0; n < cv->n; n++)
+		for (int64_t g = 0; g < cv->group; g++) {
+			const float *xg = x + (n * cv->c + g * cv->cg) * cv->IN;
+			if (!direct)
+				im2col(&cv->w, cv->cg, xg, col);
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)cv->mg, (int)cv->P,
+			            (int)(cv->cg * cv->K), 1.0f, wt + g * cv->mg * cv->cg * cv->K,
+			            (int)(cv->cg * cv->K), direct ? xg : col, (int)cv->P, 0.0f,
+			            y + (n * cv->m + g * cv->mg) * cv->P, (int)cv->P);
+		}
+	od_free(col);
+	return 0;
+}
+
+/* Runs fn on float32 views of X, W, B and Y, converting other float dtypes. */
+static int with_f32(struct ev *e, struct conv *cv, struct od_tensor *y,
+                    int (*fn)(struct conv *, const float *, const float *, float *))
+{
+	const struct od_tensor *b = e->nin > 2 ? e->in[2] : NULL;
+	bool ox, ow, ob = false;
+	float *fx = ev_f32_in(e->in[0], &ox), *fw = ev_f32_in(e->in[1], &ow);
+	float *fb = b ? ev_f32_in(b, &ob) : NULL, *fy = ev_f32_out(y);
+	int rc = OD_ENOMEM;
+	if (fx && fw && fy && (!b || fb) && y->numel)
+		rc = fn(cv, fx, fw, fy);
+	else if (fx && fw && fy && (!b || fb))
+		rc = 0;
+	if (!rc && fb)
+		add_bias(fy, fb, cv->n, cv->m, cv->P);
+	ev_f32_free(fx, ox);
+	ev_f32_free(fw, ow);
+	ev_f32_free(fb, ob);
+	ev_f32_done(y, fy);
+	return rc ? ev_err(e, rc, "out of memory") : 0;
+}
+
+static int same_dtypes(struct ev *e)
+{
+	for (size_t i = 1; i < e->nin; i++)
+		if (e->in[i] && e->in[i]->dtype != e->in[0]->dtype)
+			return ev_bad(e, "input %zu is %s, X is %s", i, od_dtype_name(e->in[i]->dtype),
+			              od_dtype_name(e->in[0]->dtype));
+	return 0;
+}
+
+/* ---- ConvTranspose ---------------------------------------------------------------------- */
+
+/* Output sizes and pads of ConvTranspose; cv->w.in is X's extent here, w->out Y's. */
+static int convt_geometry(struct ev *e, struct conv *cv, const struct od_tensor *x)
+{
+	struct ev_win *w = &cv->w;
+	int64_t op[EV_WIN_MAX], os[2 + EV_WIN_MAX];
+	int nop, nos, rc = read_geometry(e, w);
+	if (rc || (rc = ev_attr_ints(e, "output_padding", op, EV_WIN_MAX, &nop)) ||
+	    (rc = ev_attr_ints(e, "output_shape", os, 2 + EV_WIN_MAX, &nos)))
+		return rc;
+	if ((nop >= 0 && nop != w->nd) || (nos >= 0 && nos != w->nd && nos != w->nd + 2))
+		return ev_bad(e, "output_padding or output_shape do not match %d spatial dims", w->nd);
+	for (int i = 0; i < w->nd; i++) {
+		int64_t in = x->dims[2 + i], pad = nop < 0 ? 0 : op[i];
+		int64_t full = w->s[i] * (in - 1) + pad + span(w, i);
+		w->in[i] = in;
+		if (nos >= 0 || w->autopad == EV_PAD_UPPER || w->autopad == EV_PAD_LOWER) {
+			/* A negative total (an output_shape beyond what the input reaches) pads
+			 * the end with zeros, as the reference's floor division does. */
+			int64_t out = nos >= 0 ? os[nos - w->nd + i] : in * w->s[i];
+			int64_t total = full - out, half = total >= 0 ? total / 2 : -((-total + 1) / 2);
+			w->pb[i] = w->autopad == EV_PAD_UPPER ? half : total - half;
+			w->pe[i] = total - w->pb[i];
+		} else if (w->autopad == EV_PAD_VALID) {
+			w->pb[i] = w->pe[i] = 0;
+		}
+		w->out[i] = full - w->pb[i] - w->pe[i];
+		if (w->out[i] < 0)
+			return ev_bad(e, "pads larger than the output");
+	}
+	return 0;
+}
+
+static int convt_run(struct conv *cv, const float *x, const float *wt, float *y)
+{
+	/* col2im wants the image extent in w.in and the column extent in w.out. */
+	struct ev_win w = cv->w;
+	memcpy(w.in, cv->w.out, sizeof w.in);
+	memcpy(w.out, cv->w.in, sizeof w.out);
+	int64_t pin = cv->IN, pout = cv->P, rows = cv->mg * cv->K;
+	float *col = od_malloc((size_t)(rows * pin) * sizeof *col);
+	if (!col)
+		return OD_ENOMEM;
+	memset(y, 0, (size_t)(cv->n * cv->m * pout) * sizeof *y);
+	for (int64_t n = 0; n < cv->n; n++)
+		for (int64_t g = 0; g < cv->group; g++) {
+			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rows, (int)pin,
+			            (int)cv->cg, 1.0f, wt + g * cv->cg * rows, (int)rows,
+			            x + (n * cv->c + g * cv->cg) * pin, (int)pin, 0.0f, col, (int)pin);
+			col2im(&w, cv->mg, col, y + (n * cv->m + g * cv->mg) * pout);
+		}
+	od_free(col);
+	return 0;
+}
+
+/* ---- the kernels ----------------------------------------------------------------------- */
+
+/* Conv and ConvTranspose: checks, geometry, output, then fn on float32 views. */
+static int convolve(struct ev *e, bool transpose,
+                    int (*fn)(struct conv *, const float *, const float *, float *))
+{
+	const struct od_tensor *x = e->in[0], *wt = e->in[1];
+	const struct od_tensor *b = e->nin > 2 ? e->in[2] : NULL;
+	struct conv cv = { 0 };
+	struct od_tensor *y;
+	int64_t dims[2 + EV_WIN_MAX];
+	int rc;
+	if ((rc = same_dtypes(e)) || (rc = conv_shapes(e, &cv, x, wt, b, transpose)) ||
+	    (rc = transpose ? convt_geometry(e, &cv, x) : ev_win_init(e, &cv.w, x, false)))
+		return rc;
+	dims[0] = cv.n, dims[1] = cv.m;
+	memcpy(dims + 2, cv.w.out, (size_t)cv.w.nd * sizeof *dims);
+	cv.K = prod(cv.w.nd, cv.w.k), cv.P = prod(cv.w.nd, cv.w.out), cv.IN = prod(cv.w.nd, cv.w.in);
+	/* BLAS takes int sizes: the column matrix's rows and columns must fit. */
+	if ((transpose ? cv.mg : cv.cg) * cv.K > INT32_MAX || cv.P > INT32_MAX || cv.IN > INT32_MAX)
+		return ev_err(e, OD_ELIMIT, "convolution too large");
+	if ((rc = ev_new(e, 0, x->dtype, x->ndims, dims, &y)))
+		return rc;
+	return with_f32(e, &cv, y, fn);
+}
+
+int ev_k_conv(struct ev *e) { return convolve(e, false, conv_run); }
+
+int ev_k_convtranspose(struct ev *e) { return convolve(e, true, convt_run); }

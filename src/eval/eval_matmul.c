@@ -1,0 +1,267 @@
+/*
+ * eval_matmul.c — matrix products through the system's BLAS: MatMul (batched, numpy
+ * broadcasting of the batch dims, 1-D operands promoted and squeezed as numpy does) and
+ * Gemm. float32 goes straight to cblas_sgemm on the payloads; float16 and bfloat16 are
+ * widened to float32 and rounded once on the way out; double uses cblas_dgemm; integer
+ * MatMul is exact (64-bit accumulation wrapping to the dtype, as numpy's integer matmul).
+ * Also the float32 buffer helpers the Conv and pool kernels share.
+ */
+#include "config.h"
+#include <cblas.h>
+#include "eval_internal.h"
+
+/* ---- float32 views -------------------------------------------------------------------- */
+
+float *ev_f32_in(const struct od_tensor *t, bool *owned)
+{
+	*owned = false;
+	if (ev_is_f32(t))
+		return (float *)t->data;
+	float *v = od_malloc((size_t)(t->numel ? t->numel : 1) * sizeof *v);
+	if (!v)
+		return NULL;
+	*owned = true;
+	for (int64_t i = 0; i < t->numel; i++)
+		v[i] = (float)ev_getf(t, i);
+	return v;
+}
+
+float *ev_f32_out(struct od_tensor *t)
+{
+	if (t->dtype == OD_FLOAT)
+		return ev_mut(t);
+	return od_calloc((size_t)(t->numel ? t->numel : 1), sizeof(float));
+}
+
+void ev_f32_done(struct od_tensor *t, float *v)
+{
+	if (!v || t->dtype == OD_FLOAT)
+		return;
+	for (int64_t i = 0; i < t->numel; i++)
+		ev_setf(t, i, v[i]);
+	od_free(v);
+}
+
+void ev_f32_free(float *v, bool owned)
+{
+	if (owned)
+		od_free(v);
+}
+
+/* t's doubles: the payload, or a copy when it is misaligned (a view into the file); free
+ * *copy afterwards. NULL when out of memory. */
+static const double *f64_in(const struct od_tensor *t, double **copy)
+{
+	*copy = NULL;
+	if ((uintptr_t)t->data % _Alignof(double) == 0)
+		return t->data;
+	if ((*copy = od_malloc(t->nbytes ? t->nbytes : 1)))
+		memcpy(*copy, t->data, t->nbytes);
+	return *copy;
+}
+
+/* ---- MatMul --------------------------------------------------------------------------- */
+
+/* The shapes of one MatMul: a [batch..., m, k] times b [batch..., k, n]. */
+struct mm {
+	int64_t m, k, n;
+	struct ev_bcast bc;     /* over the batch dims: offsets count matrices */
+	int nd;                 /* output rank */
+	int64_t dims[OD_MAX_RANK];
+};
+
+static int mm_shapes(struct ev *e, const struct od_tensor *a, const struct od_tensor *b,
+                     struct mm *s)
+{
+	if (!a->ndims || !b->ndims)
+		return ev_bad(e, "operands must not be scalars");
+	int64_t ad[OD_MAX_RANK], bd[OD_MAX_RANK];
+	int an = a->ndims, bn = b->ndims;
+	memcpy(ad, a->dims, (size_t)an * sizeof *ad);
+	memcpy(bd, b->dims, (size_t)bn * sizeof *bd);
+	if (an == 1) {                    /* [k] -> [1,k] */
+		ad[1] = ad[0], ad[0] = 1, an = 2;
+	}
+	if (bn == 1)                      /* [k] -> [k,1] */
+		bd[1] = 1, bn = 2;
+	s->m = ad[an - 2], s->k = ad[an - 1], s->n = bd[bn - 1];
+	if (bd[bn - 2] != s->k)
+		return ev_bad(e, "inner dimensions differ: %lld and %lld", (long long)s->k,
+		              (long long)bd[bn - 2]);
+	int nds[2] = { an - 2, bn - 2 };
+	const int64_t *dss[2] = { ad, bd };
+	int rc = ev_bcast_shapes(e, &s->bc, 2, nds, dss);
+	if (rc)
+		return rc;
+	s->nd = 0;
+	for (int d = 0; d < s->bc.nd; d++)
+		s->dims[s->nd++] = s->bc.dims[d];
+	if (a->ndims > 1)
+		s->dims[s->nd++] = s->m;
+	if (b->ndims > 1)
+		s->dims[s->nd++] = s->n;
+	return 0;
+}
+
+static void mm_f32(const struct mm *s, const float *a, const float *b, float *y)
+{
+	struct ev_bcast bc = s->bc;
+	int64_t mk = s->m * s->k, kn = s->k * s->n, mn = s->m * s->n;
+	for (int64_t i = 0; i < bc.numel; i++, ev_bcast_next(&bc))
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)s->m, (int)s->n,
+		            (int)s->k, 1.0f, a + bc.off[0] * mk, (int)s->k, b + bc.off[1] * kn,
+		            (int)s->n, 0.0f, y + i * mn, (int)s->n);
+}
+
+static void mm_f64(const struct mm *s, const double *a, const double *b, double *y)
+{
+	struct ev_bcast bc = s->bc;
+	int64_t mk = s->m * s->k, kn = s->k * s->n, mn = s->m * s->n;
+	for (int64_t i = 0; i < bc.numel; i++, ev_bcast_next(&bc))
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)s->m, (int)s->n,
+		            (int)s->k, 1.0, a + bc.off[0] * mk, (int)s->k, b + bc.off[1] * kn,
+		            (int)s->n, 0.0, y + i * mn, (int)s->n);
+}
+
+/* Integers: not a hot path in exported models (shape arithmetic at most), exact instead. */
+static void mm_int(const struct mm *s, const struct od_tensor *a, const struct od_tensor *b,
+                   struct od_tensor *y)
+{
+	struct ev_bcast bc = s->bc;
+	bool uns = ev_class(y->dtype) == EV_CU;
+	int64_t mk = s->m * s->k, kn = s->k * s->n, mn = s->m * s->n;
+	for (int64_t i = 0; i < bc.numel; i++, ev_bcast_next(&bc))
+		for (int64_t r = 0; r < s->m; r++)
+			for (int64_t c = 0; c < s->n; c++) {
+				uint64_t acc = 0;
+				for (int64_t j = 0; j < s->k; j++)
+					acc += (uint64_t)ev_geti(a, bc.off[0] * mk + r * s->k + j) *
+					       (uint64_t)ev_geti(b, bc.off[1] * kn + j * s->n + c);
+				if (uns)
+					ev_setu(y, i * mn + r * s->n + c, acc);
+				else
+					ev_seti(y, i * mn + r * s->n + c, (int64_t)acc);
+			}
+}
+
+static int too_big(struct ev *e, int64_t m, int64_t k, int64_t n)
+{
+	if (m > INT32_MAX || k > INT32_MAX || n > INT32_MAX)
+		return ev_err(e, OD_ELIMIT, "matrix dimension beyond 2^31");
+	return 0;
+}
+
+int ev_k_matmul(struct ev *e)
+{
+	const struct od_tensor *a = e->in[0], *b = e->in[1];
+	struct od_tensor *y;
+	struct mm s;
+	int rc;
+	if (a->dtype != b->dtype)
+		return ev_bad(e, "operands are %s and %s", od_dtype_name(a->dtype),
+		              od_dtype_name(b->dtype));
+	if ((rc = mm_shapes(e, a, b, &s)) || (rc = too_big(e, s.m, s.k, s.n)) ||
+	    (rc = ev_new(e, 0, a->dtype, s.nd, s.dims, &y)))
+		return rc;
+	if (!y->numel)
+		return 0;
+	if (a->dtype == OD_DOUBLE) {
+		double *ca, *cb;
+		const double *da = f64_in(a, &ca), *db = f64_in(b, &cb);
+		if (da && db)
+			mm_f64(&s, da, db, ev_mut(y));
+		od_free(ca);
+		od_free(cb);
+		return da && db ? 0 : ev_err(e, OD_ENOMEM, "out of memory");
+	}
+	if (ev_class(a->dtype) != EV_CF) {
+		mm_int(&s, a, b, y);
+		return 0;
+	}
+	bool oa, ob;
+	float *fa = ev_f32_in(a, &oa), *fb = ev_f32_in(b, &ob), *fy = ev_f32_out(y);
+	if (fa && fb && fy)
+		mm_f32(&s, fa, fb, fy);
+	else
+		rc = ev_err(e, OD_ENOMEM, "out of memory");
+	ev_f32_free(fa, oa);
+	ev_f32_free(fb, ob);
+	ev_f32_done(y, fy);
+	return rc;
+}
+
+/* ---- Gemm ----------------------------------------------------------------------------- */
+
+/* y = beta * C broadcast to [m,n] (unidirectionally), as doubles through ev_setf. */
+static int gemm_bias(struct ev *e, const struct od_tensor *c, struct od_tensor *y, float beta)
+{
+	struct ev_bcast bc;
+	const struct od_tensor *ts[2] = { y, c };
+	int rc = ev_bcast_init(e, &bc, 2, ts);
+	if (rc)
+		return rc;
+	if (bc.nd != y->ndims || bc.numel != y->numel)
+		return ev_bad(e, "C does not broadcast to [%lld,%lld]", (long long)y->dims[0],
+		              (long long)y->dims[1]);
+	if (y->dtype == OD_FLOAT && ev_is_f32(c)) {
+		float *o = ev_mut(y);
+		const float *cv = c->data;
+		for (int64_t i = 0; i < bc.numel; i++, ev_bcast_next(&bc))
+			o[i] = beta * cv[bc.off[1]];
+		return 0;
+	}
+	for (int64_t i = 0; i < bc.numel; i++, ev_bcast_next(&bc))
+		ev_setf(y, i, (double)beta * ev_getf(c, bc.off[1]));
+	return 0;
+}
+
+int ev_k_gemm(struct ev *e)
+{
+	const struct od_tensor *a = e->in[0], *b = e->in[1];
+	const struct od_tensor *c = e->nin > 2 ? e->in[2] : NULL;
+	bool ta = ev_attr_i(e, "transA", 0), tb = ev_attr_i(e, "transB", 0);
+	float alpha = ev_attr_f(e, "alpha", 1.0f), beta = ev_attr_f(e, "beta", 1.0f);
+	struct od_tensor *y;
+	int rc;
+	if (a->ndims != 2 || b->ndims != 2)
+		return ev_bad(e, "A and B must be matrices");
+	if (a->dtype != b->dtype || (c && c->dtype != a->dtype))
+		return ev_bad(e, "operands of different dtypes");
+	int64_t m = ta ? a->dims[1] : a->dims[0], k = ta ? a->dims[0] : a->dims[1];
+	int64_t n = tb ? b->dims[0] : b->dims[1], kb = tb ? b->dims[1] : b->dims[0];
+	if (k != kb)
+		return ev_bad(e, "inner dimensions differ: %lld and %lld", (long long)k, (long long)kb);
+	int64_t dims[2] = { m, n };
+	if ((rc = too_big(e, m, k, n)) || (rc = ev_new(e, 0, a->dtype, 2, dims, &y)))
+		return rc;
+	if (c && beta != 0.0f && (rc = gemm_bias(e, c, y, beta)))
+		return rc;
+	if (!y->numel)
+		return 0;
+	float one = c && beta != 0.0f ? 1.0f : 0.0f;
+	enum CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
+	if (a->dtype == OD_DOUBLE) {
+		double *ca, *cb;
+		const double *da = f64_in(a, &ca), *db = f64_in(b, &cb);
+		if (da && db)
+			cblas_dgemm(CblasRowMajor, opa, opb, (int)m, (int)n, (int)k, alpha, da,
+			            (int)a->dims[1], db, (int)b->dims[1], one, ev_mut(y), (int)n);
+		od_free(ca);
+		od_free(cb);
+		return da && db ? 0 : ev_err(e, OD_ENOMEM, "out of memory");
+	}
+	bool oa, ob;
+	float *fa = ev_f32_in(a, &oa), *fb = ev_f32_in(b, &ob), *fy = NULL;
+	if (fa && fb && (fy = y->dtype == OD_FLOAT ? ev_mut(y) : ev_f32_in(y, &(bool){0}))) {
+		cblas_sgemm(CblasRowMajor, opa, opb, (int)m, (int)n, (int)k, alpha, fa,
+		            (int)a->dims[1], fb, (int)b->dims[1], one, fy, (int)n);
+		ev_f32_done(y, fy);
+	} else {
+		rc = ev_err(e, OD_ENOMEM, "out of memory");
+		if (y->dtype != OD_FLOAT)
+			od_free(fy);
+	}
+	ev_f32_free(fa, oa);
+	ev_f32_free(fb, ob);
+	return rc;
+}

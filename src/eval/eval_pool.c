@@ -1,0 +1,169 @@
+/*
+ * eval_pool.c — MaxPool (with its optional Indices output), AveragePool, GlobalAveragePool
+ * and GlobalMaxPool over any number of spatial dims, computed in float32 (float16,
+ * bfloat16 and the 8-bit integers MaxPool takes are exact or rounded once). The window
+ * geometry (pads, auto_pad, strides, dilations, ceil_mode) comes from ev_win_init.
+ */
+#include "config.h"
+#include <float.h>
+#include <math.h>
+#include "eval_internal.h"
+
+static int64_t prod(int n, const int64_t *v)
+{
+	int64_t p = 1;
+	for (int i = 0; i < n; i++)
+		p *= v[i];
+	return p;
+}
+
+/* Steps idx through dims row-major; false after the last position. */
+static bool step(int n, const int64_t *dims, int64_t *idx)
+{
+	for (int d = n - 1; d >= 0; d--) {
+		if (++idx[d] < dims[d])
+			return true;
+		idx[d] = 0;
+	}
+	return false;
+}
+
+enum pool_kind { P_MAX, P_AVG };
+
+struct pool {
+	struct ev_win w;
+	enum pool_kind kind;
+	bool include_pad;       /* AveragePool: divide by the window inside the padded input */
+	bool col_major;         /* MaxPool Indices with storage_order 1 */
+	int64_t IN, P;
+};
+
+/* One output position of one channel plane x; *arg receives the argmax's spatial index. */
+static float window(const struct pool *p, const float *x, const int64_t *oidx, int64_t *arg)
+{
+	const struct ev_win *w = &p->w;
+	int64_t kidx[EV_WIN_MAX] = { 0 };
+	double sum = 0;
+	float best = -INFINITY;
+	int64_t count = 0, padded = 0;
+	*arg = -1;
+	do {
+		int64_t off = 0, stride = 1, coff = 0;
+		bool inside = true, in_pad_extent = true;
+		for (int i = 0; i < w->nd; i++) {
+			int64_t ix = oidx[i] * w->s[i] - w->pb[i] + kidx[i] * w->d[i];
+			inside = inside && ix >= 0 && ix < w->in[i];
+			in_pad_extent = in_pad_extent && ix < w->in[i] + w->pe[i];
+			off = off * w->in[i] + ix;
+			coff += ix * stride;
+			stride *= w->in[i];
+		}
+		padded += in_pad_extent;
+		if (!inside)
+			continue;
+		float v = x[off];
+		count++;
+		sum += v;
+		if (v > best || *arg < 0) {
+			best = v;
+			*arg = p->col_major ? coff : off;
+		}
+	} while (step(w->nd, w->k, kidx));
+	if (p->kind == P_MAX)
+		return count ? best : -INFINITY;
+	int64_t div = p->include_pad ? padded : count;
+	return div ? (float)(sum / (double)div) : NAN;
+}
+
+static void pool_run(const struct pool *p, int64_t planes, const float *x, float *y,
+                     struct od_tensor *ind)
+{
+	int64_t oidx[EV_WIN_MAX];
+	for (int64_t c = 0; c < planes; c++) {
+		memset(oidx, 0, sizeof oidx);
+		int64_t j = 0;
+		do {
+			int64_t arg;
+			y[c * p->P + j] = window(p, x + c * p->IN, oidx, &arg);
+			if (ind)
+				ev_seti(ind, c * p->P + j, c * p->IN + (arg < 0 ? 0 : arg));
+			j++;
+		} while (step(p->w.nd, p->w.out, oidx));
+	}
+}
+
+static int pool(struct ev *e, enum pool_kind kind)
+{
+	const struct od_tensor *x = e->in[0];
+	struct pool p = { .kind = kind };
+	struct od_tensor *y, *ind = NULL;
+	int64_t dims[2 + EV_WIN_MAX];
+	int nk, rc;
+	if (x->ndims < 3 || x->ndims - 2 > EV_WIN_MAX)
+		return ev_bad(e, "X must have rank 3 to %d", EV_WIN_MAX + 2);
+	p.w.nd = x->ndims - 2;
+	if ((rc = ev_attr_ints(e, "kernel_shape", p.w.k, EV_WIN_MAX, &nk)))
+		return rc;
+	if (nk != p.w.nd)
+		return ev_bad(e, "kernel_shape must have %d entries", p.w.nd);
+	p.include_pad = ev_attr_i(e, "count_include_pad", 0);
+	p.col_major = ev_attr_i(e, "storage_order", 0);
+	if ((rc = ev_win_init(e, &p.w, x, ev_attr_i(e, "ceil_mode", 0))))
+		return rc;
+	dims[0] = x->dims[0], dims[1] = x->dims[1];
+	memcpy(dims + 2, p.w.out, (size_t)p.w.nd * sizeof *dims);
+	p.IN = prod(p.w.nd, p.w.in), p.P = prod(p.w.nd, p.w.out);
+	if ((rc = ev_new(e, 0, x->dtype, x->ndims, dims, &y)))
+		return rc;
+	if (e->n->n_outputs > 1 && *e->n->outputs[1] &&
+	    (rc = ev_new(e, 1, OD_INT64, x->ndims, dims, &ind)))
+		return rc;
+	bool owned;
+	float *fx = ev_f32_in(x, &owned), *fy = ev_f32_out(y);
+	if (fx && fy && y->numel)
+		pool_run(&p, dims[0] * dims[1], fx, fy, ind);
+	ev_f32_free(fx, owned);
+	ev_f32_done(y, fy);
+	return fx && fy ? 0 : ev_err(e, OD_ENOMEM, "out of memory");
+}
+
+int ev_k_maxpool(struct ev *e)
+{
+	if (ev_attr_i(e, "storage_order", 0) && e->in[0]->ndims != 4)
+		return ev_unsup(e, "storage_order 1 only for 2-D pools");
+	return pool(e, P_MAX);
+}
+
+int ev_k_averagepool(struct ev *e) { return pool(e, P_AVG); }
+
+/* ---- GlobalAveragePool, GlobalMaxPool ------------------------------------------------- */
+
+static int global_pool(struct ev *e, enum pool_kind kind)
+{
+	const struct od_tensor *x = e->in[0];
+	struct od_tensor *y;
+	int64_t dims[OD_MAX_RANK];
+	if (x->ndims < 2)
+		return ev_bad(e, "X must have rank 2 or more");
+	for (int d = 0; d < x->ndims; d++)
+		dims[d] = d < 2 ? x->dims[d] : 1;
+	int rc = ev_new(e, 0, x->dtype, x->ndims, dims, &y);
+	if (rc)
+		return rc;
+	int64_t planes = x->dims[0] * x->dims[1], n = prod(x->ndims - 2, x->dims + 2);
+	bool owned;
+	float *fx = ev_f32_in(x, &owned), *fy = ev_f32_out(y);
+	for (int64_t c = 0; fx && fy && c < planes; c++) {
+		const float *v = fx + c * n;
+		double acc = kind == P_MAX ? -INFINITY : 0;
+		for (int64_t i = 0; i < n; i++)
+			acc = kind == P_MAX ? (v[i] > acc ? v[i] : acc) : acc + v[i];
+		fy[c] = (float)(kind == P_MAX ? acc : n ? acc / (double)n : NAN);
+	}
+	ev_f32_free(fx, owned);
+	ev_f32_done(y, fy);
+	return fx && fy ? 0 : ev_err(e, OD_ENOMEM, "out of memory");
+}
+
+int ev_k_globalaveragepool(struct ev *e) { return global_pool(e, P_AVG); }
+int ev_k_globalmaxpool(struct ev *e) { return global_pool(e, P_MAX); }

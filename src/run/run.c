@@ -1,0 +1,522 @@
+/*
+ * run.c — the graph executor. A frame evaluates one graph: a slot per value (graph inputs,
+ * initializers, node outputs) found through a name map, read counts per slot (a node's
+ * inputs and the outer names its subgraphs read), and an arena per node that holds its
+ * outputs and goes when the last of them has been read for the last time. Graph outputs
+ * are never released; the caller gets copies. If and Loop run their bodies in child
+ * frames that look names up through their parents.
+ */
+#include "config.h"
+#include <cblas.h>
+#include <sched.h>
+#include <string.h>
+#include <unistd.h>
+#include "run.h"
+#include "eval.h"
+#include "internal.h"
+
+#define NO_OWNER SIZE_MAX
+
+struct slot {
+	struct od_tensor *t;    /* NULL until produced */
+	size_t refs;            /* reads still to come; graph outputs hold one for ever */
+	size_t owner;           /* node whose arena holds t, NO_OWNER for inputs/initializers */
+};
+
+struct frame {
+	const struct od_graph *g;
+	const struct frame *parent;
+	const struct od_model *m;
+	struct od_map names;    /* value name -> slot */
+	struct slot *slots;     /* malloc'd */
+	size_t n_slots;
+	struct od_arena **arenas; /* per node, NULL when gone or not yet made */
+	size_t *live;           /* per node: outputs whose slots still have readers */
+	size_t **reads;         /* per node: slots it reads (inputs and subgraph refs), malloc'd */
+	size_t *n_reads;
+	const struct od_run_opts *opts; /* on_node for the main graph only */
+	struct od_ctx *ctx;
+};
+
+static int frame_run(struct frame *f, struct od_ctx *ctx);
+
+/* ---- slots ------------------------------------------------------------------------------ */
+
+static int add_slot(struct frame *f, const char *name, struct od_tensor *t)
+{
+	int rc = od_map_put(&f->names, name, f->n_slots);
+	if (rc < 0)
+		return rc;
+	if (rc == 1) {                  /* a feed or node output over an initializer default */
+		size_t i;
+		od_map_get(&f->names, name, &i);
+		if (t)
+			f->slots[i].t = t;
+		return 0;
+	}
+	f->slots[f->n_slots++] = (struct slot){ t, 0, NO_OWNER };
+	return 0;
+}
+
+/* The value of name in f or the frames around it; NULL when unknown or not yet made. */
+static struct od_tensor *lookup(const struct frame *f, const char *name)
+{
+	for (size_t i; f; f = f->parent)
+		if (od_map_get(&f->names, name, &i))
+			return f->slots[i].t;
+	return NULL;
+}
+
+struct reads {
+	struct frame *f;
+	size_t node;
+};
+
+static int add_read(const char *name, void *priv)
+{
+	struct reads *r = priv;
+	struct frame *f = r->f;
+	size_t i, n = f->n_reads[r->node];
+	if (!od_map_get(&f->names, name, &i))
+		return 0;                   /* from an enclosing graph, or local to the subgraph */
+	size_t *v = od_realloc(f->reads[r->node], (n + 1) * sizeof *v);
+	if (!v)
+		return -1;
+	v[n] = i;
+	f->reads[r->node] = v;
+	f->n_reads[r->node] = n + 1;
+	f->slots[i].refs++;
+	return 0;
+}
+
+static int count_reads(struct frame *f)
+{
+	const struct od_graph *g = f->g;
+	for (size_t k = 0; k < g->n_nodes; k++) {
+		const struct od_node *n = g->nodes[k];
+		struct reads r = { f, k };
+		for (size_t j = 0; j < n->n_inputs; j++)
+			if (*n->inputs[j] && add_read(n->inputs[j], &r))
+				return OD_ENOMEM;
+		if (od_node_each_subgraph_ref(n, add_read, &r))
+			return OD_ENOMEM;
+	}
+	for (size_t k = 0; k < g->n_outputs; k++) {
+		size_t i;
+		if (od_map_get(&f->names, g->outputs[k]->name, &i))
+			f->slots[i].refs++;
+	}
+	return 0;
+}
+
+/* Sets up f for graph g: inputs bound to ins (n_ins of them, in order), initializers,
+ * node output slots, read counts. */
+static int frame_init(struct frame *f, const struct od_graph *g, struct od_tensor *const *ins,
+                      size_t n_ins)
+{
+	size_t values = g->n_inputs + g->n_inits;
+	for (size_t k = 0; k < g->n_nodes; k++)
+		values += g->nodes[k]->n_outputs;
+	f->g = g;
+	f->slots = od_calloc(values + 1, sizeof *f->slots);
+	f->arenas = od_calloc(g->n_nodes + 1, sizeof *f->arenas);
+	f->live = od_calloc(g->n_nodes + 1, sizeof *f->live);
+	f->reads = od_calloc(g->n_nodes + 1, sizeof *f->reads);
+	f->n_reads = od_calloc(g->n_nodes + 1, sizeof *f->n_reads);
+	if (!f->slots || !f->arenas || !f->live || !f->reads || !f->n_reads ||
+	    od_map_init(&f->names, values))
+		return OD_ENOMEM;
+	int rc = 0;
+	for (size_t k = 0; !rc && k < g->n_inits; k++)
+		rc = add_slot(f, g->inits[k]->name, g->inits[k]);
+	for (size_t k = 0; !rc && k < g->n_inputs; k++)
+		rc = add_slot(f, g->inputs[k]->name, k < n_ins ? ins[k] : NULL);
+	for (size_t k = 0; !rc && k < g->n_nodes; k++)
+		for (size_t j = 0; !rc && j < g->nodes[k]->n_outputs; j++)
+			if (*g->nodes[k]->outputs[j])
+				rc = add_slot(f, g->nodes[k]->outputs[j], NULL);
+	return rc ? rc : count_reads(f);
+}
+
+static void frame_done(struct frame *f)
+{
+	for (size_t k = 0; f->g && k < f->g->n_nodes; k++) {
+		od_arena_free(f->arenas[k]);
+		od_free(f->reads[k]);
+	}
+	od_free(f->slots);
+	od_free(f->arenas);
+	od_free(f->live);
+	od_free(f->reads);
+	od_free(f->n_reads);
+	od_map_done(&f->names);
+}
+
+/* Node k's reads are done: slots nobody reads any more give their node's arena back
+ * once all of its outputs are unread. */
+static void release_reads(struct frame *f, size_t k)
+{
+	for (size_t j = 0; j < f->n_reads[k]; j++) {
+		struct slot *s = &f->slots[f->reads[k][j]];
+		if (--s->refs || s->owner == NO_OWNER)
+			continue;
+		s->t = NULL;
+		if (!--f->live[s->owner]) {
+			od_arena_free(f->arenas[s->owner]);
+			f->arenas[s->owner] = NULL;
+		}
+	}
+}
+
+/* ---- errors ----------------------------------------------------------------------------- */
+
+static const char *node_name(const struct od_node *n)
+{
+	return n->name && *n->name ? n->name : n->outputs && n->n_outputs ? n->outputs[0] : "";
+}
+
+static int no_kernel(struct od_ctx *ctx, const struct od_node *n)
+{
+	const char *d = n->domain && *n->domain && strcmp(n->domain, "ai.onnx") ? n->domain : "";
+	return od_error(ctx, OD_EUNSUPPORTED, "no kernel for %s%s%s (node '%s')", d,
+	                *d ? "::" : "", n->op_type, node_name(n));
+}
+
+/* "node '/Add' (Add): <what the kernel said>" */
+static int node_error(struct od_ctx *ctx, int rc, const struct od_node *n)
+{
+	char detail[sizeof ctx->msg];
+	snprintf(detail, sizeof detail, "%s", ctx->msg);
+	return od_error(ctx, rc, "node '%s' (%s): %s", node_name(n), n->op_type, detail);
+}
+
+/* ---- If and Loop ------------------------------------------------------------------------ */
+
+static const struct od_graph *graph_attr(const struct od_node *n, const char *name)
+{
+	const struct od_attr *at = od_node_attr(n, name);
+	return at && at->type == OD_ATTR_GRAPH ? at->g : NULL;
+}
+
+/* Runs body g in a child frame of f on ins; copies its outputs into arena a. */
+static int run_body(const struct frame *f, const struct od_graph *g, struct od_tensor *const *ins,
+                    size_t n_ins, struct od_arena *a, struct od_tensor **outs, struct od_ctx *ctx)
+{
+	struct frame c = { .parent = f, .m = f->m };
+	int rc = frame_init(&c, g, ins, n_ins);
+	if (rc)
+		rc = od_error(ctx, rc, "out of memory");
+	else if (!(rc = frame_run(&c, ctx)))
+		for (size_t k = 0; !rc && k < g->n_outputs; k++) {
+			struct od_tensor *t = lookup(&c, g->outputs[k]->name);
+			if (!t)
+				rc = od_error(ctx, OD_EGRAPH, "subgraph output '%s' not computed",
+				              g->outputs[k]->name);
+			else if (!(outs[k] = od_tensor_clone(a, t)))
+				rc = od_error(ctx, OD_ENOMEM, "out of memory");
+		}
+	frame_done(&c);
+	return rc;
+}
+
+static bool truth(const struct od_tensor *t)
+{
+	return t && t->numel >= 1 && od_tensor_get_f64(t, 0) != 0;
+}
+
+static int run_if(const struct frame *f, const struct od_node *n, struct od_tensor *const *ins,
+                  struct od_arena *a, struct od_tensor **outs, struct od_ctx *ctx)
+{
+	if (n->n_inputs < 1 || !ins[0] || ins[0]->numel != 1)
+		return od_error(ctx, OD_EVALUE, "condition must be one value");
+	const struct od_graph *g = graph_attr(n, truth(ins[0]) ? "then_branch" : "else_branch");
+	if (!g || g->n_outputs != n->n_outputs)
+		return od_error(ctx, OD_EGRAPH, "branch missing or with %zu outputs for %zu",
+		                g ? g->n_outputs : 0, n->n_outputs);
+	return run_body(f, g, NULL, 0, a, outs, ctx);
+}
+
+/* Stacks the per-iteration values parts[0..iters) along a new axis 0 into arena a. */
+static struct od_tensor *stack(struct od_arena *a, const char *name, struct od_tensor **parts,
+                               size_t iters, int dtype)
+{
+	int64_t dims[OD_MAX_RANK + 1] = { (int64_t)iters };
+	int nd = 1;
+	if (iters) {
+		if (parts[0]->ndims >= OD_MAX_RANK || dtype == OD_STRING)
+			return NULL;
+		memcpy(dims + 1, parts[0]->dims, (size_t)parts[0]->ndims * sizeof *dims);
+		nd += parts[0]->ndims;
+	}
+	struct od_tensor *t = od_tensor_new(a, name, dtype, nd, dims);
+	for (size_t i = 0; t && i < iters; i++) {
+		if (parts[i]->nbytes * iters != t->nbytes)
+			return NULL;
+		memcpy((char *)t->data + i * parts[i]->nbytes, parts[i]->data, parts[i]->nbytes);
+	}
+	return t;
+}
+
+struct loop {
+	size_t n_carried, n_scan;
+	struct od_tensor **state;   /* iter, cond, carried... (body inputs) */
+	struct od_tensor **res;     /* cond, carried..., scan... (body outputs) */
+	struct od_tensor ***scans;  /* per scan output: one value per iteration */
+	size_t cap;
+};
+
+static int loop_step(struct loop *L, size_t iter)
+{
+	if (iter == L->cap) {
+		L->cap = L->cap ? 2 * L->cap : 16;
+		for (size_t s = 0; s < L->n_scan; s++) {
+			struct od_tensor **v = od_realloc(L->scans[s], L->cap * sizeof *v);
+			if (!v)
+				return OD_ENOMEM;
+			L->scans[s] = v;
+		}
+	}
+	for (size_t s = 0; s < L->n_scan; s++)
+		L->scans[s][iter] = L->res[1 + L->n_carried + s];
+	return 0;
+}
+
+static int loop_iterate(const struct frame *f, const struct od_graph *body, struct loop *L,
+                        int64_t max_iter, struct od_arena *keep, size_t *iters,
+                        struct od_ctx *ctx)
+{
+	/* Carried values of one iteration live in an arena that goes two iterations later;
+	 * scan values stay in keep until they are stacked. */
+	struct od_arena *cur = NULL, *prev = NULL;
+	int rc = 0;
+	size_t i = 0;
+	for (; (max_iter < 0 || (int64_t)i < max_iter) && truth(L->state[1]); i++) {
+		od_arena_free(prev);
+		prev = cur;
+		if (!(cur = od_arena_new()) || !(L->state[0] = od_tensor_new(cur, "", OD_INT64, 0, NULL))) {
+			rc = od_error(ctx, OD_ENOMEM, "out of memory");
+			break;
+		}
+		((int64_t *)L->state[0]->data)[0] = (int64_t)i;
+		if ((rc = run_body(f, body, L->state, 2 + L->n_carried, cur, L->res, ctx)))
+			break;
+		for (size_t s = 0; s < L->n_scan; s++)
+			if (!(L->res[1 + L->n_carried + s] = od_tensor_clone(keep, L->res[1 + L->n_carried + s])))
+				rc = OD_ENOMEM;
+		if (rc || (rc = loop_step(L, i))) {
+			rc = od_error(ctx, OD_ENOMEM, "out of memory");
+			break;
+		}
+		L->state[1] = L->res[0];
+		memcpy(L->state + 2, L->res + 1, L->n_carried * sizeof *L->state);
+	}
+	*iters = i;
+	/* The final carried values are copied out by the caller before these go. */
+	if (!rc)
+		for (size_t k = 0; k < L->n_carried; k++)
+			if (!(L->state[2 + k] = od_tensor_clone(keep, L->state[2 + k])))
+				rc = od_error(ctx, OD_ENOMEM, "out of memory");
+	od_arena_free(prev);
+	od_arena_free(cur);
+	return rc;
+}
+
+static int run_loop(const struct frame *f, const struct od_node *n, struct od_tensor *const *ins,
+                    struct od_arena *a, struct od_tensor **outs, struct od_ctx *ctx)
+{
+	const struct od_graph *body = graph_attr(n, "body");
+	if (!body || n->n_inputs < 2 || body->n_inputs != n->n_inputs ||
+	    body->n_outputs != n->n_outputs + 1 || n->n_outputs < n->n_inputs - 2)
+		return od_error(ctx, OD_EGRAPH, "Loop body does not match the node's inputs and outputs");
+	struct loop L = { .n_carried = n->n_inputs - 2 };
+	L.n_scan = n->n_outputs - L.n_carried;
+	int64_t max_iter = ins[0] ? (int64_t)od_tensor_get_f64(ins[0], 0) : -1;
+	static bool yes = true;
+	struct od_tensor always = { .name = "", .dtype = OD_BOOL, .numel = 1, .data = &yes, .nbytes = 1 };
+	struct od_arena *keep = od_arena_new();
+	L.state = od_calloc(n->n_inputs + 1, sizeof *L.state);
+	L.res = od_calloc(body->n_outputs + 1, sizeof *L.res);
+	L.scans = od_calloc(L.n_scan + 1, sizeof *L.scans);
+	size_t iters = 0;
+	int rc = keep && L.state && L.res && L.scans ? 0 : od_error(ctx, OD_ENOMEM, "out of memory");
+	if (!rc) {
+		L.state[1] = ins[1] ? ins[1] : &always;
+		memcpy(L.state + 2, ins + 2, L.n_carried * sizeof *L.state);
+		rc = loop_iterate(f, body, &L, max_iter, keep, &iters, ctx);
+	}
+	for (size_t k = 0; !rc && k < L.n_carried; k++)
+		if (!(outs[k] = od_tensor_clone(a, L.state[2 + k])))
+			rc = od_error(ctx, OD_ENOMEM, "out of memory");
+	for (size_t s = 0; !rc && s < L.n_scan; s++) {
+		const struct od_value *v = body->outputs[1 + L.n_carried + s];
+		outs[L.n_carried + s] = stack(a, "", L.scans[s], iters,
+		                              iters ? L.scans[s][0]->dtype : v->dtype);
+		if (!outs[L.n_carried + s])
+			rc = od_error(ctx, OD_EVALUE, "scan output %zu cannot be stacked", s);
+	}
+	for (size_t s = 0; L.scans && s < L.n_scan; s++)
+		od_free(L.scans[s]);
+	od_free(L.scans);
+	od_free(L.state);
+	od_free(L.res);
+	od_arena_free(keep);
+	return rc;
+}
+
+/* ---- nodes ------------------------------------------------------------------------------- */
+
+static int eval_one(struct frame *f, size_t k, struct od_tensor **ins, struct od_tensor **outs,
+                    struct od_ctx *ctx)
+{
+	const struct od_node *n = f->g->nodes[k];
+	bool std = !n->domain || !*n->domain || !strcmp(n->domain, "ai.onnx");
+	int64_t opset = od_model_opset(f->m, n->domain);
+	if (!(f->arenas[k] = od_arena_new()))
+		return od_error(ctx, OD_ENOMEM, "out of memory");
+	if (std && !strcmp(n->op_type, "If"))
+		return run_if(f, n, ins, f->arenas[k], outs, ctx);
+	if (std && !strcmp(n->op_type, "Loop"))
+		return run_loop(f, n, ins, f->arenas[k], outs, ctx);
+	if (!od_eval_has_kernel(n->domain, n->op_type, opset))
+		return no_kernel(ctx, n);
+	return od_eval_node(n, opset, ins, outs, 0, f->arenas[k], ctx);
+}
+
+/* Gathers node k's inputs (NULL for omitted ones). */
+static int gather(const struct frame *f, const struct od_node *n, struct od_tensor **ins,
+                  struct od_ctx *ctx)
+{
+	for (size_t j = 0; j < n->n_inputs; j++) {
+		ins[j] = NULL;
+		if (*n->inputs[j] && !(ins[j] = lookup(f, n->inputs[j])))
+			return od_error(ctx, OD_EGRAPH, "node '%s' (%s): no value for input '%s'",
+			                node_name(n), n->op_type, n->inputs[j]);
+	}
+	return 0;
+}
+
+/* Stores node k's outputs in their slots; those nobody reads go at once. */
+static void store(struct frame *f, size_t k, struct od_tensor **outs)
+{
+	const struct od_node *n = f->g->nodes[k];
+	for (size_t j = 0; j < n->n_outputs; j++) {
+		size_t i;
+		if (!*n->outputs[j] || !outs[j] || !od_map_get(&f->names, n->outputs[j], &i))
+			continue;
+		outs[j]->name = n->outputs[j];
+		f->slots[i].t = outs[j];
+		f->slots[i].owner = k;
+		f->live[k] += f->slots[i].refs > 0;
+		if (!f->slots[i].refs)
+			f->slots[i].t = NULL;
+	}
+}
+
+static int run_node(struct frame *f, size_t k, struct od_ctx *ctx)
+{
+	const struct od_node *n = f->g->nodes[k];
+	struct od_tensor **ins = od_calloc(n->n_inputs + 1, sizeof *ins);
+	struct od_tensor **outs = od_calloc(n->n_outputs + 1, sizeof *outs);
+	int rc = ins && outs ? gather(f, n, ins, ctx) : od_error(ctx, OD_ENOMEM, "out of memory");
+	if (!rc && (rc = eval_one(f, k, ins, outs, ctx)) && !strstr(ctx->msg, "no kernel for"))
+		rc = node_error(ctx, rc, n);
+	if (!rc && f->opts && f->opts->on_node)
+		rc = f->opts->on_node(f->opts->priv, n, outs);
+	if (!rc) {
+		store(f, k, outs);
+		if (!f->live[k]) {
+			od_arena_free(f->arenas[k]);
+			f->arenas[k] = NULL;
+		}
+		release_reads(f, k);
+	}
+	od_free(ins);
+	od_free(outs);
+	return rc;
+}
+
+static int frame_run(struct frame *f, struct od_ctx *ctx)
+{
+	size_t *order;
+	int rc = od_graph_topo_order(f->g, &order, ctx);
+	if (rc)
+		return rc;
+	for (size_t i = 0; !rc && i < f->g->n_nodes; i++)
+		rc = run_node(f, order[i], ctx);
+	od_free(order);
+	return rc;
+}
+
+/* ---- entry points ------------------------------------------------------------------------- */
+
+/* The CPUs this process may run on (its affinity mask, as taskset or a container's cpuset
+ * leave it), else the CPUs online. */
+static int cpus_usable(void)
+{
+	cpu_set_t set;
+	if (!sched_getaffinity(0, sizeof set, &set) && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}
+
+void od_run_set_threads(int threads)
+{
+	openblas_set_num_threads(threads > 0 ? threads : cpus_usable());
+}
+
+/* The feeds in graph-input order; an input without one keeps its initializer default. */
+static int bind_feeds(const struct od_graph *g, const struct od_feed *feeds, size_t n_feeds,
+                      struct od_tensor **ins, struct od_ctx *ctx)
+{
+	for (size_t k = 0; k < g->n_inputs; k++) {
+		const char *name = g->inputs[k]->name;
+		ins[k] = NULL;
+		for (size_t j = 0; j < n_feeds && !ins[k]; j++)
+			if (!strcmp(feeds[j].name, name))
+				ins[k] = feeds[j].value;
+		if (!ins[k] && !od_graph_find_init(g, name))
+			return od_error(ctx, OD_EARG, "no value for input '%s'", name);
+	}
+	for (size_t j = 0; j < n_feeds; j++)
+		if (!od_graph_find_input(g, feeds[j].name))
+			return od_error(ctx, OD_ENOTFOUND, "input '%s' not found in graph", feeds[j].name);
+	return 0;
+}
+
+int od_run(const struct od_model *m, const struct od_feed *feeds, size_t n_feeds,
+           const struct od_run_opts *opts, struct od_arena *a, struct od_tensor **outs,
+           struct od_ctx *ctx)
+{
+	struct od_ctx local = { 0 };
+	if (!ctx)
+		ctx = &local;           /* messages are built from earlier ones */
+	if (!m || !m->graph || !a || !outs || (n_feeds && !feeds))
+		return od_error(ctx, OD_EARG, "od_run: missing argument");
+	const struct od_graph *g = m->graph;
+	struct frame f = { .m = m, .opts = opts, .ctx = ctx };
+	struct od_tensor **ins = od_calloc(g->n_inputs + 1, sizeof *ins);
+	int rc = ins ? bind_feeds(g, feeds, n_feeds, ins, ctx) : od_error(ctx, OD_ENOMEM, "out of memory");
+	od_run_set_threads(opts ? opts->threads : 0);
+	if (!rc && (rc = frame_init(&f, g, ins, g->n_inputs)))
+		od_error(ctx, rc, "out of memory");
+	if (!rc)
+		rc = frame_run(&f, ctx);
+	for (size_t k = 0; !rc && k < g->n_outputs; k++) {
+		struct od_tensor *t = lookup(&f, g->outputs[k]->name);
+		if (!t)
+			rc = od_error(ctx, OD_EGRAPH, "output '%s' not computed", g->outputs[k]->name);
+		else if (!(outs[k] = od_tensor_clone(a, t)))
+			rc = od_error(ctx, OD_ENOMEM, "out of memory");
+		else
+			outs[k]->name = g->outputs[k]->name;
+	}
+	frame_done(&f);
+	od_free(ins);
+	if (rc) {
+		char detail[sizeof ctx->msg];
+		snprintf(detail, sizeof detail, "%s", ctx->msg);
+		od_error(ctx, rc, "cannot run '%s': %s", m->path ? m->path : "model", detail);
+	}
+	return rc;
+}

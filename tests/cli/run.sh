@@ -1,0 +1,43 @@
+#!/bin/sh
+# run.sh — `onnxdiff run`: outputs as .npy with a summary line each, feeds checked like
+# freeze --set, seeded random inputs, an op without a kernel named with its node
+# (run-oracle.sh compares the outputs with onnxruntime's).
+. "$top_srcdir/tests/cli/lib.sh"
+
+expect 0 "run seed with both inputs fed" -- od run "$FIX/seed/with_mask.onnx" -o "$T/o1" \
+	--feed x=@"$FIX/seed/x.npy" --feed mask=@"$FIX/seed/mask.npy"
+grep_ok "$T/out" '^y  float\[2,4\]  min -?[0-9.e-]+  max -?[0-9.e-]+  mean -?[0-9.e-]+  -> .*/o1/y\.npy$' "a line per output: dtype, shape, min, max, mean, file"
+grep_ok "$T/out" '^eval: [0-9.]+ ms$' "the evaluation time"
+# the written output is a value run can read back (y has the shape of x)
+expect 0 "the .npy output reads back as a value" -- od run "$FIX/seed/with_mask.onnx" -o "$T/o2" \
+	--feed x=@"$T/o1/y.npy" --feed mask=@"$FIX/seed/mask.npy"
+
+# seeded random inputs: the same seed gives the same file, another seed another
+od run -q "$FIX/cnn/model.onnx" -o "$T/s1" --seed 7 >/dev/null 2>&1
+od run -q "$FIX/cnn/model.onnx" -o "$T/s2" --seed 7 >/dev/null 2>&1
+od run -q "$FIX/cnn/model.onnx" -o "$T/s3" --seed 8 >/dev/null 2>&1
+if cmp -s "$T/s1/logits.npy" "$T/s2/logits.npy"; then ok "same seed, same outputs"; else not_ok "same seed, same outputs"; fi
+if cmp -s "$T/s1/logits.npy" "$T/s3/logits.npy"; then not_ok "another seed, other outputs"; else ok "another seed, other outputs"; fi
+expect 0 "--dim sizes a symbolic dim" -- od run "$FIX/cnn/model.onnx" -o "$T/dim" --dim batch=3
+grep_ok "$T/out" '^logits  float\[3,5\]' "batch 3 gives 3 rows of logits"
+expect 0 "--repeat" -- od run "$FIX/seed/with_mask.onnx" -o "$T/r" --repeat 3 --threads 1
+grep_ok "$T/out" '^eval: median [0-9.]+ ms over 3 runs$' "--repeat prints the median"
+expect 0 "Loop with a carried and a scanned value" -- od run "$FIX/run/loop.onnx" -o "$T/loop"
+grep_ok "$T/out" '^history  float\[3,2,3\]' "the scan output stacks 3 iterations"
+
+# trouble: one line, exit 2, no output written
+expect 2 "no kernel" -- od run "$FIX/run/custom-op.onnx" -o "$T/none"
+same "$T/err" "no kernel: the op and the node named" /dev/stdin <<EOT
+error: cannot run '$FIX/run/custom-op.onnx': no kernel for com.microsoft::Attention (node 'attn_0')
+EOT
+if [ -e "$T/none" ]; then not_ok "nothing written when the model cannot run"; else ok "nothing written when the model cannot run"; fi
+expect 2 "a feed of the wrong dtype" -- od run "$FIX/seed/with_mask.onnx" -o "$T/bad" --feed x=@"$FIX/bad/mask-int.npy"
+grep_ok "$T/err" "^error: cannot run '.*with_mask.onnx': value for 'x' has dtype int32, input is float\[batch,4\]$" "the dtype refused like freeze --set"
+expect 2 "a feed of the wrong shape" -- od run "$FIX/seed/with_mask.onnx" -o "$T/bad" --feed mask='[1,2,3]'
+grep_ok "$T/err" "value for 'mask' has shape \[3\], input is float\[1,4\]" "the shape refused like freeze --set"
+expect 2 "an unknown input" -- od run "$FIX/seed/with_mask.onnx" -o "$T/bad" --feed nope=1
+grep_ok "$T/err" "^error: input 'nope' not found in graph$" "the unknown input named"
+expect 2 "no -o" -- od run "$FIX/seed/with_mask.onnx"
+one_error 2 "--threads 0 refused" "^error: .*--threads" -- od run "$FIX/seed/with_mask.onnx" -o "$T/bad" --threads 0
+
+done_testing
