@@ -28,7 +28,7 @@ void tui_draw_title(struct tui *t, int cols)
 	const struct tui_session *s = t->s;
 	const char *hint = s->dirty ? "[not written]  ? help  q quit " : "? help  q quit ";
 	int hw = (int)strlen(hint);
-	char line[2048], a[1024], b[1024] = "";
+	char a[1024], b[1024] = "", line[sizeof a + sizeof b + 32];
 	bool hints = cols > hw + 20;
 	int room = cols - (hints ? hw : 0) - 1 - (int)strlen(" onnxdiff tui  A: ") - (s->b_path ? 5 : 0);
 	int la = (int)strlen(s->a_path), lb = s->b_path ? (int)strlen(s->b_path) : 0;
