@@ -134,18 +134,18 @@ static int folded_cur(struct tui_session *s, const struct tui_binds *binds, stru
 static void rediff(struct tui_session *s, const struct tui_binds *binds)
 {
 	struct od_ctx ctx = {0};
-	struct od_model *a = s->cur;
-	od_diff_free(s->diff);
+	od_diff_free(s->diff);          /* before the models it points into */
 	s->diff = NULL;
 	s->diff_error[0] = 0;
-	int rc = s->fold && s->b_folded ? folded_cur(s, binds, &a, &ctx) : 0;
+	od_model_free(s->cur_folded);
+	s->cur_folded = NULL;
+	int rc = s->fold && s->b_folded ? folded_cur(s, binds, &s->cur_folded, &ctx) : 0;
 	if (!rc)
 		rc = !s->b ? od_diff(s->orig, s->cur, NULL, &s->diff, &ctx)
-		           : od_diff(a, s->fold && s->b_folded ? s->b_folded : s->b, NULL, &s->diff, &ctx);
+		           : s->cur_folded ? od_diff(s->cur_folded, s->b_folded, NULL, &s->diff, &ctx)
+		                           : od_diff(s->cur, s->b, NULL, &s->diff, &ctx);
 	if (rc)
 		snprintf(s->diff_error, sizeof s->diff_error, "%s", ctx.msg[0] ? ctx.msg : od_strerror(rc));
-	if (a != s->cur)
-		od_model_free(a);
 }
 
 int tui_session_set_fold(struct tui_session *s, bool on, struct od_ctx *ctx)
@@ -228,6 +228,7 @@ void tui_session_close(struct tui_session *s)
 	od_model_free(s->orig);
 	od_model_free(s->b);
 	od_model_free(s->b_folded);
+	od_model_free(s->cur_folded);
 	if (s->map)
 		munmap(s->map, s->map_len);
 	free(s->hist);

@@ -45,6 +45,7 @@ struct tui_session {
 	struct od_diff *diff;      /* cur against B, or orig against cur; NULL if it failed */
 	bool fold;                 /* the diff compares both sides folded (od_fold_model) */
 	struct od_model *b_folded; /* B folded, loaded when fold is first turned on */
+	struct od_model *cur_folded; /* cur folded, what diff compares while fold is on */
 	char diff_error[512];      /* why diff is NULL */
 	struct od_freeze_report *report; /* of the last apply with bindings, or NULL */
 	struct tui_binds binds;    /* what cur has frozen, in the order given */
