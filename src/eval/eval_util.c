@@ -383,7 +383,8 @@ int ev_attr_ints(struct ev *e, const char *name, int64_t *v, int max, int *n)
 		return ev_bad(e, "attribute '%s' has %zu entries, at most %d allowed", name, at->n, max);
 	if (at->n && !at->ints)
 		return ev_bad(e, "attribute '%s' has no values", name);
-	memcpy(v, at->ints, at->n * sizeof *v);
+	if (at->n)              /* an empty list has no array to copy from */
+		memcpy(v, at->ints, at->n * sizeof *v);
 	*n = (int)at->n;
 	return 0;
 }

@@ -393,7 +393,8 @@ int sh_value(struct sh_call *c, size_t o, size_t n, const struct od_dim *v)
 	struct od_dim *e = od_arena_alloc(c->s->a, (n + 1) * sizeof *e);
 	if (!e)
 		return OD_ENOMEM;
-	memcpy(e, v, n * sizeof *e);
+	if (n)
+		memcpy(e, v, n * sizeof *e);
 	c->out[o].value = e;
 	c->out[o].n_value = (int)n;
 	return 0;
