@@ -234,8 +234,8 @@ static int verify(const struct freeze_args *fa, struct od_model *m, const struct
 	if (!r->same) {
 		od_verify_report_text(r, cli_write_file, stdout);
 		fflush(stdout);
-		fprintf(stderr, "error: not written: '%s' computes other values than '%s' with the values fed\n",
-		        fa->out, fa->in);
+		cli_error("not written: '%s' computes other values than '%s' with the values fed",
+		          fa->out, fa->in);     /* escaped, as every error line */
 		rc = CLI_DIFFERENT;
 	}
 out:
