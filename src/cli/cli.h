@@ -50,6 +50,10 @@ int cli_parse_count(const char *opt, const char *arg, long min, long max, long *
  * node's outputs instead of going back to the kernel and faulting in again (glibc would
  * unmap or trim every few megabytes). The peak RSS is what it was. */
 void cli_keep_freed_memory(void);
+/* ONNXDIFF_TRACE=1 (as git's GIT_TRACE_PERFORMANCE): the wall and CPU time since the
+ * previous mark (or the start) on stderr, "trace: PHASE 0.041 s wall, 0.040 s CPU", so a
+ * benchmark or a bug report can tell loading, inference and comparing apart. */
+void cli_trace(const char *phase);
 /* Whether to colour: mode "auto"/"always"/"never" (NULL = auto), honouring NO_COLOR. */
 int cli_color(const char *mode, FILE *f);
 

@@ -166,10 +166,14 @@ static int diff_models(struct od_model *ma, struct od_model *mb, struct diff_arg
 	int rc = 0;
 	if (a->fold && (od_fold_model(ma, NULL, NULL, &ctx) || od_fold_model(mb, NULL, NULL, &ctx)))
 		rc = cli_error("%s", ctx.msg);
+	if (a->fold)
+		cli_trace("fold");
 	if (!rc && od_diff(ma, mb, &a->opts, &d, &ctx))
 		rc = cli_error("%s", ctx.msg);
+	cli_trace("diff");
 	if (!rc)
 		rc = render(d, a);
+	cli_trace("print");
 	if (!rc)
 		rc = od_diff_is_same(d) ? CLI_SAME : CLI_DIFFERENT;
 	od_diff_free(d);
@@ -188,6 +192,7 @@ static int run_diff(const char *pa, const char *pb, struct diff_args *a)
 		od_model_free(ma);
 		return rc;
 	}
+	cli_trace("load");
 	return diff_models(ma, mb, a);
 }
 

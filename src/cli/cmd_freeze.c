@@ -254,6 +254,7 @@ static int run(struct freeze_args *fa)
 	int rc = CLI_TROUBLE;
 	if (check_paths(fa) || cli_load(fa->in, &m))
 		goto out;
+	cli_trace("load");
 	if (!(b = calloc(fa->n_sets, sizeof *b))) {
 		cli_error("out of memory");
 		goto out;
@@ -264,6 +265,7 @@ static int run(struct freeze_args *fa)
 		cli_error("%s", ctx.msg);
 		goto out;
 	}
+	cli_trace("freeze");
 	if (fa->expect) {
 		int failed = check_inputs(m, fa->expect);
 		if (failed < 0) {
@@ -286,6 +288,7 @@ static int run(struct freeze_args *fa)
 		cli_error("%s", ctx.msg);
 		goto out;
 	}
+	cli_trace("write");
 	if (!fa->quiet && (od_freeze_report_text(rep, cli_write_file, stdout) ||
 	                   cli_print(stdout, "written: %s", fa->out) || fflush(stdout))) {
 		int err = errno;

@@ -41,6 +41,7 @@ int cmd_show(int argc, char **argv)
 	struct od_model *m;
 	if (cli_load(argv[optind], &m))
 		return CLI_TROUBLE;
+	cli_trace("load");
 	/* shapes the file declares are checked against the inferred ones: warnings on stderr */
 	struct od_shapes *s = NULL;
 	struct od_ctx ctx = {0};
@@ -48,11 +49,13 @@ int cmd_show(int argc, char **argv)
 		od_model_free(m);
 		return cli_error("%s", ctx.msg);
 	}
+	cli_trace("infer");
 	for (size_t i = 0; i < s->n_warnings; i++)
 		cli_warn("%s", s->warnings[i]);
 	const struct od_shapes *shown = values ? s : NULL;
 	int rc = json ? od_show_values_json(m, shown, cli_write_file, stdout) :
 	         od_show_values_text(m, shown, cli_write_file, stdout);
+	cli_trace("show");  /* hashes every payload, prints */
 	od_shapes_free(s);
 	od_model_free(m);
 	if (rc || fflush(stdout))

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "cli.h"
 
@@ -145,6 +146,37 @@ int cli_color(const char *mode, FILE *f)
 	return isatty(fileno(f));
 }
 
+static struct timespec trace_wall, trace_cpu;
+static int tracing = -1;   /* -1: not yet asked */
+
+static double secs_since(clockid_t clock, struct timespec *last)
+{
+	struct timespec now;
+	clock_gettime(clock, &now);
+	double d = (double)(now.tv_sec - last->tv_sec) + (double)(now.tv_nsec - last->tv_nsec) / 1e9;
+	*last = now;
+	return d;
+}
+
+static void trace_start(void)
+{
+	const char *v = getenv("ONNXDIFF_TRACE");
+	tracing = v && *v && strcmp(v, "0") != 0;
+	clock_gettime(CLOCK_MONOTONIC, &trace_wall);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &trace_cpu);
+}
+
+void cli_trace(const char *phase)
+{
+	if (tracing < 0)
+		trace_start();
+	if (!tracing)
+		return;
+	double wall = secs_since(CLOCK_MONOTONIC, &trace_wall);
+	double cpu = secs_since(CLOCK_PROCESS_CPUTIME_ID, &trace_cpu);
+	fprintf(stderr, "trace: %s %.3f s wall, %.3f s CPU\n", phase, wall, cpu);
+}
+
 /* ---- dispatch -------------------------------------------------------------------------- */
 
 static const struct command {
@@ -182,6 +214,7 @@ int main(int argc, char **argv)
 	/* Past `ulimit -f` a write fails with EFBIG, reported in one line, instead of killing
 	 * onnxdiff with a temporary file left behind. */
 	signal(SIGXFSZ, SIG_IGN);
+	trace_start();
 	if (argc < 2)
 		return cli_error("no models given (see 'onnxdiff --help')");
 	if (!strcmp(argv[1], "help") && argc == 3 && find_command(argv[2])) {

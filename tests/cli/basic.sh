@@ -80,4 +80,15 @@ grep_ok "$T/out" "^inputs: unexpected '\\\\x1b'$" "check escapes the name"
 expect 0 "textconv of a hostile input name" -- od textconv "$R/name-escape-sequence.onnx"
 if tr -d '\n' <"$T/out" | LC_ALL=C grep -q '[[:cntrl:]]'; then not_ok "textconv escapes control characters" "$(cat -A "$T/out")"
 else ok "textconv escapes control characters"; fi
+# ONNXDIFF_TRACE: a line per phase on stderr; stdout as without it
+od show "$FIX/encoder/model.onnx" >"$T/plain" 2>/dev/null
+expect 0 "show with ONNXDIFF_TRACE=1" -- env ONNXDIFF_TRACE=1 "$ONNXDIFF" show "$FIX/encoder/model.onnx"
+if cmp -s "$T/out" "$T/plain" && grep -q '^trace: load [0-9.]* s wall, [0-9.]* s CPU$' "$T/err" &&
+   grep -q '^trace: infer ' "$T/err" && grep -q '^trace: show ' "$T/err"; then ok "ONNXDIFF_TRACE times load, infer and show on stderr"
+else not_ok "ONNXDIFF_TRACE times load, infer and show on stderr" "$(cat "$T/err")"; fi
+expect 1 "diff --fold with ONNXDIFF_TRACE=1" -- env ONNXDIFF_TRACE=1 "$ONNXDIFF" diff --fold "$FIX/seed/with_mask.onnx" "$FIX/encoder/model.onnx"
+if [ "$(sed -n 's/^trace: \([a-z]*\) .*/\1/p' "$T/err" | tr '\n' ' ')" = "load fold diff print " ]; then ok "diff --fold traces load, fold, diff, print"
+else not_ok "diff --fold traces load, fold, diff, print" "$(cat "$T/err")"; fi
+expect 0 "ONNXDIFF_TRACE=0 is off" -- env ONNXDIFF_TRACE=0 "$ONNXDIFF" show "$FIX/encoder/model.onnx"
+if [ -s "$T/err" ]; then not_ok "ONNXDIFF_TRACE=0 prints nothing" "$(cat "$T/err")"; else ok "ONNXDIFF_TRACE=0 prints nothing"; fi
 done_testing
