@@ -1,6 +1,7 @@
 /*
  * fuzz_model.c — the libFuzzer target (scripts/fuzz.sh builds and runs it): any bytes go
- * through load, show (text and JSON), check, serialize and reload, diff against itself and
+ * through load, show (text and JSON), shape inference and `show --values` (text and JSON),
+ * check, serialize and reload, diff against itself and
  * against the reloaded copy, and freeze of the first input to zeros. Besides crashes, leaks
  * and sanitizer reports it stops on broken promises: a failed call without a one-line
  * message, a serialized model that does not load again or serializes differently, a model
@@ -19,6 +20,11 @@
 #if __has_include("freeze.h")
 #include "freeze.h"
 #define HAVE_FREEZE 1
+#endif
+
+#if __has_include("shape.h")
+#include "shape.h"
+#define HAVE_SHAPE 1
 #endif
 
 #define MAX_FREEZE_NUMEL 4096   /* a zero value bigger than this is not worth the time */
@@ -130,6 +136,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const names[] = {"x", "mask", "y"};
 	struct od_check_spec spec = {names, 3, true, names, 1, true, names + 1, 1, names, 1, names, 2};
 	od_check(m, &spec, null_sink, NULL);
+#ifdef HAVE_SHAPE
+	struct od_shapes *s = NULL;
+	rc = od_shapes_infer(m, &s, &ctx);
+	check_message(rc, &ctx, "infer shapes");
+	if (rc == 0) {
+		od_show_values_text(m, s, null_sink, NULL);
+		od_show_values_json(m, s, null_sink, NULL);
+	}
+	od_shapes_free(s);
+#endif
 
 	void *b1 = NULL, *b2 = NULL;
 	size_t l1 = 0, l2 = 0;
