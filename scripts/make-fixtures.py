@@ -464,7 +464,7 @@ def make_cnn():
 
 # ---------------------------------------------------------------- encoder
 
-def make_encoder():
+def make_encoder_model():
     """A stock nn.TransformerEncoder (d_model 16, two layers, GELU, a final LayerNorm)
     with dynamic batch and sequence: the oracle's transformer, no mask tricks."""
     torch.manual_seed(0)
@@ -522,8 +522,9 @@ def make_rnn():
 # ---------------------------------------------------------------- run
 
 def make_run():
-    """Hand-built models for `onnxdiff run`: an op no kernel has, and a Loop whose body
-    reads a value of the graph around it and yields a carried and a scanned value."""
+    """Hand-built models for `onnxdiff run`: an op no kernel has, a Loop whose body
+    reads a value of the graph around it and yields a carried and a scanned value, and a
+    Scan with reversed and non-zero axes."""
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
     attn = helper.make_node("Attention", ["x"], ["y"], name="attn_0", domain="com.microsoft")
@@ -560,6 +561,31 @@ def make_run():
                               opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = 7
     write_model("run/loop.onnx", model)
+
+    # Scan, as tf2onnx writes a reversed recurrence: a state h over x read backwards along
+    # axis 1 and g forwards along axis 0, h = tanh(h * w + x_t) * g_t with w from the
+    # graph around the body; the per-step values stacked along axis 1, last step first
+    f = TensorProto.FLOAT
+    vi = helper.make_tensor_value_info
+    body = helper.make_graph([
+        helper.make_node("Mul", ["h", "w"], ["hw"]),
+        helper.make_node("Add", ["hw", "xt"], ["pre"]),
+        helper.make_node("Tanh", ["pre"], ["th"]),
+        helper.make_node("Mul", ["th", "gt"], ["h_out"]),
+        helper.make_node("Add", ["h_out", "xt"], ["y"])], "body",
+        [vi("h", f, [2]), vi("xt", f, [2]), vi("gt", f, [2])], [vi("h_out", f, [2]), vi("y", f, [2])])
+    nodes = [helper.make_node("Scan", ["h0", "x", "g"], ["h_final", "ys"], name="scan", body=body,
+                              num_scan_inputs=2, scan_input_axes=[1, 0], scan_input_directions=[1, 0],
+                              scan_output_axes=[-1], scan_output_directions=[1])]
+    graph = helper.make_graph(
+        nodes, "scan", [vi("h0", f, [2]), vi("x", f, [2, 4]), vi("g", f, [4, 2])],
+        [vi("h_final", f, [2]), vi("ys", f, [2, 4])],
+        [numpy_helper.from_array(np.array([0.9, -0.7], np.float32), "w")])
+    model = helper.make_model(graph, producer_name=HAND_PRODUCER[0],
+                              producer_version=HAND_PRODUCER[1],
+                              opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = 7
+    write_model("run/scan.onnx", model)
 
 
 # ---------------------------------------------------------------- renaming
@@ -699,7 +725,7 @@ def main():
     make_transformer()
     make_if()
     make_cnn()
-    make_encoder()
+    make_encoder_model()
     make_rnn()
     make_run()
     make_bad(with_mask)

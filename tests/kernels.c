@@ -5,7 +5,9 @@
  * model's opset (expanded tests with several nodes included), every test_data_set_* is
  * run: input_K.pb bound to the K-th graph input, the nodes evaluated in file order, and
  * each graph output compared with output_K.pb (dtype and shape exactly; floats within a
- * relative tolerance, ints, bools and strings exactly). A kernel that refuses a dtype or
+ * relative tolerance, ints, bools and strings exactly). A graph with If, Loop or Scan (whose
+ * bodies use only claimed ops) runs through the graph executor, od_run(), instead. A
+ * kernel that refuses a dtype or
  * attribute it does not claim makes the test "skipped"; anything else that differs fails.
  *
  *   kernels [-v] [-k SUBSTRING] [NODE_DIR]
@@ -23,6 +25,7 @@
 #include <unistd.h>
 #include "od.h"
 #include "eval.h"
+#include "run.h"
 
 enum outcome { PASSED, FAILED, SKIPPED, UNCLAIMED };
 
@@ -155,8 +158,33 @@ static bool exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-/* Runs data set dir on model m; fills why (empty on success). */
-static enum outcome run_set(const struct od_model *m, const char *dir, char *why, size_t n)
+/* Runs the whole graph with od_run() (for If, Loop and Scan) into v. */
+static enum outcome run_graph(const struct od_model *m, struct env *v, size_t loaded, struct od_arena *a,
+                              char *why, size_t n)
+{
+	const struct od_graph *g = m->graph;
+	struct od_feed feeds[64];
+	struct od_tensor *outs[64] = { 0 };
+	struct od_ctx ctx = { 0 };
+	size_t nf = 0;
+	if (g->n_inputs > 64 || g->n_outputs > 64) {
+		snprintf(why, n, "too many inputs or outputs");
+		return SKIPPED;
+	}
+	for (size_t k = 0; k < loaded; k++)          /* the inputs a data set gives */
+		feeds[nf++] = (struct od_feed){ g->inputs[k]->name, env_get(v, g->inputs[k]->name) };
+	int rc = od_run(m, feeds, nf, NULL, a, outs, &ctx);
+	if (rc) {
+		snprintf(why, n, "%s", ctx.msg);
+		return rc == OD_EUNSUPPORTED ? SKIPPED : FAILED;
+	}
+	for (size_t k = 0; k < g->n_outputs; k++)
+		env_set(v, g->outputs[k]->name, outs[k]);
+	return PASSED;
+}
+
+/* Runs data set dir on model m (through the executor when flow); fills why (empty on success). */
+static enum outcome run_set(const struct od_model *m, bool flow, const char *dir, char *why, size_t n)
 {
 	struct od_arena *a = od_arena_new();
 	struct od_ctx ctx = { 0 };
@@ -166,19 +194,22 @@ static enum outcome run_set(const struct od_model *m, const char *dir, char *why
 	const struct od_graph *g = m->graph;
 	for (size_t k = 0; k < g->n_inits; k++)
 		env_set(&v, g->inits[k]->name, g->inits[k]);
-	for (size_t k = 0; k < g->n_inputs; k++) {
+	size_t given = 0;
+	for (; given < g->n_inputs; given++) {
 		struct od_tensor *t;
-		snprintf(path, sizeof path, "%s/input_%zu.pb", dir, k);
+		snprintf(path, sizeof path, "%s/input_%zu.pb", dir, given);
 		if (!exists(path))
 			break;
 		if (od_tensor_load_pb(a, path, &t, &ctx)) {
-			snprintf(why, n, "input %zu: %s", k, ctx.msg);
+			snprintf(why, n, "input %zu: %s", given, ctx.msg);
 			res = SKIPPED;
 			goto out;
 		}
-		env_set(&v, g->inputs[k]->name, t);
+		env_set(&v, g->inputs[given]->name, t);
 	}
-	for (size_t i = 0; i < g->n_nodes; i++) {
+	if (flow && (res = run_graph(m, &v, given, a, why, n)) != PASSED)
+		goto out;
+	for (size_t i = 0; !flow && i < g->n_nodes; i++) {
 		const struct od_node *nd = g->nodes[i];
 		struct od_tensor *ins[64] = { 0 }, *outs[16] = { 0 };
 		if (nd->n_inputs > 64 || nd->n_outputs > 16) {
@@ -235,19 +266,36 @@ out:
 	return res;
 }
 
-/* Whether the table claims every node of m's graph (the If/Loop/Scan ops it never claims
- * cover subgraphs). */
-static bool claimed(const struct od_model *m)
+static bool control_flow(const struct od_node *nd)
 {
-	const struct od_graph *g = m->graph;
-	if (!g->n_nodes)
-		return false;
+	return (!*nd->domain || !strcmp(nd->domain, "ai.onnx")) &&
+	       (!strcmp(nd->op_type, "If") || !strcmp(nd->op_type, "Loop") || !strcmp(nd->op_type, "Scan"));
+}
+
+/* Whether every node of g and of its subgraphs is claimed by the table or is If, Loop or
+ * Scan; *flow tells whether one was. */
+static bool graph_claimed(const struct od_model *m, const struct od_graph *g, bool *flow)
+{
 	for (size_t i = 0; i < g->n_nodes; i++) {
 		const struct od_node *nd = g->nodes[i];
-		if (!od_eval_has_kernel(nd->domain, nd->op_type, od_model_opset(m, nd->domain)))
+		if (control_flow(nd)) {
+			*flow = true;
+			for (size_t a = 0; a < nd->n_attrs; a++)
+				if (nd->attrs[a].type == OD_ATTR_GRAPH && !graph_claimed(m, nd->attrs[a].g, flow))
+					return false;
+		} else if (!od_eval_has_kernel(nd->domain, nd->op_type, od_model_opset(m, nd->domain))) {
 			return false;
+		}
 	}
 	return true;
+}
+
+/* Whether the table claims every node of m's graph (*flow: through the executor, for the
+ * If/Loop/Scan nodes it never claims). */
+static bool claimed(const struct od_model *m, bool *flow)
+{
+	*flow = false;
+	return m->graph->n_nodes && graph_claimed(m, m->graph, flow);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -295,7 +343,8 @@ static enum outcome run_test(const char *root, const char *name, const struct od
 		return UNCLAIMED;
 	}
 	*mp = m;
-	if (!claimed(m))
+	bool flow;
+	if (!claimed(m, &flow))
 		return UNCLAIMED;
 	size_t ns = list_dir(dir, "test_data_set_", &sets);
 	enum outcome res = ns ? PASSED : SKIPPED;
@@ -303,7 +352,7 @@ static enum outcome run_test(const char *root, const char *name, const struct od
 	for (size_t i = 0; i < ns; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, sets[i]);
 		if (res == PASSED)
-			res = run_set(m, path, why, n);
+			res = run_set(m, flow, path, why, n);
 		free(sets[i]);
 	}
 	free(sets);

@@ -3,11 +3,12 @@
  * initializers, node outputs) found through a name map, read counts per slot (a node's
  * inputs and the outer names its subgraphs read), and an arena per node that holds its
  * outputs and goes when the last of them has been read for the last time. Graph outputs
- * are never released; the caller gets copies. If and Loop run their bodies in child
+ * are never released; the caller gets copies. If, Loop and Scan run their bodies in child
  * frames that look names up through their parents.
  */
 #include "config.h"
 #include <cblas.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <string.h>
 #include <unistd.h>
@@ -236,25 +237,63 @@ static int run_if(const struct frame *f, const struct od_node *n, struct od_tens
 	return run_body(f, g, NULL, 0, a, outs, ctx);
 }
 
-/* Stacks the per-iteration values parts[0..iters) along a new axis 0 into arena a. */
-static struct od_tensor *stack(struct od_arena *a, const char *name, struct od_tensor **parts,
-                               size_t iters, int dtype)
+/* Stacks parts[0..n) (one shape and dtype) along a new axis at axis (0..rank) into arena
+ * a, last part first when rev. With no parts the result is [0] of dtype. */
+static struct od_tensor *stack(struct od_arena *a, struct od_tensor **parts, size_t n, int axis,
+                               bool rev, int dtype)
 {
-	int64_t dims[OD_MAX_RANK + 1] = { (int64_t)iters };
+	int64_t dims[OD_MAX_RANK + 1] = { (int64_t)n };
 	int nd = 1;
-	if (iters) {
-		if (parts[0]->ndims >= OD_MAX_RANK || dtype == OD_STRING)
-			return NULL;
-		memcpy(dims + 1, parts[0]->dims, (size_t)parts[0]->ndims * sizeof *dims);
-		nd += parts[0]->ndims;
+	if (n) {
+		const struct od_tensor *p = parts[0];
+		size_t esz = od_dtype_size(p->dtype);
+		if (p->ndims >= OD_MAX_RANK || axis < 0 || axis > p->ndims || !esz || p->nbytes != (size_t)p->numel * esz)
+			return NULL;            /* strings and 4-bit types are not stacked */
+		for (size_t i = 1; i < n; i++)
+			if (parts[i]->dtype != p->dtype || parts[i]->ndims != p->ndims ||
+			    memcmp(parts[i]->dims, p->dims, (size_t)p->ndims * sizeof *p->dims))
+				return NULL;
+		memcpy(dims, p->dims, (size_t)axis * sizeof *dims);
+		dims[axis] = (int64_t)n;
+		memcpy(dims + axis + 1, p->dims + axis, (size_t)(p->ndims - axis) * sizeof *dims);
+		nd = p->ndims + 1;
 	}
-	struct od_tensor *t = od_tensor_new(a, name, dtype, nd, dims);
-	for (size_t i = 0; t && i < iters; i++) {
-		if (parts[i]->nbytes * iters != t->nbytes)
-			return NULL;
-		memcpy((char *)t->data + i * parts[i]->nbytes, parts[i]->data, parts[i]->nbytes);
+	struct od_tensor *t = od_tensor_new(a, "", n ? parts[0]->dtype : dtype, nd, dims);
+	if (!t || !n)
+		return t;
+	size_t outer = 1, inner = od_dtype_size(t->dtype);
+	for (int d = 0; d < axis; d++)
+		outer *= (size_t)dims[d];
+	for (int d = axis + 1; d < nd; d++)
+		inner *= (size_t)dims[d];
+	for (size_t i = 0; i < n; i++) {
+		const char *src = parts[rev ? n - 1 - i : i]->data;
+		for (size_t o = 0; o < outer; o++)
+			memcpy((char *)t->data + (o * n + i) * inner, src + o * inner, inner);
 	}
 	return t;
+}
+
+/* Element idx of t along axis: a tensor of one rank less in arena a (NULL for strings and
+ * 4-bit types, or out of memory). */
+static struct od_tensor *slice_axis(struct od_arena *a, const struct od_tensor *t, int axis, int64_t idx)
+{
+	int64_t dims[OD_MAX_RANK];
+	size_t esz = od_dtype_size(t->dtype), outer = 1, inner = esz;
+	if (!esz || t->nbytes != (size_t)t->numel * esz)
+		return NULL;
+	for (int d = 0, k = 0; d < t->ndims; d++)
+		if (d != axis)
+			dims[k++] = t->dims[d];
+	for (int d = 0; d < axis; d++)
+		outer *= (size_t)t->dims[d];
+	for (int d = axis + 1; d < t->ndims; d++)
+		inner *= (size_t)t->dims[d];
+	struct od_tensor *s = od_tensor_new(a, "", t->dtype, t->ndims - 1, dims);
+	size_t len = (size_t)t->dims[axis];
+	for (size_t o = 0; s && o < outer; o++)
+		memcpy((char *)s->data + o * inner, (const char *)t->data + (o * len + (size_t)idx) * inner, inner);
+	return s;
 }
 
 struct loop {
@@ -349,8 +388,7 @@ static int run_loop(const struct frame *f, const struct od_node *n, struct od_te
 			rc = od_error(ctx, OD_ENOMEM, "out of memory");
 	for (size_t s = 0; !rc && s < L.n_scan; s++) {
 		const struct od_value *v = body->outputs[1 + L.n_carried + s];
-		outs[L.n_carried + s] = stack(a, "", L.scans[s], iters,
-		                              iters ? L.scans[s][0]->dtype : v->dtype);
+		outs[L.n_carried + s] = stack(a, L.scans[s], iters, 0, false, v->dtype);
 		if (!outs[L.n_carried + s])
 			rc = od_error(ctx, OD_EVALUE, "scan output %zu cannot be stacked", s);
 	}
@@ -360,6 +398,210 @@ static int run_loop(const struct frame *f, const struct od_node *n, struct od_te
 	od_free(L.state);
 	od_free(L.res);
 	od_arena_free(keep);
+	return rc;
+}
+
+/* ---- Scan ------------------------------------------------------------------------------- */
+
+struct scan {
+	const struct od_graph *body;
+	size_t n_state, n_in, n_out;        /* state variables, scan inputs, scan outputs */
+	int64_t *in_axis, *in_rev, *out_axis, *out_rev;
+};
+
+/* Runs sc's body iters times: states from state0, the i-th slice of each scan input xs[j]
+ * along its axis (from the end when reversed); outs gets the final states and the scan
+ * outputs stacked along their axes, in arena a. */
+static int scan_run(const struct frame *f, const struct scan *sc, struct od_tensor *const *state0,
+                    struct od_tensor *const *xs, size_t iters, struct od_arena *a,
+                    struct od_tensor **outs, struct od_ctx *ctx)
+{
+	size_t ns = sc->n_state, ni = sc->n_in, no = sc->n_out;
+	struct od_arena *keep = od_arena_new(), *cur = NULL, *prev = NULL;
+	struct od_tensor **bins = od_calloc(ns + ni + 1, sizeof *bins);
+	struct od_tensor **res = od_calloc(ns + no + 1, sizeof *res);
+	struct od_tensor **parts = no && iters > SIZE_MAX / no / sizeof *parts ? NULL :
+	                           od_calloc(iters * no + 1, sizeof *parts);
+	int rc = keep && bins && res && parts ? 0 : od_error(ctx, OD_ENOMEM, "out of memory");
+	if (!rc)
+		memcpy(bins, state0, ns * sizeof *bins);
+	for (size_t i = 0; !rc && i < iters; i++) {
+		od_arena_free(prev);    /* the states of two iterations ago */
+		prev = cur;
+		if (!(cur = od_arena_new())) {
+			rc = od_error(ctx, OD_ENOMEM, "out of memory");
+			break;
+		}
+		for (size_t j = 0; !rc && j < ni; j++)
+			if (!(bins[ns + j] = slice_axis(cur, xs[j], (int)sc->in_axis[j],
+			                                (int64_t)(sc->in_rev[j] ? iters - 1 - i : i))))
+				rc = od_error(ctx, OD_EVALUE, "scan input %zu (%s) cannot be sliced", j,
+				              od_dtype_name(xs[j]->dtype));
+		if (rc || (rc = run_body(f, sc->body, bins, ns + ni, cur, res, ctx)))
+			break;
+		for (size_t k = 0; !rc && k < no; k++)
+			if (!(parts[k * iters + i] = od_tensor_clone(keep, res[ns + k])))
+				rc = od_error(ctx, OD_ENOMEM, "out of memory");
+		memcpy(bins, res, ns * sizeof *bins);
+	}
+	for (size_t k = 0; !rc && k < ns; k++)
+		if (!(outs[k] = od_tensor_clone(a, bins[k])))
+			rc = od_error(ctx, OD_ENOMEM, "out of memory");
+	for (size_t k = 0; !rc && k < no; k++) {
+		struct od_tensor **p = parts + k * iters;
+		int rank = iters ? p[0]->ndims + 1 : 1;
+		int64_t axis = sc->out_axis[k] < 0 ? sc->out_axis[k] + rank : sc->out_axis[k];
+		if (axis < 0 || axis >= rank)
+			rc = od_error(ctx, OD_EVALUE, "scan_output_axes[%zu] = %" PRId64 " is out of range for rank %d",
+			              k, sc->out_axis[k], rank);
+		else if (!(outs[ns + k] = stack(a, p, iters, (int)axis, sc->out_rev[k],
+		                                sc->body->outputs[ns + k]->dtype)))
+			rc = od_error(ctx, OD_EVALUE, "scan output %zu cannot be stacked (its shape changes "
+			              "between iterations, or a string or 4-bit type)", k);
+	}
+	od_arena_free(prev);
+	od_arena_free(cur);
+	od_arena_free(keep);
+	od_free(parts);
+	od_free(res);
+	od_free(bins);
+	return rc;
+}
+
+/* An ints attribute of count entries, each in [lo, hi], into v (zeros when absent). */
+static int scan_ints(const struct od_node *n, const char *name, int64_t *v, size_t count, int64_t lo,
+                     int64_t hi, struct od_ctx *ctx)
+{
+	const struct od_attr *at = od_node_attr(n, name);
+	if (!at)
+		return 0;
+	if (at->type != OD_ATTR_INTS || at->n != count)
+		return od_error(ctx, OD_EVALUE, "%s must be %zu integers", name, count);
+	for (size_t i = 0; i < count; i++) {
+		if (at->ints[i] < lo || at->ints[i] > hi)
+			return od_error(ctx, OD_EVALUE, "%s[%zu] = %" PRId64 " is out of range", name, i, at->ints[i]);
+		v[i] = at->ints[i];
+	}
+	return 0;
+}
+
+/* Scan-8: every input has a batch axis first; the body runs per batch element, over its
+ * sequence length (sequence_lens, else the whole sequence), and the scan outputs are
+ * padded with zeros past it, as onnxruntime does. */
+static int scan8(const struct frame *f, const struct scan *sc, struct od_tensor *const *ins,
+                 struct od_arena *a, struct od_tensor **outs, struct od_ctx *ctx)
+{
+	size_t ns = sc->n_state, ni = sc->n_in, no = sc->n_out, nv = ns + ni;
+	const struct od_tensor *lens = ins[0];
+	struct od_tensor *const *v = ins + 1;
+	for (size_t k = 0; k < nv; k++)
+		if (!v[k] || v[k]->ndims < (k < ns ? 1 : 2) || v[k]->dims[0] != v[0]->dims[0] ||
+		    (k >= ns && v[k]->dims[1] != v[ns]->dims[1]))
+			return od_error(ctx, OD_EVALUE, "inputs must share the batch axis, scan inputs the sequence axis");
+	size_t batch = (size_t)v[0]->dims[0], max_len = (size_t)v[ns]->dims[1];
+	if (lens && (lens->dtype != OD_INT64 || lens->numel != (int64_t)batch))
+		return od_error(ctx, OD_EVALUE, "sequence_lens must be int64 [%zu]", batch);
+	struct od_arena *keep = od_arena_new();
+	struct od_tensor **per = od_calloc((ns + no) * batch + 1, sizeof *per);
+	struct od_tensor **xin = od_calloc(nv + 1, sizeof *xin), **res = od_calloc(ns + no + 1, sizeof *res);
+	int rc = keep && per && xin && res ? 0 : od_error(ctx, OD_ENOMEM, "out of memory");
+	for (size_t b = 0; !rc && b < batch; b++) {
+		int64_t len = lens ? ((const int64_t *)lens->data)[b] : (int64_t)max_len;
+		if (len < 1 || len > (int64_t)max_len) {
+			rc = od_error(ctx, OD_EVALUE, "sequence_lens[%zu] = %" PRId64 " is not in 1..%zu", b, len, max_len);
+			break;
+		}
+		struct od_arena *tmp = od_arena_new();
+		for (size_t k = 0; tmp && k < nv && !rc; k++)
+			if (!(xin[k] = slice_axis(tmp, v[k], 0, (int64_t)b)))
+				rc = od_error(ctx, OD_EVALUE, "input %zu (%s) cannot be sliced", k + 1, od_dtype_name(v[k]->dtype));
+		rc = rc ? rc : !tmp ? od_error(ctx, OD_ENOMEM, "out of memory") :
+		     scan_run(f, sc, xin, xin + ns, (size_t)len, tmp, res, ctx);
+		for (size_t k = 0; !rc && k < ns + no; k++) {
+			struct od_tensor *t = res[k];
+			if (k >= ns && (size_t)len < max_len) {        /* padded to the whole sequence */
+				int64_t dims[OD_MAX_RANK];
+				memcpy(dims, t->dims, (size_t)t->ndims * sizeof *dims);
+				dims[0] = (int64_t)max_len;
+				struct od_tensor *p = od_tensor_new(keep, "", t->dtype, t->ndims, dims);
+				if (p) {
+					memcpy((void *)p->data, t->data, t->nbytes);
+					memset((char *)p->data + t->nbytes, 0, p->nbytes - t->nbytes);
+				}
+				t = p;
+			} else {
+				t = od_tensor_clone(keep, t);
+			}
+			if (!(per[k * batch + b] = t))
+				rc = od_error(ctx, OD_ENOMEM, "out of memory");
+		}
+		od_arena_free(tmp);
+	}
+	for (size_t k = 0; !rc && k < ns + no; k++)
+		if (!(outs[k] = stack(a, per + k * batch, batch, 0, false, sc->body->outputs[k]->dtype)))
+			rc = od_error(ctx, OD_EVALUE, "output %zu cannot be stacked over the batch", k);
+	od_free(res);
+	od_free(xin);
+	od_free(per);
+	od_arena_free(keep);
+	return rc;
+}
+
+static int run_scan(const struct frame *f, const struct od_node *n, int64_t opset,
+                    struct od_tensor *const *ins, struct od_arena *a, struct od_tensor **outs,
+                    struct od_ctx *ctx)
+{
+	const struct od_graph *body = graph_attr(n, "body");
+	const struct od_attr *m = od_node_attr(n, "num_scan_inputs");
+	size_t first = opset < 9;               /* Scan-8's sequence_lens */
+	if (!body || !m || m->type != OD_ATTR_INT || m->i < 1 || (uint64_t)m->i > n->n_inputs - first)
+		return od_error(ctx, OD_EGRAPH, "Scan needs a body and num_scan_inputs within its inputs");
+	struct scan sc = { .body = body, .n_in = (size_t)m->i };
+	sc.n_state = n->n_inputs - first - sc.n_in;
+	if (n->n_outputs < sc.n_state || body->n_inputs != sc.n_state + sc.n_in ||
+	    body->n_outputs != n->n_outputs)
+		return od_error(ctx, OD_EGRAPH, "Scan body does not match the node's inputs and outputs");
+	sc.n_out = n->n_outputs - sc.n_state;
+	int64_t *buf = od_calloc(2 * (sc.n_in + sc.n_out) + 1, sizeof *buf);
+	if (!buf)
+		return od_error(ctx, OD_ENOMEM, "out of memory");
+	sc.in_axis = buf, sc.in_rev = buf + sc.n_in, sc.out_axis = buf + 2 * sc.n_in;
+	sc.out_rev = sc.out_axis + sc.n_out;
+	int rc;
+	if (first) {
+		rc = scan_ints(n, "directions", sc.in_rev, sc.n_in, 0, 1, ctx);
+		if (!rc)
+			rc = scan8(f, &sc, ins, a, outs, ctx);
+		od_free(buf);
+		return rc;
+	}
+	struct od_tensor *const *xs = ins + sc.n_state;
+	rc = scan_ints(n, "scan_input_directions", sc.in_rev, sc.n_in, 0, 1, ctx);
+	if (!rc)
+		rc = scan_ints(n, "scan_input_axes", sc.in_axis, sc.n_in, -OD_MAX_RANK, OD_MAX_RANK - 1, ctx);
+	if (!rc)
+		rc = scan_ints(n, "scan_output_axes", sc.out_axis, sc.n_out, -OD_MAX_RANK - 1, OD_MAX_RANK, ctx);
+	if (!rc)
+		rc = scan_ints(n, "scan_output_directions", sc.out_rev, sc.n_out, 0, 1, ctx);
+	int64_t iters = -1;
+	for (size_t j = 0; !rc && j < sc.n_in; j++) {
+		int64_t ax = sc.in_axis[j];
+		if (!xs[j] || ax < -xs[j]->ndims || ax >= xs[j]->ndims) {
+			rc = od_error(ctx, OD_EVALUE, "scan input %zu is missing or has no axis %" PRId64, j, ax);
+			break;
+		}
+		sc.in_axis[j] = ax < 0 ? ax + xs[j]->ndims : ax;
+		if (iters >= 0 && xs[j]->dims[sc.in_axis[j]] != iters)
+			rc = od_error(ctx, OD_EVALUE, "scan inputs differ in length (%" PRId64 " and %" PRId64 ")",
+			              iters, xs[j]->dims[sc.in_axis[j]]);
+		iters = xs[j]->dims[sc.in_axis[j]];
+	}
+	for (size_t k = 0; !rc && k < sc.n_state; k++)
+		if (!ins[k])
+			rc = od_error(ctx, OD_EVALUE, "state variable %zu is missing", k);
+	if (!rc)
+		rc = scan_run(f, &sc, ins, xs, (size_t)iters, a, outs, ctx);
+	od_free(buf);
 	return rc;
 }
 
@@ -377,6 +619,8 @@ static int eval_one(struct frame *f, size_t k, struct od_tensor **ins, struct od
 		return run_if(f, n, ins, f->arenas[k], outs, ctx);
 	if (std && !strcmp(n->op_type, "Loop"))
 		return run_loop(f, n, ins, f->arenas[k], outs, ctx);
+	if (std && !strcmp(n->op_type, "Scan"))
+		return run_scan(f, n, opset, ins, f->arenas[k], outs, ctx);
 	if (!od_eval_has_kernel(n->domain, n->op_type, opset))
 		return no_kernel(ctx, n);
 	return od_eval_node(n, opset, ins, outs, 0, f->arenas[k], ctx);

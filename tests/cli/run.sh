@@ -24,6 +24,8 @@ expect 0 "--repeat" -- od run "$FIX/seed/with_mask.onnx" -o "$T/r" --repeat 3 --
 grep_ok "$T/out" '^eval: median [0-9.]+ ms over 3 runs$' "--repeat prints the median"
 expect 0 "Loop with a carried and a scanned value" -- od run "$FIX/run/loop.onnx" -o "$T/loop"
 grep_ok "$T/out" '^history  float\[3,2,3\]' "the scan output stacks 3 iterations"
+expect 0 "Scan with reversed and non-zero axes" -- od run "$FIX/run/scan.onnx" -o "$T/scan"
+grep_ok "$T/out" '^ys  float\[2,4\]' "the scan output stacks 4 steps along axis -1"
 
 # trouble: one line, exit 2, no output written
 expect 2 "no kernel" -- od run "$FIX/run/custom-op.onnx" -o "$T/none"
