@@ -523,8 +523,8 @@ def make_rnn():
 
 def make_run():
     """Hand-built models for `onnxdiff run`: an op no kernel has, a Loop whose body
-    reads a value of the graph around it and yields a carried and a scanned value, and a
-    Scan with reversed and non-zero axes."""
+    reads a value of the graph around it and yields a carried and a scanned value, a
+    Scan with reversed and non-zero axes, and a Scan-8 with a short sequence."""
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
     attn = helper.make_node("Attention", ["x"], ["y"], name="attn_0", domain="com.microsoft")
@@ -586,6 +586,24 @@ def make_run():
                               opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = 7
     write_model("run/scan.onnx", model)
+
+    # Scan-8 (opset 8): a batch axis first, sequence_lens [3, 2] (the second sequence is
+    # cut short: its outputs past it are zeros), read backwards
+    body = helper.make_graph([
+        helper.make_node("Add", ["s", "x"], ["s2"]),
+        helper.make_node("Mul", ["s2", "x"], ["y"])], "body",
+        [vi("s", f, [2]), vi("x", f, [2])], [vi("s2", f, [2]), vi("y", f, [2])])
+    nodes = [helper.make_node("Scan", ["lens", "s0", "xs"], ["s_final", "ys"], name="scan8",
+                              num_scan_inputs=1, directions=[1], body=body)]
+    graph = helper.make_graph(
+        nodes, "scan8", [vi("s0", f, [2, 2]), vi("xs", f, [2, 3, 2])],
+        [vi("s_final", f, [2, 2]), vi("ys", f, [2, 3, 2])],
+        [numpy_helper.from_array(np.array([3, 2], np.int64), "lens")])
+    model = helper.make_model(graph, producer_name=HAND_PRODUCER[0],
+                              producer_version=HAND_PRODUCER[1],
+                              opset_imports=[helper.make_opsetid("", 8)])
+    model.ir_version = 7
+    write_model("run/scan8.onnx", model)
 
 
 # ---------------------------------------------------------------- renaming

@@ -26,6 +26,11 @@ expect 0 "Loop with a carried and a scanned value" -- od run "$FIX/run/loop.onnx
 grep_ok "$T/out" '^history  float\[3,2,3\]' "the scan output stacks 3 iterations"
 expect 0 "Scan with reversed and non-zero axes" -- od run "$FIX/run/scan.onnx" -o "$T/scan"
 grep_ok "$T/out" '^ys  float\[2,4\]' "the scan output stacks 4 steps along axis -1"
+# Scan-8 on ones, sequence_lens [3, 2]: running sums 1 2 3 and 1 2, zeros past the second
+expect 0 "Scan-8 with a short sequence" -- od run "$FIX/run/scan8.onnx" -o "$T/scan8" \
+	--feed 's0=[[0,0],[0,0]]' --feed 'xs=[[[1,1],[1,1],[1,1]],[[1,1],[1,1],[1,1]]]'
+grep_ok "$T/out" '^s_final  float\[2,2\]  min 2  max 3  mean 2\.5 ' "Scan-8: each sequence stops at its length"
+grep_ok "$T/out" '^ys  float\[2,3,2\]  min 0  max 3  mean 1\.5 ' "Scan-8: outputs past a short sequence are zeros"
 
 # trouble: one line, exit 2, no output written
 expect 2 "no kernel" -- od run "$FIX/run/custom-op.onnx" -o "$T/none"
