@@ -117,7 +117,7 @@ base= base_cpu=
 row() { # LABEL [SIZE-BYTES-FOR-RSS-BOUND]: prints the last measurement against $base
 	local ratio=- cratio=- bound=- rss=-
 	[ -n "$base" ] && ratio=$(awk -v t="$T" -v b="$base" 'BEGIN { printf "%.2f", t / b }')
-	[ -n "$base_cpu" ] && cratio=$(awk -v t="$C" -v b="$base_cpu" 'BEGIN { printf "%.2f", b > 0 ? t / b : 0 }')
+	[ -n "$base_cpu" ] && cratio=$(awk -v t="$C" -v b="$base_cpu" 'BEGIN { printf "%.2f", (b > 0 ? t / b : 0) }')
 	[ -n "$M" ] && rss=$(awk -v k="$M" 'BEGIN { printf "%.0f MB", k * 1024 / 1e6 }')
 	if [ -n "${2:-}" ]; then
 		bound=$(awk -v s="$2" 'BEGIN { printf "%.0f MB", (1.1 * s + 64 * 1048576) / 1e6 }')
@@ -129,6 +129,29 @@ row() { # LABEL [SIZE-BYTES-FOR-RSS-BOUND]: prints the last measurement against 
 skip() { printf '  %-44s skipped: %s\n' "$1" "$2"; }
 verdict() { # TEXT OK(0/1)
 	printf '  target: %-60s %s\n' "$1" "$([ "$2" = 1 ] && echo ok || echo MISSED)"
+}
+# infer_share MODEL DIFF_WALL: shape inference's part of `show --values MODEL` (its
+# ONNXDIFF_TRACE "infer" phase, median of $runs) against the wall time of `onnxdiff A B`
+# on the same model (issue 11's bound: at most 25%)
+infer_share() {
+	local i vals= inf
+	for ((i = 0; i < runs; i++)); do
+		vals="$vals $(ONNXDIFF_TRACE=1 "$od" show --values "$1" 2>&1 >/dev/null |
+		              sed -n 's/^trace: infer \([0-9.]*\) s wall.*/\1/p')"
+	done
+	inf=$(median $vals)
+	[ -n "$inf" ] || { skip "shape inference" "no ONNXDIFF_TRACE line"; return; }
+	local pct; pct=$(awk -v i="$inf" -v d="$2" 'BEGIN { printf "%.1f", 100 * i / d }')
+	verdict "shape inference <= 25% of onnxdiff A B ($inf s, $pct %)" "$(awk -v p="$pct" 'BEGIN { print (p <= 25) ? 1 : 0 }')"
+}
+# within LABEL WALL CPU BASE_LABEL BASE_WALL BASE_CPU LIMIT: the verdict on a goal of
+# issue 15, "LABEL within LIMIT x BASE_LABEL", in wall and in CPU time
+within() {
+	local w c
+	w=$(awk -v a="$2" -v b="$5" 'BEGIN { printf "%.2f", a / b }')
+	c=$(awk -v a="$3" -v b="$6" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+	verdict "$1 <= $7 x $4 (wall $w x, CPU $c x)" \
+		"$(awk -v w="$w" -v c="$c" -v l="$7" 'BEGIN { print (w <= l && c <= l) ? 1 : 0 }')"
 }
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 
@@ -148,7 +171,12 @@ pair_section() { # name: cat, python load, show, diff on <name>.onnx and <name>-
 	local py_t=$T
 	row "python3 onnx.load(A); onnx.load(B)" "$size"
 	warm "$A"
+	local saved_base=$base saved_cpu=$base_cpu
+	measure "cat A" cat "$A"; base=$T base_cpu=$C; local cat_a=$T cat_a_cpu=$C
+	row "cat A >/dev/null"
 	measure "show A" "$od" show "$A" && row "onnxdiff show A (hashes every payload)" "$(bytes "$A")"
+	local show_t=$T show_c=$C
+	base=$saved_base base_cpu=$saved_cpu
 	if ! has_cmd diff; then
 		skip "onnxdiff A B" "no 'onnxdiff diff' yet"
 		return
@@ -156,15 +184,21 @@ pair_section() { # name: cat, python load, show, diff on <name>.onnx and <name>-
 	warm "$A" "$B"
 	measure "diff A B" "$od" "$A" "$B" || return
 	row "onnxdiff A B" "$size"
-	local rss_ok=$RSS_OK diff_t=$T
-	local P=$cache/$name-p.onnx
+	local rss_ok=$RSS_OK diff_t=$T diff_c=$C
+	local P=$cache/$name-p.onnx p_t= p_c=
 	if [ -f "$P" ]; then
 		warm "$A" "$P"
+		measure "cat A P" cat "$A" "$P"; local catp_t=$T catp_c=$C
 		measure "diff A P" "$od" "$A" "$P" && row "onnxdiff A P (same layout, 1 element)" "$(bytes "$A" "$P")"
+		p_t=$T p_c=$C
 	fi
 	if [ "$name" = vit_b_16 ]; then
-		verdict "onnxdiff A B <= 2 x cat ($(awk -v t="$diff_t" -v c="$cat_t" 'BEGIN { printf "%.2f", t / c }') x)" \
-			"$(ge "$(awk -v c="$cat_t" 'BEGIN { print 2 * c }')" "$diff_t" && echo 1)"
+		warm "$A"
+		measure "show --values A" "$od" show --values "$A" && row "onnxdiff show --values A (infers shapes)" "$(bytes "$A")"
+		infer_share "$A" "$diff_t"
+		within "onnxdiff A B" "$diff_t" "$diff_c" "cat A B" "$cat_t" "$base_cpu" 1.3
+		[ -n "$p_t" ] && within "onnxdiff A P" "$p_t" "$p_c" "cat A P" "$catp_t" "$catp_c" 1.3
+		within "onnxdiff show A" "$show_t" "$show_c" "cat A" "$cat_a" "$cat_a_cpu" 1.2
 		verdict "python load >= 5 x onnxdiff A B ($(awk -v p="$py_t" -v t="$diff_t" 'BEGIN { printf "%.1f", p / t }') x)" \
 			"$(ge "$py_t" "$(awk -v t="$diff_t" 'BEGIN { print 5 * t }')" && echo 1)"
 		verdict "peak RSS <= 1.1 x (A + B) + 64 MB" "$([ "$rss_ok" = ok ] && echo 1)"
@@ -184,26 +218,27 @@ big_section() {
 	measure "show A" "$od" show "$A" && row "onnxdiff show A" "$sa"
 	if has_cmd diff; then
 		warm "$A" "$A.data" "$B" "$B.data"
-		measure "diff A B" "$od" "$A" "$B" && row "onnxdiff A B" "$((sa + sb))"
+		measure "diff A B" "$od" "$A" "$B" && row "onnxdiff A B" "$((sa + sb))" &&
+			within "onnxdiff A B" "$T" "$C" "cat of the four files" "$base" "$base_cpu" 1.3
 	else
 		skip "onnxdiff A B" "no 'onnxdiff diff' yet"
 	fi
 	if has_cmd freeze; then
 		local out=$cache/big-frozen.onnx
 		# freeze writes every payload again (external stays external) and fsyncs it: the
-		# physical limit is writing the data, so dd conv=fsync of it is a second baseline
+		# physical limit is writing the data, so cp of the same bytes and sync is the baseline
 		local saved=$runs
 		[ "$runs" -gt 3 ] && runs=3     # each run writes 2.7 GB to the disk
+		mkdir -p "$cache/cp.tmp"
 		warm "$A" "$A.data"
-		measure "dd" dd if="$A.data" of="$cache/dd.tmp" bs=1M conv=fsync status=none
-		rm -f "$cache/dd.tmp"
-		row "dd A.data to a file, conv=fsync"
-		local dd_t=$T
+		measure "cp" sh -c 'cp "$1" "$2" "$3"/ && sync' sh "$A" "$A.data" "$cache/cp.tmp"
+		rm -rf "$cache/cp.tmp"
+		row "cp A A.data DIR && sync"
+		local cp_t=$T cp_c=$C
 		warm "$A" "$A.data"
 		measure "freeze A" "$od" freeze "$A" -o "$out" --set scale=0.5 &&
 			row "onnxdiff freeze A -o OUT --set scale=0.5" "$sa" &&
-			printf '  %-44s %9.2f x dd conv=fsync (dd and freeze: median of %d)\n' "" \
-				"$(awk -v t="$T" -v d="$dd_t" 'BEGIN { print t / d }')" "$runs"
+			within "onnxdiff freeze (median of $runs)" "$T" "$C" "cp + sync" "$cp_t" "$cp_c" 1.2
 		runs=$saved
 		if [ -f "$out" ]; then
 			printf '  %-44s %s\n' "frozen output" "$(mb "$(bytes "$out")") + $(ls "$(dirname "$out")" | grep -c "^$(basename "$out").*data") side file(s), $(mb "$(cat "$(dirname "$out")/$(basename "$out")"*.data 2>/dev/null | wc -c)") external"
@@ -237,6 +272,8 @@ nodes_section() {
 	done
 	summary d20; local t20=$T c20=$C; row "onnxdiff g20k g20k-b"
 	summary d200; local t200=$T c200=$C; row "onnxdiff g200k g200k-b"
+	measure "show --values 200k" "$od" show --values "$a200" && row "onnxdiff show --values g200k"
+	infer_share "$a200" "$t200"
 	local r rc
 	r=$(awk -v a="$t200" -v b="$t20" 'BEGIN { printf "%.1f", a / b }')
 	rc=$(awk -v a="$c200" -v b="$c20" 'BEGIN { printf "%.1f", a / b }')
