@@ -370,6 +370,27 @@ class Branchy(nn.Module):
             return torch.relu(x) - 3
 
 
+class SrBranchy(nn.Module):
+    """Silero VAD's branching in miniature: on the sample rate, on a static dim, on a
+    dynamic one."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(1, 4, 3, padding=1)
+        self.proj = nn.Conv1d(4, 1, 1)
+
+    def forward(self, x, sr: int):
+        if sr == 8000:
+            x = x[:, :, ::2]
+        y = self.conv(x)
+        if y.size(1) == 1:
+            y = y.repeat(1, 4, 1)
+        z = self.proj(torch.relu(y))
+        if z.size(-1) > 64:
+            z = z[:, :, :64]
+        return z
+
+
 def make_if():
     model = torch.jit.script(Branchy())
     x = rng(5).uniform(-1, 1, size=(2, 3)).astype(np.float32)
@@ -383,6 +404,18 @@ def make_if():
     write_npy("if/flag.npy", flag)
     write_npy("if/flag0.npy", np.array(0, dtype=np.int64))
     write_npy("if/x.npy", x)
+
+    # Silero VAD's shape, scripted: an If on the sample rate, an If on a static dim (the
+    # conv's 4 output channels: folds once shapes are known) and one on a dynamic dim
+    model = torch.jit.script(SrBranchy())
+    x = rng(6).uniform(-1, 1, size=(1, 1, 32)).astype(np.float32)
+    exported = export(model, (torch.from_numpy(x), torch.tensor(16000)), ["x", "sr"], ["y"],
+                      {"x": {2: "samples"}})
+    if sum(n.op_type == "If" for n in exported.graph.node) != 3:
+        sys.exit("make-fixtures: if/sr.onnx should have three If nodes")
+    write_model("if/sr.onnx", exported)
+    write_npy("if/sr.npy", np.array(16000, dtype=np.int64))
+    write_npy("if/sr-x.npy", x)
 
 
 # ---------------------------------------------------------------- cnn

@@ -43,6 +43,7 @@ case_ if-flag1 "$FIX/if/model.onnx" flag "$FIX/if/flag.npy" -- --input x="$FIX/i
 case_ if-flag0 "$FIX/if/model.onnx" flag "$FIX/if/flag0.npy" -- --input x="$FIX/if/x.npy"
 case_ if-x-flag1 "$FIX/if/model.onnx" x "$FIX/if/x.npy" -- --input flag="$FIX/if/flag.npy"
 case_ if-x-flag0 "$FIX/if/model.onnx" x "$FIX/if/x.npy" -- --input flag="$FIX/if/flag0.npy"
+case_ sr "$FIX/if/sr.onnx" sr "$FIX/if/sr.npy" -- --input x="$FIX/if/sr-x.npy"
 
 # issue 11's stock exports: frozen on their mask, and the frozen model against the wrapper
 # that holds the mask as a buffer (diff --fold calls them equal: tests/cli/workflows.sh)

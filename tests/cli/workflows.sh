@@ -48,4 +48,13 @@ expect 0 "decoder: the past inputs stay" -- \
 expect 0 "decoder: --keep-unused-inputs keeps them with false" -- \
 	od freeze -q "$D" -o "$T/deck.onnx" --set use_cache_branch=false --keep-unused-inputs \
 	--expect-inputs input_ids,encoder_hidden_states,past_key_values.0.key,past_key_values.0.value
+
+# Silero's branching (fixtures/if/sr.onnx): freezing sr inlines its If and the If on the
+# conv's static channel count; the If on the dynamic length stays
+S="$FIX/if/sr.onnx"
+expect 0 "sr: freeze sr=16000" -- od freeze "$S" -o "$T/sr.onnx" --set sr=16000
+grep_ok "$T/out" '^folded: [0-9]+ nodes \(1 from shapes\), 2 If inlined' "sr: the If on a static dim folds from shapes"
+od show --json "$T/sr.onnx" >"$T/sr.json" 2>"$T/err"
+if grep -Eq '^ *"If": 1,?$' "$T/sr.json"; then ok "sr: one If left (on the dynamic length)"
+else not_ok "sr: one If left (on the dynamic length)" "$(grep -o '"If[^,]*' "$T/sr.json")"; fi
 done_testing
