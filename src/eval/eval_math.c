@@ -137,9 +137,14 @@ static int apply(struct ev *e, const struct binop *op, struct od_tensor *out,
 	int rc = ev_bcast_init(e, &b, 2, ts), cls = ev_class(x->dtype);
 	if (rc)
 		return rc;
-	if (op->f32 && ev_is_f32(x) && ev_is_f32(y) && ev_is_f32(out)) {
-		apply_f32(op->f32, (float *)out->data, x->data, y->data, &b);
-		return 0;
+	if (op->f32 && x->dtype == OD_FLOAT && y->dtype == OD_FLOAT && ev_is_f32(out)) {
+		bool ox, oy;            /* a payload at an odd offset of the file is copied */
+		float *fx = ev_f32_in(x, &ox), *fy = ev_f32_in(y, &oy);
+		if (fx && fy)
+			apply_f32(op->f32, (float *)out->data, fx, fy, &b);
+		ev_f32_free(fx, ox);
+		ev_f32_free(fy, oy);
+		return fx && fy ? 0 : ev_err(e, OD_ENOMEM, "out of memory");
 	}
 	for (int64_t i = 0; i < b.numel; i++, ev_bcast_next(&b)) {
 		if (cls == EV_CF)
@@ -313,6 +318,19 @@ int ev_k_pow(struct ev *e)
 	    (rc = ev_new(e, 0, x->dtype, b.nd, b.dims, &t)))
 		return rc;
 	bool fx = ev_class(x->dtype) == EV_CF, fy = ev_class(y->dtype) == EV_CF;
+	if (x->dtype == OD_FLOAT && y->numel == 1 && fy && ev_is_f32(t)) {
+		/* float32 to a constant power (LayerNorm's variance as torch exports it): x * x
+		 * for 2 is what pow() in double rounds to, as the general path computes */
+		double ex = ev_getf(y, 0);
+		bool owned;
+		float *v = ev_f32_in(x, &owned), *o = (float *)t->data;
+		if (!v)
+			return ev_err(e, OD_ENOMEM, "out of memory");
+		for (int64_t i = 0; i < t->numel; i++)
+			o[i] = ex == 2 ? v[i] * v[i] : (float)pow(v[i], ex);
+		ev_f32_free(v, owned);
+		return 0;
+	}
 	for (int64_t i = 0; i < b.numel; i++, ev_bcast_next(&b)) {
 		if (fx || fy || ev_geti(y, b.off[1]) < 0)
 			ev_setf(t, i, pow(ev_getf(x, b.off[0]), ev_getf(y, b.off[1])));

@@ -7,6 +7,7 @@
  * Also the float32 buffer helpers the Conv and pool kernels share.
  */
 #include "config.h"
+#include <string.h>
 #include <cblas.h>
 #include "eval_internal.h"
 
@@ -15,14 +16,17 @@
 float *ev_f32_in(const struct od_tensor *t, bool *owned)
 {
 	*owned = false;
-	if (ev_is_f32(t))
+	if (ev_is_f32(t) && t->data)
 		return (float *)t->data;
 	float *v = od_malloc((size_t)(t->numel ? t->numel : 1) * sizeof *v);
 	if (!v)
 		return NULL;
 	*owned = true;
-	for (int64_t i = 0; i < t->numel; i++)
-		v[i] = (float)ev_getf(t, i);
+	if (t->dtype == OD_FLOAT && t->numel)   /* a payload at an odd offset of the file */
+		memcpy(v, t->data, (size_t)t->numel * sizeof *v);
+	else
+		for (int64_t i = 0; i < t->numel; i++)
+			v[i] = (float)ev_getf(t, i);
 	return v;
 }
 
@@ -165,6 +169,13 @@ int ev_k_matmul(struct ev *e)
 		return rc;
 	if (!y->numel)
 		return 0;
+	/* One B for every matrix of A, which are consecutive ([197,1,768] x [768,2304] in a
+	 * torch export): one product of all A's rows, not one per matrix (each of which would
+	 * pack B again: 197 products of one row cost 8 times the one). */
+	if (s.bc.numel > 1 && b->numel == s.k * s.n && a->numel == s.bc.numel * s.m * s.k) {
+		s.m *= s.bc.numel;
+		s.bc.numel = 1;
+	}
 	if (a->dtype == OD_DOUBLE) {
 		double *ca, *cb;
 		const double *da = f64_in(a, &ca), *db = f64_in(b, &cb);

@@ -75,9 +75,45 @@ static float window(const struct pool *p, const float *x, const int64_t *oidx, i
 	return div ? (float)(sum / (double)div) : NAN;
 }
 
+/* window() for 2-D pools without Indices (every pool of a torchvision net), with the
+ * window's rows and columns as loops: the same elements in the same order. */
+static void pool_2d(const struct pool *p, int64_t planes, const float *x, float *y)
+{
+	const struct ev_win *w = &p->w;
+	const int64_t H = w->in[0], W = w->in[1];
+	for (int64_t c = 0; c < planes; c++, x += p->IN)
+		for (int64_t oh = 0; oh < w->out[0]; oh++)
+			for (int64_t ow = 0; ow < w->out[1]; ow++) {
+				double sum = 0;
+				float best = -INFINITY;
+				int64_t count = 0, padded = 0;
+				for (int64_t kh = 0; kh < w->k[0]; kh++) {
+					int64_t ih = oh * w->s[0] - w->pb[0] + kh * w->d[0];
+					bool row_in = ih >= 0 && ih < H, row_pad = ih < H + w->pe[0];
+					for (int64_t kw = 0; kw < w->k[1]; kw++) {
+						int64_t iw = ow * w->s[1] - w->pb[1] + kw * w->d[1];
+						padded += row_pad && iw < W + w->pe[1];
+						if (!row_in || iw < 0 || iw >= W)
+							continue;
+						float v = x[ih * W + iw];
+						sum += v;
+						if (v > best || !count)
+							best = v;
+						count++;
+					}
+				}
+				int64_t div = p->include_pad ? padded : count;
+				*y++ = p->kind == P_MAX ? (count ? best : -INFINITY) : div ? (float)(sum / (double)div) : NAN;
+			}
+}
+
 static void pool_run(const struct pool *p, int64_t planes, const float *x, float *y,
                      struct od_tensor *ind)
 {
+	if (p->w.nd == 2 && !ind) {
+		pool_2d(p, planes, x, y);
+		return;
+	}
 	int64_t oidx[EV_WIN_MAX];
 	for (int64_t c = 0; c < planes; c++) {
 		memset(oidx, 0, sizeof oidx);

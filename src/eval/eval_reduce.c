@@ -107,6 +107,26 @@ static int reduce_mask(struct ev *e, int kind, const bool *mask, bool keepdims)
 	}
 	if ((rc = ev_new(e, 0, x->dtype, nd, dims, &t)))
 		return rc;
+	/* float32 summed over trailing axes (LayerNorm's mean as torch exports it): the rows
+	 * are contiguous, added in the general path's order */
+	int last = x->ndims;
+	while (last > 0 && mask[last - 1])
+		last--;
+	bool suffix = true;
+	for (int d = 0; d < last; d++)
+		suffix = suffix && !mask[d];
+	if (suffix && (kind == R_SUM || kind == R_MEAN) && x->dtype == OD_FLOAT && ev_is_f32(t) && cnt) {
+		bool owned;
+		float *v = ev_f32_in(x, &owned), *o = (float *)t->data;
+		for (int64_t i = 0; v && i < t->numel; i++) {
+			double a = 0;
+			for (int64_t k = 0; k < cnt; k++)
+				a += v[i * cnt + k];
+			o[i] = (float)(kind == R_MEAN ? a / (double)cnt : a);
+		}
+		ev_f32_free(v, owned);
+		return v ? 0 : ev_err(e, OD_ENOMEM, "out of memory");
+	}
 	union acc *acc = od_calloc((size_t)t->numel, sizeof *acc);
 	if (!acc)
 		return ev_err(e, OD_ENOMEM, "out of memory");
@@ -171,6 +191,29 @@ REDUCE(log_sum_exp, R_LSE)
 
 /* ---- Softmax --------------------------------------------------------------------------- */
 
+/* The float32 rows of softmax_run (inner 1): each exp once, kept in double, so the
+ * results are the general path's. */
+static int softmax_f32(struct ev *e, struct od_tensor *t, int64_t outer, int64_t n, bool lg)
+{
+	bool owned;
+	float *x = ev_f32_in(e->in[0], &owned), *y = (float *)t->data;
+	double *ex = od_malloc((size_t)(n ? n : 1) * sizeof *ex);
+	for (int64_t o = 0; x && ex && o < outer; o++) {
+		const float *r = x + o * n;
+		double max = -INFINITY, sum = 0;
+		for (int64_t k = 0; k < n; k++)
+			max = fmax(max, r[k]);
+		for (int64_t k = 0; k < n; k++)
+			sum += (ex[k] = exp(r[k] - max));
+		for (int64_t k = 0; k < n; k++)
+			y[o * n + k] = (float)(lg ? r[k] - max - log(sum) : ex[k] / sum);
+	}
+	int rc = x && ex ? 0 : ev_err(e, OD_ENOMEM, "out of memory");
+	od_free(ex);
+	ev_f32_free(x, owned);
+	return rc;
+}
+
 /* x viewed as [outer, n, inner]: softmax (or its log) along the middle, max subtracted
  * first. */
 static int softmax_run(struct ev *e, int64_t outer, int64_t n, int64_t inner, bool lg)
@@ -178,6 +221,8 @@ static int softmax_run(struct ev *e, int64_t outer, int64_t n, int64_t inner, bo
 	const struct od_tensor *x = e->in[0];
 	struct od_tensor *t;
 	int rc = ev_new(e, 0, x->dtype, x->ndims, x->dims, &t);
+	if (!rc && inner == 1 && ev_is_f32(t) && x->dtype == OD_FLOAT)
+		return softmax_f32(e, t, outer, n, lg);
 	for (int64_t o = 0; !rc && o < outer; o++)
 		for (int64_t in = 0; in < inner; in++) {
 			int64_t base = o * n * inner + in;
