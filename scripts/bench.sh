@@ -331,15 +331,26 @@ eval_section() {
 		{ echo "== eval: skipped (no tests/oracle/node_modules: cd tests/oracle && npm ci --ignore-scripts)"; return; }
 	has_cmd run || { echo "== eval: skipped (no 'onnxdiff run' yet)"; return; }
 	echo "== eval: onnxdiff run (median of --repeat $runs, loading excluded) / onnxruntime-node session.run (median of $runs)"
+	# OpenBLAS picks its kernels for the CPU unless OPENBLAS_CORETYPE names them (some
+	# machines pin an older core for reproducible numbers): then the detected core too
+	local core detected cores
+	core=$(OPENBLAS_VERBOSE=2 "$od" --version 2>&1 | sed -n 's/^Core: //p')
+	detected=$(env -u OPENBLAS_CORETYPE OPENBLAS_VERBOSE=2 "$od" --version 2>&1 | sed -n 's/^Core: //p')
+	echo "   OpenBLAS kernels: $core${OPENBLAS_CORETYPE:+ (OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE; detected: $detected)}"
+	cores=$core
+	[ -n "${OPENBLAS_CORETYPE:-}" ] && [ "$detected" != "$core" ] && cores="$core $detected"
 	for name in ${EVAL_MODELS:-resnet50 vit_b_16}; do
 		inputs "$name"
+		for run_core in $cores; do
 		for threads in 1 "$(nproc)"; do
-			t_od=$("$od" run "$cache/$name.onnx" -o "$work/eval" --threads "$threads" --repeat "$runs" |
+			[ "$run_core" = "$core" ] || [ "$threads" = 1 ] || continue
+			t_od=$(OPENBLAS_CORETYPE=$run_core "$od" run "$cache/$name.onnx" -o "$work/eval" --threads "$threads" --repeat "$runs" |
 			       sed -n 's/^eval: median \([0-9.]*\) ms.*/\1/p')
 			t_ort=$(node "$top/scripts/bench/ort-time.js" "$cache/$name.onnx" "$threads" "$runs")
 			if [ -z "$t_od" ] || [ -z "$t_ort" ]; then skip "$name, $threads thread(s)" "a run failed"; continue; fi
-			printf '  %-20s %2s thread(s): onnxdiff %9.1f ms, onnxruntime %9.1f ms, ratio %5.2f\n' \
-				"$name" "$threads" "$t_od" "$t_ort" "$(awk -v a="$t_od" -v b="$t_ort" 'BEGIN { print a / b }')"
+			printf '  %-20s %2s thread(s), %-10s onnxdiff %9.1f ms, onnxruntime %9.1f ms, ratio %5.2f\n' \
+				"$name" "$threads" "$run_core:" "$t_od" "$t_ort" "$(awk -v a="$t_od" -v b="$t_ort" 'BEGIN { print a / b }')"
+		done
 		done
 	done
 }
