@@ -177,6 +177,14 @@ static int from_tensor(struct sh *s, struct od_shape *v, const struct od_tensor 
 	if (!val)
 		return OD_ENOMEM;
 	for (int64_t i = 0; i < t->numel; i++) {
+		int64_t si;
+		uint64_t ui;
+		if (od_tensor_get_int(t, i, &si, &ui)) {        /* exactly: torch's INT64_MAX ends */
+			if (od_dtype_is_unsigned(t->dtype) && ui > INT64_MAX)
+				return 0;
+			val[i] = (struct od_dim){od_dtype_is_unsigned(t->dtype) ? (int64_t)ui : si, NULL};
+			continue;
+		}
 		double x = od_tensor_get_f64(t, i);
 		if (x != x || x < -9.0e15 || x > 9.0e15 || x != (double)(int64_t)x)
 			return 0;       /* only integral values take part in shape arithmetic */
@@ -251,8 +259,8 @@ struct od_dim sh_dim_to_v(struct od_dim d)
 
 struct od_dim sh_v_to_dim(struct od_dim e)
 {
-	if (sh_vknown(e))
-		return e.value >= 0 ? sh_d(e.value) : SH_UNK;
+	if (sh_vknown(e))       /* no dim holds more than 2^40 elements: INT64_MAX is no size */
+		return e.value >= 0 && e.value <= (INT64_C(1) << 40) ? sh_d(e.value) : SH_UNK;
 	return *e.param ? (struct od_dim){-1, e.param} : SH_UNK;
 }
 

@@ -14,7 +14,7 @@ int sh_op_same(struct sh_call *c)
 	if (!rc && x && x->n_value >= 0 && !strcmp(c->n->op_type, "Neg")) {
 		struct od_dim v[64];
 		for (int i = 0; i < x->n_value && i < 64; i++)
-			v[i] = sh_vknown(x->value[i]) ? sh_v(-x->value[i].value) : SH_VUNK;
+			v[i] = sh_vknown(x->value[i]) && x->value[i].value != INT64_MIN ? sh_v(-x->value[i].value) : SH_VUNK;
 		rc = sh_value(c, 0, (size_t)x->n_value, v);
 	}
 	if (!rc && x && x->n_value >= 0 && (!strcmp(c->n->op_type, "Abs") || !strcmp(c->n->op_type, "Relu"))) {
@@ -22,7 +22,8 @@ int sh_op_same(struct sh_call *c)
 		bool abs = c->n->op_type[0] == 'A';
 		for (int i = 0; i < x->n_value && i < 64; i++)
 			v[i] = !sh_vknown(x->value[i]) ? (x->value[i].param[0] ? x->value[i] : SH_VUNK) :
-			       x->value[i].value >= 0 ? x->value[i] : sh_v(abs ? -x->value[i].value : 0);
+			       x->value[i].value >= 0 ? x->value[i] : !abs ? sh_v(0) :
+			       x->value[i].value == INT64_MIN ? SH_VUNK : sh_v(-x->value[i].value);
 		rc = sh_value(c, 0, (size_t)x->n_value, v);
 	}
 	return rc;

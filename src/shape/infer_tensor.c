@@ -335,12 +335,12 @@ static int64_t slice_len(int64_t dim, int64_t start, int64_t end, int64_t step, 
 		start = start < 0 ? 0 : start > dim ? dim : start;
 		end = end < 0 ? 0 : end > dim ? dim : end;
 		*first = start;
-		return end > start ? (end - start + step - 1) / step : 0;
+		return end > start ? 1 + (end - start - 1) / step : 0;
 	}
 	start = start < 0 ? -1 : start > dim - 1 ? dim - 1 : start;
 	end = end < -1 ? -1 : end > dim - 1 ? dim - 1 : end;
-	*first = start;
-	return start > end ? (start - end + (-step) - 1) / (-step) : 0;
+	*first = start;       /* (a step of INT64_MIN takes one element, as INT64_MAX does) */
+	return start > end ? 1 + (start - end - 1) / (step == INT64_MIN ? INT64_MAX : -step) : 0;
 }
 
 int sh_op_slice(struct sh_call *c)

@@ -55,7 +55,19 @@ g = h.make_graph([h.make_node("If", ["use_cache_branch"], ["y"], then_branch=wit
                  [f("ids", [1, "seq"]), f("past_key", [1, "past"]),
                   h.make_tensor_value_info("use_cache_branch", P.BOOL, [1])], [f("y", None)])
 onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 14)]), d + "/merged.onnx")
+# int64 extremes in shape arithmetic: a Slice stepping by INT64_MIN, Neg and Abs of it
+lo, hi = -2**63, 2**63 - 1
+i64 = lambda n, v: h.make_tensor(n, P.INT64, [len(v)], v)
+g = h.make_graph([h.make_node("Shape", ["a"], ["s"]),
+                  h.make_node("Slice", ["s", "hi", "lo", "zero", "lo"], ["y"]),
+                  h.make_node("Neg", ["lo"], ["n"]), h.make_node("Abs", ["lo"], ["m"])], "g",
+                 [h.make_tensor_value_info("a", P.FLOAT, [2, 3, 4])],
+                 [h.make_tensor_value_info(v, P.INT64, None) for v in ("y", "n", "m")],
+                 [i64("hi", [hi]), i64("lo", [lo]), i64("zero", [0])])
+onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 14)]), d + "/extremes.onnx")
 PYEOF
+expect 0 "int64 extremes in shape values" -- od show --values "$T/extremes.onnx"
+grep_ok "$T/out" '^  y +int64\[1\]$' "a Slice from INT64_MAX stepping by INT64_MIN takes one element"
 expect 0 "freeze use_cache_branch=false" -- od freeze "$T/merged.onnx" -o "$T/m0.onnx" --set use_cache_branch=false --expect-inputs ids
 grep_ok "$T/out" "^dropped: past_key \(no longer read\)$" "the input nothing reads is dropped and listed"
 expect 0 "the no-past model has exactly ids" -- od check --inputs ids "$T/m0.onnx"

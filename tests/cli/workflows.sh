@@ -52,6 +52,9 @@ expect 0 "decoder: --keep-unused-inputs keeps them with false" -- \
 # Silero's branching (fixtures/if/sr.onnx): freezing sr inlines its If and the If on the
 # conv's static channel count; the If on the dynamic length stays
 S="$FIX/if/sr.onnx"
+# z.size(-1) as torch exports it: Slice(Shape(z), -1, INT64_MAX), read exactly
+expect 0 "sr: show --values" -- od show --values "$S"
+grep_ok "$T/out" '^  /Slice_1_output_0 +int64\[1\]$' "sr: a Slice to INT64_MAX of a shape has one element"
 expect 0 "sr: freeze sr=16000" -- od freeze "$S" -o "$T/sr.onnx" --set sr=16000
 grep_ok "$T/out" '^folded: [0-9]+ nodes \(1 from shapes\), 2 If inlined' "sr: the If on a static dim folds from shapes"
 od show --json "$T/sr.onnx" >"$T/sr.json" 2>"$T/err"
