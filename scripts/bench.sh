@@ -189,8 +189,10 @@ pair_section() { # name: cat, python load, show, diff on <name>.onnx and <name>-
 	if [ -f "$P" ]; then
 		warm "$A" "$P"
 		measure "cat A P" cat "$A" "$P"; local catp_t=$T catp_c=$C
-		measure "diff A P" "$od" "$A" "$P" && row "onnxdiff A P (same layout, 1 element)" "$(bytes "$A" "$P")"
-		p_t=$T p_c=$C
+		local ab_base=$base ab_cpu=$base_cpu
+		base=$catp_t base_cpu=$catp_c           # the row against cat A P, its own baseline
+		measure "diff A P" "$od" "$A" "$P" && row "onnxdiff A P (same layout, 1 element; x cat A P)" "$(bytes "$A" "$P")"
+		p_t=$T p_c=$C base=$ab_base base_cpu=$ab_cpu
 	fi
 	if [ "$name" = vit_b_16 ]; then
 		warm "$A"

@@ -147,7 +147,7 @@ int cli_color(const char *mode, FILE *f)
 }
 
 static struct timespec trace_wall, trace_cpu;
-static int tracing = -1;   /* -1: not yet asked */
+static bool tracing;        /* ONNXDIFF_TRACE, read by main() */
 
 static double secs_since(clockid_t clock, struct timespec *last)
 {
@@ -168,8 +168,6 @@ static void trace_start(void)
 
 void cli_trace(const char *phase)
 {
-	if (tracing < 0)
-		trace_start();
 	if (!tracing)
 		return;
 	double wall = secs_since(CLOCK_MONOTONIC, &trace_wall);

@@ -31,12 +31,22 @@ for f in "$@"; do
 	i=$((i + 1))
 	[ $((i % every)) = 1 ] || continue
 	count=$((count + 1))
+	# each check: the command, what its output must hold (grep -E), or "" for no output
 	why=
-	od show "$f" >"$T/out" 2>"$T/err" && [ -s "$T/out" ] || why="show: exit $?"
-	[ -z "$why" ] && { od show --json --values "$f" 2>"$T/err" | grep -q '"values"' || why="show --json --values"; }
-	[ -z "$why" ] && { od "$f" "$f" >"$T/out" 2>"$T/err" && ! [ -s "$T/out" ] || why="diff against itself: exit $?, $(head -3 "$T/out")"; }
-	[ -z "$why" ] && { od --json "$f" "$f" 2>"$T/err" | grep -q '"same": true' || why="diff --json: no \"same\": true"; }
-	[ -z "$why" ] && { od textconv "$f" >"$T/out" 2>"$T/err" && [ -s "$T/out" ] || why="textconv: exit $?"; }
+	while IFS='|' read -r what want; do
+		[ -z "$why" ] || break
+		# shellcheck disable=SC2086 # $what is a word list
+		od $what >"$T/out" 2>"$T/err"
+		rc=$?
+		if [ -z "$want" ]; then [ $rc = 0 ] && ! [ -s "$T/out" ] || why="$what: exit $rc, $(head -3 "$T/out")"
+		else [ $rc = 0 ] && grep -Eq "$want" "$T/out" || why="$what: exit $rc, no '$want'"; fi
+	done <<-EOC
+	show $f|^inputs
+	show --json --values $f|"values"
+	$f $f|
+	--json $f $f|"same": true
+	textconv $f|.
+	EOC
 	if [ -n "$why" ]; then
 		bad=$((bad + 1))
 		[ $bad -le 5 ] && note "$f: $why: $(head -c 300 "$T/err")"
