@@ -54,8 +54,7 @@ else
 	say "bench: building onnxdiff (-O2) in $bdir"
 	mkdir -p "$bdir" || exit 2
 	[ -x "$top/configure" ] || (cd "$top" && autoreconf -fi >/dev/null 2>&1) || { say "bench: autoreconf failed"; exit 2; }
-	# only the CLI, linked statically with the library: a libtool wrapper script would add
-	# its own start-up to every timing
+	# only the CLI (no shared library: nothing a timing needs)
 	(cd "$bdir" &&
 	 { [ -f Makefile ] && [ config.status -nt "$top/configure" ] && grep -q disable-shared config.status ||
 	   "$top/configure" -q --disable-shared CFLAGS='-O2 -g'; } &&

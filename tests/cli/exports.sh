@@ -1,7 +1,9 @@
 #!/bin/sh
 # exports.sh — libonnxdiff.so exports exactly the functions its installed headers declare
 # with OD_API: no internal helper (od_malloc, od_map_*, the fault hooks...) leaks out, and
-# no declared function is missing.
+# no declared function is missing; and the command line, linked with the library's objects,
+# calls nothing else of them (the layering rule: the CLI and the TUI use the installed
+# headers only).
 . "$top_srcdir/tests/cli/lib.sh"
 so="$top_builddir/.libs/libonnxdiff.so"
 [ -f "$so" ] || skip_all "no shared library at $so (configured with --disable-shared?)"
@@ -26,4 +28,21 @@ if [ -s "$T/missing" ]; then
 	not_ok "every function the installed headers declare is exported" \
 		"declared but not exported: $(tr '\n' ' ' <"$T/missing")"
 else ok "every function the installed headers declare is exported"; fi
+
+core="$top_builddir/.libs/libonnxdiff_core.a"
+objs=$(find "$top_builddir/src/cli" "$top_builddir/tui" -name 'onnxdiff-*.o' 2>/dev/null)
+if [ ! -f "$core" ] || [ -z "$objs" ]; then
+	not_ok "the command line's objects and the library's archive are there" "core: $core; objects: $objs"
+else
+	nm --defined-only "$core" 2>/dev/null | awk '$2 ~ /^[TDBR]$/ { print $3 }' | sort -u >"$T/core"
+	nm -u $objs | awk 'NF == 2 { print $2 }' | sort -u >"$T/used"
+	comm -12 "$T/used" "$T/core" >"$T/cli"
+	comm -23 "$T/cli" "$T/declared" >"$T/internal"
+	if [ ! -s "$T/cli" ]; then
+		not_ok "the command line calls the library" "no reference found in: $objs"
+	elif [ -s "$T/internal" ]; then
+		not_ok "the command line calls only what the installed headers declare" \
+			"internal: $(tr '\n' ' ' <"$T/internal")"
+	else ok "the command line calls $(wc -l <"$T/cli") functions, all declared in an installed header"; fi
+fi
 done_testing

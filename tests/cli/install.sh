@@ -21,9 +21,11 @@ comp=$(find "$R" -path '*/completions/onnxdiff' | head -1)
 [ -n "$comp" ] && ok "installs the bash completion as completions/onnxdiff" ||
 	not_ok "installs the bash completion" "$(cd "$R" && find . -type f)"
 
+# the command carries the library's objects: it runs without the installed library
+env -u LD_LIBRARY_PATH "$R$prefix/bin/onnxdiff" --version >"$T/out" 2>&1 && grep -q '^onnxdiff ' "$T/out" &&
+	ok "the installed command runs without the library on the loader's path" ||
+	not_ok "the installed command runs without the library on the loader's path" "$(cat "$T/out")"
 export LD_LIBRARY_PATH="$R$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-"$R$prefix/bin/onnxdiff" --version >"$T/out" 2>&1 && grep -q '^onnxdiff ' "$T/out" &&
-	ok "the installed command runs" || not_ok "the installed command runs" "$(cat "$T/out")"
 
 # the C API example, built as README says: cc example.c $(pkg-config --cflags --libs onnxdiff)
 CC=$(sed -n 's/^CC = //p' "$top_builddir/Makefile")

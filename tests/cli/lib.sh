@@ -7,18 +7,6 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/onnxdiff-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 n=0 failed=0
 
-# $ONNXDIFF is libtool's wrapper script when the library is shared; its shell start-up
-# cost about a second per run on a loaded machine, nine times a small `show`. Run the binary
-# it wraps instead, with the library path it would set (what `libtool --mode=execute` does).
-if [ -x "${top_builddir:-}/libtool" ] && [ "$(head -c 2 "$ONNXDIFF")" = '#!' ] &&
-   lt_run=$("$top_builddir/libtool" --mode=execute sh -c 'printf "%s\n%s\n" "$1" "${LD_LIBRARY_PATH-}"' sh "$ONNXDIFF") &&
-   [ -x "$(printf '%s\n' "$lt_run" | sed -n 1p)" ]; then
-	ONNXDIFF=$(printf '%s\n' "$lt_run" | sed -n 1p)
-	lt_path=$(printf '%s\n' "$lt_run" | sed -n 2p)
-	[ -n "$lt_path" ] && { LD_LIBRARY_PATH=$lt_path; export LD_LIBRARY_PATH; }
-	export ONNXDIFF
-fi
-
 od() { ${ONNXDIFF_WRAP:-} "$ONNXDIFF" "$@"; }
 
 ok() { n=$((n + 1)); echo "ok $n - $1"; }

@@ -22,7 +22,7 @@ $PY "$top_srcdir/scripts/bench/make-inputs.py" "$T" shapes=$N shapes=$BIG 2>"$T/
 	{ echo "Bail out! cannot generate the inputs: $(tail -n 3 "$T/gen.err")"; exit 99; }
 
 # Every job runs 3 times in one python process (os.wait4 gives a child's peak RSS and CPU
-# time), on the real binary: libtool's --mode=execute swaps its wrapper script for it.
+# time).
 # Lines in: LABEL<TAB>ARG<TAB>ARG...; lines out: LABEL KIB CPU (the least of the 3 runs).
 job() { local IFS=$'\t'; printf '%s\n' "$*" >>"$T/jobs"; }
 job base --version
@@ -50,7 +50,7 @@ for line in open("jobs"):
         best = run if best is None else (min(best[0], run[0]), min(best[1], run[1]))
     print(label, *(best or ("-", "-")))
 '
-(cd "$T" && "$top_builddir/libtool" --mode=execute $PY -c "$runner" "$ONNXDIFF") >"$T/costs" 2>"$T/costs.err" ||
+(cd "$T" && $PY -c "$runner" "$ONNXDIFF") >"$T/costs" 2>"$T/costs.err" ||
 	{ echo "Bail out! $(tail -n 3 "$T/costs.err")"; exit 99; }
 cost() { read -r _ KIB CPU < <(grep "^$1 " "$T/costs"); [ -n "$CPU" ] && [ "$CPU" != - ]; }
 cost base; base_cpu=$CPU base_kib=$KIB

@@ -318,22 +318,6 @@ def check_one(onnxdiff, path, canon):
     return bad
 
 
-def direct(onnxdiff):
-    """The program itself rather than libtool's wrapper script around it, which costs a shell
-    per call (the library beside it found through LD_LIBRARY_PATH)."""
-    libs = os.path.join(os.path.dirname(os.path.abspath(onnxdiff)), ".libs")
-    real = os.path.join(libs, "onnxdiff")
-    try:
-        with open(onnxdiff, "rb") as f:
-            wrapper = f.read(2) == b"#!"
-    except OSError:
-        return onnxdiff
-    if wrapper and os.access(real, os.X_OK):
-        os.environ["LD_LIBRARY_PATH"] = libs + ":" + os.environ.get("LD_LIBRARY_PATH", "")
-        return real
-    return onnxdiff
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("onnxdiff")
@@ -342,7 +326,7 @@ def main():
     ap.add_argument("--keep", help="folder to keep the failing models in")
     args = ap.parse_args()
     failures = 0
-    onnxdiff = direct(args.onnxdiff)
+    onnxdiff = args.onnxdiff
     with tempfile.TemporaryDirectory() as tmp:
         path, canon = os.path.join(tmp, "m.onnx"), os.path.join(tmp, "canon.onnx")
         for i in range(args.count):
