@@ -704,9 +704,21 @@ static int cpus_usable(void)
 	return n > 0 ? (int)n : 1;
 }
 
+#ifdef HAVE_BLAS_THREAD_SHUTDOWN_
+int blas_thread_shutdown_(void);        /* OpenBLAS's, not in its cblas.h */
+#endif
+
 void od_run_set_threads(int threads)
 {
-	openblas_set_num_threads(threads > 0 ? threads : cpus_usable());
+	int n = threads > 0 ? threads : cpus_usable();
+	openblas_set_num_threads(n);
+#ifdef HAVE_BLAS_THREAD_SHUTDOWN_
+	/* The threads OpenBLAS started when it was loaded spin on sched_yield() for ~0.1 s
+	 * before they sleep, on CPUs a single-threaded caller would rather use: stop them.
+	 * A product run with more threads later starts them again. */
+	if (n == 1)
+		blas_thread_shutdown_();
+#endif
 }
 
 /* The feeds in graph-input order; an input without one keeps its initializer default. */
