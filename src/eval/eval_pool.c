@@ -77,38 +77,53 @@ static float window(const struct pool *p, const float *x, const int64_t *oidx, i
 
 /* window() for 2-D pools without Indices (every pool of a torchvision net), with the
  * window's rows and columns as loops: the same elements in the same order. */
+/* The taps j in [0, k) of a window starting at start (stride d) that fall in [0, in). */
+static void taps(int64_t start, int64_t d, int64_t k, int64_t in, int64_t *lo, int64_t *hi)
+{
+	int64_t l = start >= 0 ? 0 : (-start + d - 1) / d;
+	int64_t h = start >= in ? 0 : (in - 1 - start) / d + 1;
+	*lo = l < k ? l : k;
+	*hi = h < k ? h : k;
+	if (*hi < *lo)
+		*hi = *lo;
+}
+
+/* MaxPool: the window's first element, then `v > best ? v : best` (one maxss, no branch to
+ * mispredict): a NaN first stays, a NaN later is passed over, as in window(). */
 static void maxpool_2d(const struct pool *p, int64_t planes, const float *x, float *y)
 {
 	const struct ev_win *w = &p->w;
 	const int64_t H = w->in[0], W = w->in[1];
 	for (int64_t c = 0; c < planes; c++, x += p->IN)
-		for (int64_t oh = 0; oh < w->out[0]; oh++)
+		for (int64_t oh = 0; oh < w->out[0]; oh++) {
+			int64_t ih = oh * w->s[0] - w->pb[0], h0, h1;
+			taps(ih, w->d[0], w->k[0], H, &h0, &h1);
 			for (int64_t ow = 0; ow < w->out[1]; ow++) {
-				float best = -INFINITY;
-				bool any = false;
-				for (int64_t kh = 0; kh < w->k[0]; kh++) {
-					int64_t ih = oh * w->s[0] - w->pb[0] + kh * w->d[0];
-					if (ih < 0 || ih >= H)
-						continue;
-					const float *row = x + ih * W;
-					for (int64_t kw = 0; kw < w->k[1]; kw++) {
-						int64_t iw = ow * w->s[1] - w->pb[1] + kw * w->d[1];
-						if (iw < 0 || iw >= W)
-							continue;
-						if (row[iw] > best || !any)
-							best = row[iw];
-						any = true;
+				int64_t iw = ow * w->s[1] - w->pb[1], w0, w1;
+				taps(iw, w->d[1], w->k[1], W, &w0, &w1);
+				if (h0 == h1 || w0 == w1) {
+					*y++ = -INFINITY;
+					continue;
+				}
+				int64_t at = ih * W + iw;       /* may be negative: a tap offset fixes it */
+				float best = x[at + h0 * w->d[0] * W + w0 * w->d[1]];
+				for (int64_t kh = h0; kh < h1; kh++) {
+					const int64_t r = at + kh * w->d[0] * W;
+					for (int64_t kw = w0; kw < w1; kw++) {
+						float v = x[r + kw * w->d[1]];
+						best = v > best ? v : best;
 					}
 				}
 				*y++ = best;
 			}
+		}
 }
 
 static void pool_2d(const struct pool *p, int64_t planes, const float *x, float *y)
 {
 	const struct ev_win *w = &p->w;
 	const int64_t H = w->in[0], W = w->in[1];
-	if (p->kind == P_MAX) {         /* no sums, no pad counts: 4 times faster */
+	if (p->kind == P_MAX) {         /* no sums, no pad counts, no branches */
 		maxpool_2d(p, planes, x, y);
 		return;
 	}
