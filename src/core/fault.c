@@ -4,28 +4,30 @@
  */
 #include "config.h"
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
 #include "internal.h"
 
 #ifdef OD_FAULT_INJECTION
-static long alloc_left, write_left, alloc_count;
+/* Atomic: the evaluator's threads allocate too. */
+static atomic_long alloc_left, write_left, alloc_count;
 
-void od_fault_alloc_after(long n) { alloc_left = n; alloc_count = 0; }
-void od_fault_write_after(long n) { write_left = n; }
-long od_fault_alloc_count(void) { return alloc_count; }
+void od_fault_alloc_after(long n) { atomic_store(&alloc_left, n); atomic_store(&alloc_count, 0); }
+void od_fault_write_after(long n) { atomic_store(&write_left, n); }
+long od_fault_alloc_count(void) { return atomic_load(&alloc_count); }
 
 /* True when this call is the one that must fail. */
-static int trip(long *left)
+static int trip(atomic_long *left)
 {
-	if (*left <= 0)
-		return 0;
-	if (--*left == 0)
-		return 1;
+	long v = atomic_load(left);
+	while (v > 0)
+		if (atomic_compare_exchange_weak(left, &v, v - 1))
+			return v == 1;
 	return 0;
 }
-#define ALLOC_FAILS() (alloc_count++, trip(&alloc_left))
+#define ALLOC_FAILS() (atomic_fetch_add(&alloc_count, 1), trip(&alloc_left))
 #define WRITE_FAILS() trip(&write_left)
 
 bool od_fault_alloc_fails(void) { return ALLOC_FAILS(); }

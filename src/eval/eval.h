@@ -22,6 +22,11 @@ int od_eval_node(const struct od_node *n, int64_t opset, struct od_tensor *const
                  struct od_tensor **outs, int64_t max_numel, struct od_arena *a,
                  struct od_ctx *ctx);
 
+/* How many threads a kernel's matrix products are split over (eval_par.c; 1: the calling
+ * thread alone). Not while a kernel runs. */
+void od_eval_set_threads(int threads);
+int od_eval_threads(void);
+
 /* True when the table has a kernel for (domain, op_type) at this opset. */
 bool od_eval_has_kernel(const char *domain, const char *op_type, int64_t opset);
 

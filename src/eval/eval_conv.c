@@ -8,7 +8,6 @@
  * once on the way out.
  */
 #include "config.h"
-#include <cblas.h>
 #include "eval_internal.h"
 
 /* ---- window geometry ------------------------------------------------------------------ */
@@ -295,10 +294,10 @@ static int conv_run(struct conv *cv, const float *x, const float *wt, float *y)
 			const float *xg = x + (n * cv->c + g * cv->cg) * cv->IN;
 			if (!direct)
 				im2col(&cv->w, cv->cg, xg, col);
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)cv->mg, (int)cv->P,
-			            (int)(cv->cg * cv->K), 1.0f, wt + g * cv->mg * cv->cg * cv->K,
-			            (int)(cv->cg * cv->K), direct ? xg : col, (int)cv->P, 0.0f,
-			            y + (n * cv->m + g * cv->mg) * cv->P, (int)cv->P);
+			ev_sgemm(false, false, (int)cv->mg, (int)cv->P, (int)(cv->cg * cv->K), 1.0f,
+			         wt + g * cv->mg * cv->cg * cv->K, (int)(cv->cg * cv->K),
+			         direct ? xg : col, (int)cv->P, 0.0f,
+			         y + (n * cv->m + g * cv->mg) * cv->P, (int)cv->P);
 		}
 	od_free(col);
 	return 0;
@@ -382,9 +381,9 @@ static int convt_run(struct conv *cv, const float *x, const float *wt, float *y)
 	memset(y, 0, (size_t)(cv->n * cv->m * pout) * sizeof *y);
 	for (int64_t n = 0; n < cv->n; n++)
 		for (int64_t g = 0; g < cv->group; g++) {
-			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rows, (int)pin,
-			            (int)cv->cg, 1.0f, wt + g * cv->cg * rows, (int)rows,
-			            x + (n * cv->c + g * cv->cg) * pin, (int)pin, 0.0f, col, (int)pin);
+			ev_sgemm(true, false, (int)rows, (int)pin, (int)cv->cg, 1.0f,
+			         wt + g * cv->cg * rows, (int)rows, x + (n * cv->c + g * cv->cg) * pin,
+			         (int)pin, 0.0f, col, (int)pin);
 			col2im(&w, cv->mg, col, y + (n * cv->m + g * cv->mg) * pout);
 		}
 	od_free(col);

@@ -185,6 +185,20 @@ void ev_f32_free(float *v, bool owned);
 float *ev_f32_out(struct od_tensor *t);
 void ev_f32_done(struct od_tensor *t, float *v);
 
+/* ---- matrix products (eval_par.c) --------------------------------------------------- */
+
+/* cblas_sgemm, row-major: C = alpha * op(A) op(B) + beta * C, split into blocks of rows or
+ * columns over the threads od_eval_set_threads gave, each block a single-threaded product. */
+void ev_sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *a, int lda,
+              const float *b, int ldb, float beta, float *c, int ldc);
+
+/* fn(ctx, lo, hi) over ranges covering [0, n), in parallel when n is worth at least two
+ * ranges of grain; fn must only write what its range owns. */
+void ev_par_range(int64_t n, int64_t grain, void (*fn)(void *ctx, int64_t lo, int64_t hi),
+                  void *ctx);
+/* Elements of cheap element-wise work worth handing to another thread. */
+#define EV_PAR_GRAIN (64 * 1024)
+
 /* ---- windows of Conv, ConvTranspose and the pools (eval_conv.c) ------------------------ */
 
 #define EV_WIN_MAX 8            /* spatial dims */

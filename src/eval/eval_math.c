@@ -119,13 +119,49 @@ static void f32_row(int op, float *o, const float *x, int64_t sx, const float *y
 	}
 }
 
+struct apply_job {
+	int op, from;
+	float *o;
+	const float *x, *y;
+	const struct ev_bcast *b;
+	int64_t len, st[2];
+};
+
+/* Rows lo..hi of the output (rows of len elements over the dims before from). */
+static void apply_rows(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct apply_job *j = ctx;
+	struct ev_bcast b = *j->b;
+	int64_t r = lo;
+	b.off[0] = b.off[1] = 0;
+	for (int d = j->from - 1; d >= 0; d--) {
+		b.idx[d] = r % b.dims[d];
+		r /= b.dims[d];
+		b.off[0] += b.idx[d] * b.st[0][d];
+		b.off[1] += b.idx[d] * b.st[1][d];
+	}
+	for (int64_t i = lo; i < hi; i++, ev_bcast_step(&b, j->from - 1))
+		f32_row(j->op, j->o + i * j->len, j->x + b.off[0], j->st[0], j->y + b.off[1],
+		        j->st[1], j->len);
+}
+
+/* Elements lo..hi of the one row. */
+static void apply_span(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct apply_job *j = ctx;
+	f32_row(j->op, j->o + lo, j->x + lo * j->st[0], j->st[0], j->y + lo * j->st[1], j->st[1],
+	        hi - lo);
+}
+
 static void apply_f32(int op, float *o, const float *x, const float *y, struct ev_bcast *b)
 {
-	int64_t st[2];
-	int from;
-	int64_t len = ev_bcast_rows(b, &from, st);
-	for (int64_t i = 0; i < b->numel; i += len, ev_bcast_step(b, from - 1))
-		f32_row(op, o + i, x + b->off[0], st[0], y + b->off[1], st[1], len);
+	struct apply_job j = { .op = op, .o = o, .x = x, .y = y, .b = b };
+	j.len = ev_bcast_rows(b, &j.from, j.st);
+	int64_t rows = j.len ? b->numel / j.len : 0;
+	if (rows > 1)
+		ev_par_range(rows, EV_PAR_GRAIN / j.len + 1, apply_rows, &j);
+	else if (rows == 1)
+		ev_par_range(j.len, EV_PAR_GRAIN, apply_span, &j);
 }
 
 /* out = op(x, y), where out already has the broadcast shape (and may be x itself). */

@@ -13,6 +13,17 @@
 
 /* ---- float32 views -------------------------------------------------------------------- */
 
+struct copy_job {
+	float *dst;
+	const unsigned char *src;
+};
+
+static void copy_part(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct copy_job *j = ctx;
+	memcpy(j->dst + lo, j->src + lo * (int64_t)sizeof(float), (size_t)(hi - lo) * sizeof(float));
+}
+
 float *ev_f32_in(const struct od_tensor *t, bool *owned)
 {
 	*owned = false;
@@ -23,7 +34,7 @@ float *ev_f32_in(const struct od_tensor *t, bool *owned)
 		return NULL;
 	*owned = true;
 	if (t->dtype == OD_FLOAT && t->numel)   /* a payload at an odd offset of the file */
-		memcpy(v, t->data, (size_t)t->numel * sizeof *v);
+		ev_par_range(t->numel, 4 * EV_PAR_GRAIN, copy_part, &(struct copy_job){ v, t->data });
 	else
 		for (int64_t i = 0; i < t->numel; i++)
 			v[i] = (float)ev_getf(t, i);
@@ -112,9 +123,8 @@ static void mm_f32(const struct mm *s, const float *a, const float *b, float *y)
 	struct ev_bcast bc = s->bc;
 	int64_t mk = s->m * s->k, kn = s->k * s->n, mn = s->m * s->n;
 	for (int64_t i = 0; i < bc.numel; i++, ev_bcast_next(&bc))
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)s->m, (int)s->n,
-		            (int)s->k, 1.0f, a + bc.off[0] * mk, (int)s->k, b + bc.off[1] * kn,
-		            (int)s->n, 0.0f, y + i * mn, (int)s->n);
+		ev_sgemm(false, false, (int)s->m, (int)s->n, (int)s->k, 1.0f, a + bc.off[0] * mk,
+		         (int)s->k, b + bc.off[1] * kn, (int)s->n, 0.0f, y + i * mn, (int)s->n);
 }
 
 static void mm_f64(const struct mm *s, const double *a, const double *b, double *y)
@@ -264,8 +274,8 @@ int ev_k_gemm(struct ev *e)
 	bool oa, ob;
 	float *fa = ev_f32_in(a, &oa), *fb = ev_f32_in(b, &ob), *fy = NULL;
 	if (fa && fb && (fy = y->dtype == OD_FLOAT ? ev_mut(y) : ev_f32_in(y, &(bool){0}))) {
-		cblas_sgemm(CblasRowMajor, opa, opb, (int)m, (int)n, (int)k, alpha, fa,
-		            (int)a->dims[1], fb, (int)b->dims[1], one, fy, (int)n);
+		ev_sgemm(ta, tb, (int)m, (int)n, (int)k, alpha, fa, (int)a->dims[1], fb,
+		         (int)b->dims[1], one, fy, (int)n);
 		ev_f32_done(y, fy);
 	} else {
 		rc = ev_err(e, OD_ENOMEM, "out of memory");

@@ -191,25 +191,45 @@ REDUCE(log_sum_exp, R_LSE)
 
 /* ---- Softmax --------------------------------------------------------------------------- */
 
-/* The float32 rows of softmax_run (inner 1): each exp once, kept in double, so the
- * results are the general path's. */
-static int softmax_f32(struct ev *e, struct od_tensor *t, int64_t outer, int64_t n, bool lg)
+struct softmax_job {
+	const float *x;
+	float *y;
+	int64_t n;
+	bool lg, nomem;
+};
+
+static void softmax_rows(void *ctx, int64_t lo, int64_t hi)
 {
-	bool owned;
-	float *x = ev_f32_in(e->in[0], &owned), *y = (float *)t->data;
+	struct softmax_job *j = ctx;
+	const int64_t n = j->n;
 	double *ex = od_malloc((size_t)(n ? n : 1) * sizeof *ex);
-	for (int64_t o = 0; x && ex && o < outer; o++) {
-		const float *r = x + o * n;
+	if (!ex) {
+		j->nomem = true;        /* any range may set it; all set the same */
+		return;
+	}
+	for (int64_t o = lo; o < hi; o++) {
+		const float *r = j->x + o * n;
 		double max = -INFINITY, sum = 0;
 		for (int64_t k = 0; k < n; k++)
 			max = fmax(max, r[k]);
 		for (int64_t k = 0; k < n; k++)
 			sum += (ex[k] = exp(r[k] - max));
 		for (int64_t k = 0; k < n; k++)
-			y[o * n + k] = (float)(lg ? r[k] - max - log(sum) : ex[k] / sum);
+			j->y[o * n + k] = (float)(j->lg ? r[k] - max - log(sum) : ex[k] / sum);
 	}
-	int rc = x && ex ? 0 : ev_err(e, OD_ENOMEM, "out of memory");
 	od_free(ex);
+}
+
+/* The float32 rows of softmax_run (inner 1), in parallel: each exp once, kept in double,
+ * so the results are the general path's. */
+static int softmax_f32(struct ev *e, struct od_tensor *t, int64_t outer, int64_t n, bool lg)
+{
+	bool owned;
+	float *x = ev_f32_in(e->in[0], &owned);
+	struct softmax_job j = { x, (float *)t->data, n, lg, false };
+	if (x)
+		ev_par_range(outer, n ? EV_PAR_GRAIN / 8 / n + 1 : outer, softmax_rows, &j);
+	int rc = x && !j.nomem ? 0 : ev_err(e, OD_ENOMEM, "out of memory");
 	ev_f32_free(x, owned);
 	return rc;
 }

@@ -40,6 +40,18 @@ static void unary_f32(const struct unop *op, float *o, const float *x, int64_t n
 	}
 }
 
+struct unary_job {
+	const struct unop *op;
+	float *o;
+	const float *x;
+};
+
+static void unary_part(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct unary_job *j = ctx;
+	unary_f32(j->op, j->o + lo, j->x + lo, hi - lo);
+}
+
 static int unary(struct ev *e, const struct unop *op, int out_dtype)
 {
 	const struct od_tensor *x = e->in[0];
@@ -49,7 +61,9 @@ static int unary(struct ev *e, const struct unop *op, int out_dtype)
 		return ev_unsup(e, "dtype %s not supported", od_dtype_name(x->dtype));
 	int rc = ev_new(e, 0, out_dtype ? out_dtype : x->dtype, x->ndims, x->dims, &t);
 	if (!rc && ev_is_f32(x) && ev_is_f32(t)) {
-		unary_f32(op, (float *)t->data, x->data, x->numel);
+		struct unary_job j = { op, (float *)t->data, x->data };
+		ev_par_range(x->numel, op->f32 == F32_CALL ? EV_PAR_GRAIN / 8 : EV_PAR_GRAIN,
+		             unary_part, &j);
 		return 0;
 	}
 	for (int64_t i = 0; !rc && i < x->numel; i++) {

@@ -708,16 +708,17 @@ static int cpus_usable(void)
 int blas_thread_shutdown_(void);        /* OpenBLAS's, not in its cblas.h */
 #endif
 
+/* The evaluator splits products over its own threads (eval_par.c), each block a product
+ * OpenBLAS computes on the thread that asks. */
 void od_run_set_threads(int threads)
 {
-	int n = threads > 0 ? threads : cpus_usable();
-	openblas_set_num_threads(n);
+	od_eval_set_threads(threads > 0 ? threads : cpus_usable());
+	openblas_set_num_threads(1);
 #ifdef HAVE_BLAS_THREAD_SHUTDOWN_
 	/* The threads OpenBLAS started when it was loaded spin on sched_yield() for ~0.1 s
-	 * before they sleep, on CPUs a single-threaded caller would rather use: stop them.
-	 * A product run with more threads later starts them again. */
-	if (n == 1)
-		blas_thread_shutdown_();
+	 * before they sleep, on CPUs the caller would rather use; with one thread asked
+	 * for it never starts them again. */
+	blas_thread_shutdown_();
 #endif
 }
 

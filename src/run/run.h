@@ -43,11 +43,11 @@ OD_API int od_run(const struct od_model *m, const struct od_feed *feeds, size_t 
                   const struct od_run_opts *opts, struct od_arena *a, struct od_tensor **outs,
                   struct od_ctx *ctx);
 
-/* Sets the BLAS thread count (0: one per CPU this process may use); od_run calls it with
- * opts->threads. 1 also stops the threads OpenBLAS started when it was loaded, which spin
- * for about 0.1 s of CPU before they sleep: a program that evaluates nothing, or on one
- * thread, calls od_run_set_threads(1) first (the onnxdiff command does). Not while
- * another thread runs a model. */
+/* Sets how many threads evaluation uses (0: one per CPU this process may use); od_run
+ * calls it with opts->threads. It also stops the threads OpenBLAS started when it was
+ * loaded, which spin for about 0.1 s of CPU before they sleep: a program that evaluates
+ * nothing calls od_run_set_threads(1) first (the onnxdiff command does). Not while another
+ * thread runs a model. */
 OD_API void od_run_set_threads(int threads);
 
 /* The feeds for every graph input of m (but those with an initializer default that are

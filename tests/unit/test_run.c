@@ -1,12 +1,15 @@
 /*
- * test_run.c — what od_run promises beyond a CLI test's reach: the BLAS thread count
- * follows opts->threads (`--threads N`), and 0 means every CPU the process may use.
+ * test_run.c — what od_run promises beyond a CLI test's reach: the evaluator's thread count
+ * follows opts->threads (`--threads N`), 0 meaning every CPU the process may use, while
+ * OpenBLAS computes each block on the thread that asks; and a product split over threads
+ * (by rows or by columns, either operand transposed) is the product.
  */
 #include "config.h"
 #include <criterion/criterion.h>
 #include <sched.h>
 #include "od.h"
 #include "run.h"
+#include "eval_internal.h"
 
 int openblas_get_num_threads(void);     /* OpenBLAS's, beside cblas.h */
 
@@ -36,20 +39,70 @@ static void run_cnn(int threads)
 	od_model_free(m);
 }
 
-Test(run, blas_threads_follow_the_option)
+Test(run, threads_follow_the_option)
 {
 	run_cnn(1);
-	cr_assert_eq(openblas_get_num_threads(), 1);
+	cr_assert_eq(od_eval_threads(), 1);
 	run_cnn(2);
-	cr_assert_eq(openblas_get_num_threads(), 2);
+	cr_assert_eq(od_eval_threads(), 2);
+	cr_assert_eq(openblas_get_num_threads(), 1, "OpenBLAS works on the asking thread");
 	run_cnn(0);
-	cr_assert_eq(openblas_get_num_threads(), usable_cpus(), "0: every usable CPU");
+	cr_assert_eq(od_eval_threads(), usable_cpus(), "0: every usable CPU");
 }
 
 Test(run, set_threads_alone)
 {
 	od_run_set_threads(3);
-	cr_assert_eq(openblas_get_num_threads(), 3);
+	cr_assert_eq(od_eval_threads(), 3);
 	od_run_set_threads(-1);
-	cr_assert_eq(openblas_get_num_threads(), usable_cpus());
+	cr_assert_eq(od_eval_threads(), usable_cpus());
+}
+
+/* op(A) op(B) in double, element by element. */
+static double ref_at(bool ta, bool tb, int k, const float *a, int lda, const float *b, int ldb,
+                     int i, int j)
+{
+	double s = 0;
+	for (int p = 0; p < k; p++)
+		s += (double)(ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
+	return s;
+}
+
+/* Wide C (split by columns) and tall C (split by rows), each with both operands plain and
+ * transposed, on 1 and 3 threads; C is a block of a wider matrix whose other columns must
+ * stay as they were. */
+Test(run, split_products_are_the_product)
+{
+	const int shapes[2][3] = { { 40, 900, 70 }, { 900, 40, 70 } };   /* m, n, k */
+	for (int sh = 0; sh < 2; sh++)
+		for (int t = 0; t < 4; t++)
+			for (int threads = 1; threads <= 3; threads += 2) {
+				bool ta = t & 1, tb = t & 2;
+				int m = shapes[sh][0], n = shapes[sh][1], k = shapes[sh][2];
+				int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 5, ldc = n + 7;
+				float *a = malloc(sizeof *a * (size_t)lda * (size_t)(ta ? k : m));
+				float *b = malloc(sizeof *b * (size_t)ldb * (size_t)(tb ? n : k));
+				float *c = malloc(sizeof *c * (size_t)ldc * (size_t)m);
+				cr_assert(a && b && c);
+				for (int i = 0; i < lda * (ta ? k : m); i++)
+					a[i] = (float)((i * 7919LL) % 13) - 6.0f;
+				for (int i = 0; i < ldb * (tb ? n : k); i++)
+					b[i] = (float)((i * 104729LL) % 11) - 5.0f;
+				for (int i = 0; i < ldc * m; i++)
+					c[i] = 1.0f;
+				od_eval_set_threads(threads);
+				ev_sgemm(ta, tb, m, n, k, 2.0f, a, lda, b, ldb, 0.5f, c, ldc);
+				for (int i = 0; i < m; i++)
+					for (int j = 0; j < ldc; j++) {
+						double want = j < n ? 2 * ref_at(ta, tb, k, a, lda, b, ldb, i, j) + 0.5 : 1;
+						cr_assert_eq(c[i * ldc + j], (float)want,
+						             "%s, ta %d tb %d, %d threads: C[%d,%d] = %g, want %g",
+						             sh ? "tall" : "wide", ta, tb, threads, i, j,
+						             c[i * ldc + j], want);
+					}
+				free(a);
+				free(b);
+				free(c);
+			}
+	od_eval_set_threads(1);
 }

@@ -1,0 +1,191 @@
+/*
+ * eval_par.c — the evaluator's threads: a fixed pool that splits one matrix product into
+ * blocks of rows or columns, each a single-threaded cblas_sgemm, and the float32 loops of
+ * element-wise kernels and Softmax into ranges. OpenBLAS's own threading
+ * scaled resnet50 from 58 to 54 ms on two CPUs (its workers spin between the products and
+ * pack the whole of one operand in each); blocks of our own, one per CPU, give each thread
+ * an independent product. Workers sleep on a condition variable between jobs.
+ */
+#include "config.h"
+#include <pthread.h>
+#include <stdatomic.h>
+#include <cblas.h>
+#include "eval_internal.h"
+
+#define PAR_MAX 64
+#define PAR_MIN_FLOPS (1 << 21)         /* smaller products: one thread, no hand-over */
+
+struct par_job {
+	void (*fn)(void *ctx, int part, int parts);
+	void *ctx;
+	int parts;
+	atomic_int next;                /* the next part to take */
+	int done, active;               /* under mu: parts done, workers holding the job */
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t busy = PTHREAD_MUTEX_INITIALIZER;   /* one job at a time */
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER, finished = PTHREAD_COND_INITIALIZER;
+static struct par_job *job;             /* under mu */
+static unsigned long generation;        /* under mu */
+static atomic_int threads = 1;
+static int started;                     /* under busy */
+
+static int take_parts(struct par_job *j)
+{
+	int k, n = 0;
+	while ((k = atomic_fetch_add(&j->next, 1)) < j->parts) {
+		j->fn(j->ctx, k, j->parts);
+		n++;
+	}
+	return n;
+}
+
+/* A worker holds the job (active) from taking it until it has counted its parts: the
+ * caller, whose stack the job lives on, returns only when none does. */
+static void *worker(void *arg)
+{
+	unsigned long seen = 0;
+	(void)arg;
+	pthread_mutex_lock(&mu);
+	for (;;) {
+		while (generation == seen || !job)
+			pthread_cond_wait(&wake, &mu);
+		seen = generation;
+		struct par_job *j = job;
+		j->active++;
+		pthread_mutex_unlock(&mu);
+		int n = take_parts(j);
+		pthread_mutex_lock(&mu);
+		j->done += n;
+		if (!--j->active && j->done == j->parts)
+			pthread_cond_broadcast(&finished);
+	}
+	return NULL;
+}
+
+void od_eval_set_threads(int n)
+{
+	atomic_store(&threads, n < 1 ? 1 : n > PAR_MAX ? PAR_MAX : n);
+}
+
+int od_eval_threads(void)
+{
+	return atomic_load(&threads);
+}
+
+/* Runs fn(ctx, k, parts) for k in [0, parts) on the pool and the calling thread; inline
+ * when another caller's job holds the pool. */
+static void par_run(void (*fn)(void *, int, int), void *ctx, int parts)
+{
+	if (parts <= 1 || pthread_mutex_trylock(&busy)) {
+		for (int k = 0; k < parts; k++)
+			fn(ctx, k, parts);
+		return;
+	}
+	while (started < atomic_load(&threads) - 1) {
+		pthread_t t;
+		pthread_attr_t at;
+		if (pthread_attr_init(&at))
+			break;
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		int rc = pthread_create(&t, &at, worker, NULL);
+		pthread_attr_destroy(&at);
+		if (rc)
+			break;
+		started++;
+	}
+	struct par_job j = { .fn = fn, .ctx = ctx, .parts = parts };
+	pthread_mutex_lock(&mu);
+	job = &j;
+	generation++;
+	pthread_cond_broadcast(&wake);
+	pthread_mutex_unlock(&mu);
+	int n = take_parts(&j);
+	pthread_mutex_lock(&mu);
+	j.done += n;
+	while (j.done < j.parts || j.active)
+		pthread_cond_wait(&finished, &mu);
+	job = NULL;
+	pthread_mutex_unlock(&mu);
+	pthread_mutex_unlock(&busy);
+}
+
+/* ---- ranges ----------------------------------------------------------------------------- */
+
+struct range {
+	int64_t n;
+	void (*fn)(void *ctx, int64_t lo, int64_t hi);
+	void *ctx;
+};
+
+static void range_part(void *ctx, int part, int parts)
+{
+	const struct range *r = ctx;
+	int64_t lo = r->n * part / parts, hi = r->n * (part + 1) / parts;
+	if (hi > lo)
+		r->fn(r->ctx, lo, hi);
+}
+
+void ev_par_range(int64_t n, int64_t grain, void (*fn)(void *ctx, int64_t lo, int64_t hi),
+                  void *ctx)
+{
+	struct range r = { n, fn, ctx };
+	int64_t parts = atomic_load(&threads), most = grain > 0 ? n / grain : n;
+	if (parts > most)
+		parts = most > 1 ? most : 1;
+	if (parts <= 1) {
+		if (n > 0)
+			fn(ctx, 0, n);
+		return;
+	}
+	par_run(range_part, &r, (int)parts);
+}
+
+/* ---- matrix products ------------------------------------------------------------------ */
+
+struct gemm {
+	bool ta, tb, by_rows;
+	int m, n, k, lda, ldb, ldc;
+	float alpha, beta;
+	const float *a, *b;
+	float *c;
+};
+
+static void gemm_part(void *ctx, int part, int parts)
+{
+	const struct gemm *g = ctx;
+	int total = g->by_rows ? g->m : g->n;
+	int lo = (int)((int64_t)total * part / parts), hi = (int)((int64_t)total * (part + 1) / parts);
+	if (hi <= lo)
+		return;
+	const float *a = g->a, *b = g->b;
+	float *c = g->c;
+	int m = g->m, n = g->n;
+	if (g->by_rows) {       /* rows lo..hi of op(A) and of C */
+		a += g->ta ? (size_t)lo : (size_t)lo * (size_t)g->lda;
+		c += (size_t)lo * (size_t)g->ldc;
+		m = hi - lo;
+	} else {                /* columns lo..hi of op(B) and of C */
+		b += g->tb ? (size_t)lo * (size_t)g->ldb : (size_t)lo;
+		c += lo;
+		n = hi - lo;
+	}
+	cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans,
+	            m, n, g->k, g->alpha, a, g->lda, b, g->ldb, g->beta, c, g->ldc);
+}
+
+void ev_sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *a, int lda,
+              const float *b, int ldb, float beta, float *c, int ldc)
+{
+	struct gemm g = { ta, tb, true, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c };
+	int parts = atomic_load(&threads);
+	if ((double)m * n * k < PAR_MIN_FLOPS)
+		parts = 1;
+	/* Each block packs all of the operand it does not split: split the larger one. */
+	g.by_rows = (int64_t)m * k >= (int64_t)k * n;
+	int along = g.by_rows ? m : n;
+	if (parts > along / 16)
+		parts = along / 16 > 1 ? along / 16 : 1;
+	par_run(gemm_part, &g, parts);
+}
