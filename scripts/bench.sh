@@ -344,7 +344,6 @@ eval_section() {
 		inputs "$name"
 		for run_core in $cores; do
 		for threads in 1 "$(nproc)"; do
-			[ "$run_core" = "$core" ] || [ "$threads" = 1 ] || continue
 			t_od=$(OPENBLAS_CORETYPE=$run_core "$od" run "$cache/$name.onnx" -o "$work/eval" --threads "$threads" --repeat "$runs" |
 			       sed -n 's/^eval: median \([0-9.]*\) ms.*/\1/p')
 			t_ort=$(node "$top/scripts/bench/ort-time.js" "$cache/$name.onnx" "$threads" "$runs")
@@ -353,6 +352,17 @@ eval_section() {
 				"$name" "$threads" "$run_core:" "$t_od" "$t_ort" "$(awk -v a="$t_od" -v b="$t_ort" 'BEGIN { print a / b }')"
 		done
 		done
+		# issue 12's memory bound: peak RSS at most the mapped weights (the file) plus twice
+		# the most bytes of node outputs alive at once (what `run` prints as activations)
+		local act rss_kib
+		act=$("$od" run "$cache/$name.onnx" -o "$work/eval" --threads 1 |
+		      sed -n 's/^activations: \([0-9.]*\) \(B\|KiB\|MiB\) .*/\1 \2/p' |
+		      awk '{ printf "%.0f\n", $1 * ($2 == "MiB" ? 1048576 : $2 == "KiB" ? 1024 : 1) }')
+		once rss "run $name" "$od" run "$cache/$name.onnx" -o "$work/eval" --threads 1 || continue
+		summary rss; rss_kib=$M
+		[ -n "$act" ] || { skip "$name peak RSS" "no activations line"; continue; }
+		verdict "$name run peak RSS $(mb $((rss_kib * 1024))) <= $(mb "$(bytes "$cache/$name.onnx")") file + 2 x $(mb "${act%.*}") activations" \
+			"$(awk -v r="$rss_kib" -v f="$(bytes "$cache/$name.onnx")" -v a="$act" 'BEGIN { print (r * 1024 <= f + 2 * a) ? 1 : 0 }')"
 	done
 }
 

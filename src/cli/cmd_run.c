@@ -154,9 +154,10 @@ static int cmp_double(const void *a, const void *b)
 
 /* Evaluates ra->repeat times; the outputs of the last run stay in *a. */
 static int evaluate(const struct run_args *ra, const struct od_model *m, const struct od_feed *f,
-                    size_t nf, struct od_arena **a, struct od_tensor **outs, double *ms)
+                    size_t nf, struct od_arena **a, struct od_tensor **outs, double *ms,
+                    struct od_run_stats *st)
 {
-	struct od_run_opts o = { .threads = ra->threads };
+	struct od_run_opts o = { .threads = ra->threads, .stats = st };
 	double *times = calloc((size_t)ra->repeat, sizeof *times);
 	if (!times)
 		return cli_error("out of memory");
@@ -189,6 +190,7 @@ static int run(struct run_args *ra)
 	struct od_tensor **outs = NULL;
 	size_t nf;
 	double ms = 0;
+	struct od_run_stats st = { 0 };
 	int rc = CLI_TROUBLE;
 	cli_keep_freed_memory();
 	if (!fa || cli_load(ra->model, &m) || cli_feeds_make(m, &ra->feeds, fa, &feeds, &nf))
@@ -197,12 +199,17 @@ static int run(struct run_args *ra)
 		cli_error("out of memory");
 		goto out;
 	}
-	if (evaluate(ra, m, feeds, nf, &oa, outs, &ms) || write_outputs(ra, m, outs))
+	if (evaluate(ra, m, feeds, nf, &oa, outs, &ms, &st) || write_outputs(ra, m, outs))
 		goto out;
 	if (!ra->quiet && ra->repeat > 1)
 		printf("eval: median %.3f ms over %ld runs\n", ms, ra->repeat);
 	else if (!ra->quiet)
 		printf("eval: %.3f ms\n", ms);
+	if (!ra->quiet && st.peak_bytes < 1024)
+		printf("activations: %zu B alive at most\n", st.peak_bytes);
+	else if (!ra->quiet)
+		printf("activations: %.1f %s alive at most\n", (double)st.peak_bytes /
+		       (st.peak_bytes < (1 << 20) ? 1024 : 1 << 20), st.peak_bytes < (1 << 20) ? "KiB" : "MiB");
 	rc = fflush(stdout) ? cli_error("cannot write the summary: %s", strerror(errno)) : CLI_SAME;
 out:
 	free(outs);

@@ -27,6 +27,12 @@ int od_eval_node(const struct od_node *n, int64_t opset, struct od_tensor *const
 void od_eval_set_threads(int threads);
 int od_eval_threads(void);
 
+/* The files behind the payloads of the model this thread evaluates (od_model_sources),
+ * NULL when none: misaligned float32 weights are then read from them with pread() instead
+ * of copied from the mapping. The caller keeps v alive until it sets them back to NULL. */
+struct od_source;
+void od_eval_set_sources(const struct od_source *v, size_t n);
+
 /* True when the table has a kernel for (domain, op_type) at this opset. */
 bool od_eval_has_kernel(const char *domain, const char *op_type, int64_t opset);
 

@@ -7,23 +7,50 @@
  * Also the float32 buffer helpers the Conv and pool kernels share.
  */
 #include "config.h"
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <cblas.h>
 #include "eval_internal.h"
 
 /* ---- float32 views -------------------------------------------------------------------- */
 
+/* The files behind the payloads of the model being run (od_eval_set_sources), on the
+ * thread that runs it. */
+static _Thread_local const struct od_source *sources;
+static _Thread_local size_t n_sources;
+
+void od_eval_set_sources(const struct od_source *v, size_t n)
+{
+	sources = v;
+	n_sources = n;
+}
+
 struct copy_job {
 	float *dst;
 	const unsigned char *src;
+	int fd;                 /* >= 0: read the bytes from the file at off */
+	off_t off;
 };
 
 static void copy_part(void *ctx, int64_t lo, int64_t hi)
 {
 	const struct copy_job *j = ctx;
-	memcpy(j->dst + lo, j->src + lo * (int64_t)sizeof(float), (size_t)(hi - lo) * sizeof(float));
+	size_t at = (size_t)lo * sizeof(float), len = (size_t)(hi - lo) * sizeof(float), got = 0;
+	while (j->fd >= 0 && got < len) {
+		ssize_t r = pread(j->fd, (char *)j->dst + at + got, len - got, j->off + (off_t)(at + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;          /* the file shrank: the mapping faults the same way */
+		got += (size_t)r;
+	}
+	memcpy((char *)j->dst + at + got, j->src + at + got, len - got);
 }
 
+/* A misaligned float32 payload (raw_data at an odd offset of the file) is read from the
+ * file with pread() where the model's file is open, not copied from the mapping: its pages
+ * are then never mapped in, and the kernel's copy costs no page faults. */
 float *ev_f32_in(const struct od_tensor *t, bool *owned)
 {
 	*owned = false;
@@ -33,8 +60,11 @@ float *ev_f32_in(const struct od_tensor *t, bool *owned)
 	if (!v)
 		return NULL;
 	*owned = true;
-	if (t->dtype == OD_FLOAT && t->numel)   /* a payload at an odd offset of the file */
-		ev_par_range(t->numel, 4 * EV_PAR_GRAIN, copy_part, &(struct copy_job){ v, t->data });
+	if (t->dtype == OD_FLOAT && t->numel) { /* a payload at an odd offset of the file */
+		struct copy_job j = { v, t->data, -1, 0 };
+		j.fd = od_source_find(sources, n_sources, t->data, t->nbytes, &j.off);
+		ev_par_range(t->numel, 4 * EV_PAR_GRAIN, copy_part, &j);
+	}
 	else
 		for (int64_t i = 0; i < t->numel; i++)
 			v[i] = (float)ev_getf(t, i);

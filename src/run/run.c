@@ -37,7 +37,23 @@ struct frame {
 	size_t *n_reads;
 	const struct od_run_opts *opts; /* on_node for the main graph only */
 	struct od_ctx *ctx;
+	size_t *bytes;          /* per node: bytes of the outputs its arena holds */
+	struct meter *meter;    /* shared with the frames of subgraphs */
 };
+
+/* Bytes of node outputs alive at once: now, and the most so far. */
+struct meter {
+	size_t live, peak;
+};
+
+/* Node k's arena goes, and with it the bytes of its outputs. */
+static void drop_arena(struct frame *f, size_t k)
+{
+	od_arena_free(f->arenas[k]);
+	f->arenas[k] = NULL;
+	f->meter->live -= f->bytes[k];
+	f->bytes[k] = 0;
+}
 
 static int frame_run(struct frame *f, struct od_ctx *ctx);
 
@@ -124,7 +140,8 @@ static int frame_init(struct frame *f, const struct od_graph *g, struct od_tenso
 	f->live = od_calloc(g->n_nodes + 1, sizeof *f->live);
 	f->reads = od_calloc(g->n_nodes + 1, sizeof *f->reads);
 	f->n_reads = od_calloc(g->n_nodes + 1, sizeof *f->n_reads);
-	if (!f->slots || !f->arenas || !f->live || !f->reads || !f->n_reads ||
+	f->bytes = od_calloc(g->n_nodes + 1, sizeof *f->bytes);
+	if (!f->slots || !f->arenas || !f->live || !f->reads || !f->n_reads || !f->bytes ||
 	    od_map_init(&f->names, values))
 		return OD_ENOMEM;
 	int rc = 0;
@@ -142,9 +159,13 @@ static int frame_init(struct frame *f, const struct od_graph *g, struct od_tenso
 static void frame_done(struct frame *f)
 {
 	for (size_t k = 0; f->g && k < f->g->n_nodes; k++) {
-		od_arena_free(f->arenas[k]);
+		if (f->bytes)
+			drop_arena(f, k);
+		else
+			od_arena_free(f->arenas[k]);
 		od_free(f->reads[k]);
 	}
+	od_free(f->bytes);
 	od_free(f->slots);
 	od_free(f->arenas);
 	od_free(f->live);
@@ -162,10 +183,8 @@ static void release_reads(struct frame *f, size_t k)
 		if (--s->refs || s->owner == NO_OWNER)
 			continue;
 		s->t = NULL;
-		if (!--f->live[s->owner]) {
-			od_arena_free(f->arenas[s->owner]);
-			f->arenas[s->owner] = NULL;
-		}
+		if (!--f->live[s->owner])
+			drop_arena(f, s->owner);
 	}
 }
 
@@ -203,7 +222,7 @@ static const struct od_graph *graph_attr(const struct od_node *n, const char *na
 static int run_body(const struct frame *f, const struct od_graph *g, struct od_tensor *const *ins,
                     size_t n_ins, struct od_arena *a, struct od_tensor **outs, struct od_ctx *ctx)
 {
-	struct frame c = { .parent = f, .m = f->m };
+	struct frame c = { .parent = f, .m = f->m, .meter = f->meter };
 	int rc = frame_init(&c, g, ins, n_ins);
 	if (rc)
 		rc = od_error(ctx, rc, "out of memory");
@@ -643,6 +662,11 @@ static int gather(const struct frame *f, const struct od_node *n, struct od_tens
 static void store(struct frame *f, size_t k, struct od_tensor **outs)
 {
 	const struct od_node *n = f->g->nodes[k];
+	for (size_t j = 0; j < n->n_outputs; j++)
+		f->bytes[k] += outs[j] ? outs[j]->nbytes : 0;
+	f->meter->live += f->bytes[k];
+	if (f->meter->live > f->meter->peak)
+		f->meter->peak = f->meter->live;
 	for (size_t j = 0; j < n->n_outputs; j++) {
 		size_t i;
 		if (!*n->outputs[j] || !outs[j] || !od_map_get(&f->names, n->outputs[j], &i))
@@ -668,10 +692,8 @@ static int run_node(struct frame *f, size_t k, struct od_ctx *ctx)
 		rc = f->opts->on_node(f->opts->priv, n, outs);
 	if (!rc) {
 		store(f, k, outs);
-		if (!f->live[k]) {
-			od_arena_free(f->arenas[k]);
-			f->arenas[k] = NULL;
-		}
+		if (!f->live[k])
+			drop_arena(f, k);
 		release_reads(f, k);
 	}
 	od_free(ins);
@@ -751,14 +773,22 @@ int od_run(const struct od_model *m, const struct od_feed *feeds, size_t n_feeds
 	if (!m || !m->graph || !a || !outs || (n_feeds && !feeds))
 		return od_error(ctx, OD_EARG, "od_run: missing argument");
 	const struct od_graph *g = m->graph;
-	struct frame f = { .m = m, .opts = opts, .ctx = ctx };
+	struct meter meter = { 0 };
+	struct frame f = { .m = m, .opts = opts, .ctx = ctx, .meter = &meter };
 	struct od_tensor **ins = od_calloc(g->n_inputs + 1, sizeof *ins);
 	int rc = ins ? bind_feeds(g, feeds, n_feeds, ins, ctx) : od_error(ctx, OD_ENOMEM, "out of memory");
 	od_run_set_threads(opts ? opts->threads : 0);
+	struct od_source *src = NULL;
+	size_t n_src = 0, cap = 0;
+	if (!rc && (rc = od_model_sources(m, &src, &n_src, &cap)))
+		od_error(ctx, rc, "out of memory");
 	if (!rc && (rc = frame_init(&f, g, ins, g->n_inputs)))
 		od_error(ctx, rc, "out of memory");
+	od_eval_set_sources(src, n_src);
 	if (!rc)
 		rc = frame_run(&f, ctx);
+	od_eval_set_sources(NULL, 0);
+	od_free(src);
 	for (size_t k = 0; !rc && k < g->n_outputs; k++) {
 		struct od_tensor *t = lookup(&f, g->outputs[k]->name);
 		if (!t)
@@ -770,6 +800,8 @@ int od_run(const struct od_model *m, const struct od_feed *feeds, size_t n_feeds
 	}
 	frame_done(&f);
 	od_free(ins);
+	if (opts && opts->stats)
+		opts->stats->peak_bytes = meter.peak;
 	if (rc) {
 		char detail[sizeof ctx->msg];
 		snprintf(detail, sizeof detail, "%s", ctx->msg);

@@ -27,10 +27,16 @@ struct od_dim_size {
 typedef int (*od_run_node_fn)(void *priv, const struct od_node *n,
                               struct od_tensor *const *outs);
 
+/* What a run used. */
+struct od_run_stats {
+	size_t peak_bytes;      /* the most bytes of node outputs alive at once (subgraphs' too) */
+};
+
 struct od_run_opts {
-	int threads;            /* BLAS threads; 0: one per CPU */
+	int threads;            /* threads; 0: one per CPU */
 	od_run_node_fn on_node; /* may be NULL */
 	void *priv;             /* for on_node */
+	struct od_run_stats *stats; /* may be NULL; filled by od_run */
 };
 
 /* Evaluates m's main graph on feeds, which must hold a value for every graph input that

@@ -20,6 +20,9 @@ if cmp -s "$T/s1/logits.npy" "$T/s2/logits.npy"; then ok "same seed, same output
 if cmp -s "$T/s1/logits.npy" "$T/s3/logits.npy"; then not_ok "another seed, other outputs"; else ok "another seed, other outputs"; fi
 expect 0 "--dim sizes a symbolic dim" -- od run "$FIX/cnn/model.onnx" -o "$T/dim" --dim batch=3
 grep_ok "$T/out" '^logits  float\[3,5\]' "batch 3 gives 3 rows of logits"
+# x * mask then Gemm: both [3,4] float outputs are alive while Gemm runs, and no more
+expect 0 "the activations alive at once" -- od run "$FIX/seed/with_mask.onnx" -o "$T/act" --dim batch=3
+grep_ok "$T/out" '^activations: 96 B alive at most$' "Mul's and Gemm's [3,4] outputs: 96 B"
 expect 0 "--repeat" -- od run "$FIX/seed/with_mask.onnx" -o "$T/r" --repeat 3 --threads 1
 grep_ok "$T/out" '^eval: median [0-9.]+ ms over 3 runs$' "--repeat prints the median"
 expect 0 "Loop with a carried and a scanned value" -- od run "$FIX/run/loop.onnx" -o "$T/loop"
