@@ -55,9 +55,13 @@ else
 	mkdir -p "$bdir" || exit 2
 	[ -x "$top/configure" ] || (cd "$top" && autoreconf -fi >/dev/null 2>&1) || { say "bench: autoreconf failed"; exit 2; }
 	# only the CLI (no shared library: nothing a timing needs)
+	# flags come from configure.ac and Makefile.am: when they change, objects built with
+	# the old flags go (make would keep those of unchanged sources)
+	stamp=$(cat "$top/configure.ac" "$top/Makefile.am" | cksum)
 	(cd "$bdir" &&
 	 { [ -f Makefile ] && [ config.status -nt "$top/configure" ] && grep -q disable-shared config.status ||
 	   "$top/configure" -q --disable-shared CFLAGS='-O2 -g'; } &&
+	 { [ "$(cat .flags-stamp 2>/dev/null)" = "$stamp" ] || { make -s clean >/dev/null 2>&1; printf '%s\n' "$stamp" >.flags-stamp; }; } &&
 	 make -s src/onnx.pb-c.h >"$work/make.log" 2>&1 &&
 	 make -s -j"$(nproc)" onnxdiff >>"$work/make.log" 2>&1) || { tail -n 20 "$work/make.log" >&2; exit 2; }
 	od=$bdir/onnxdiff
