@@ -29,7 +29,7 @@ static const char help[] =
 	"  --seed N             seed of the random inputs (default 0)\n"
 	"  -o, --output DIR     where to write NAME.npy per output (created if missing)\n"
 	"  --repeat N           evaluate N times, print the median time (loading excluded)\n"
-	"  --threads N          BLAS threads (default: every CPU this process may use)\n"
+	"  --threads N          threads to evaluate with (default: every CPU this process may use)\n"
 	"  -q, --quiet          no summary\n"
 	"\n"
 	"exit status: 0 done, 2 trouble\n";

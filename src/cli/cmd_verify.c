@@ -26,7 +26,7 @@ static const char help[] =
 	"  --seed N             seed of the random inputs (default 0)\n"
 	"  --samples K          random feeds to try (seeds N, N+1, ...; default 1)\n"
 	"  --atol X, --rtol Y   equal when |a - b| <= X + Y * |b| (default 1e-5, 1e-4)\n"
-	"  --threads N          BLAS threads (default: every CPU this process may use)\n"
+	"  --threads N          threads to evaluate with (default: every CPU this process may use)\n"
 	"  --json               the report as JSON (schema onnxdiff-verify/1)\n"
 	"  -q, --quiet          no report, only the exit status\n"
 	"\n"
