@@ -56,9 +56,10 @@ static struct od_dim solve_minus_one(const struct od_shape *x, const struct od_d
 	const char *syms[MAXR];
 	int ns = 0;
 	for (int i = 0; i < x->rank; i++) {
-		if (sh_known(x->dims[i]))
-			pin *= x->dims[i].value;
-		else if (x->dims[i].param)
+		if (sh_known(x->dims[i])) {
+			if (__builtin_mul_overflow(pin, x->dims[i].value, &pin))
+				return SH_UNK;  /* no tensor has that many elements */
+		} else if (x->dims[i].param)
 			syms[ns++] = x->dims[i].param;
 		else
 			return SH_UNK;
@@ -67,7 +68,8 @@ static struct od_dim solve_minus_one(const struct od_shape *x, const struct od_d
 		if (i == at)
 			continue;
 		if (sh_known(t[i])) {
-			pout *= t[i].value;
+			if (__builtin_mul_overflow(pout, t[i].value, &pout))
+				return SH_UNK;
 			continue;
 		}
 		int k = -1;

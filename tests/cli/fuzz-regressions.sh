@@ -1,6 +1,7 @@
 #!/bin/sh
 # fuzz-regressions.sh — every input the fuzzer (scripts/fuzz.sh) once crashed, hung or blew
-# up on, kept in tests/fuzz/regressions/: `onnxdiff show`, `onnxdiff A A` and `freeze` exit 0
+# up on, kept in tests/fuzz/regressions/: `onnxdiff show` (--json, --values), `onnxdiff A A`
+# and `freeze` exit 0
 # or 2 with no crash, in bounded time, writing nothing beside it.
 . "$top_srcdir/tests/cli/lib.sh"
 R="$top_srcdir/tests/fuzz/regressions"
@@ -29,6 +30,7 @@ for f in "$R"/*; do
 	name=$(basename "$f")
 	check "show $name" "$f" show "$W/in.onnx"
 	check "show --json $name" "$f" show --json "$W/in.onnx"
+	check "show --values $name" "$f" show --values "$W/in.onnx"
 	check "diff $name $name" "$f" "$W/in.onnx" "$W/in.onnx"
 	check "freeze $name" "$f" freeze "$W/in.onnx" -o "$T/frozen.onnx" --set x=0
 done
