@@ -122,14 +122,15 @@ static bool window_read(struct sh_call *c, struct window *w, int n, const struct
 	return true;
 }
 
+/* a / b rounded up and down, b > 0, without an intermediate that could overflow */
 static int64_t div_up(int64_t a, int64_t b)
 {
-	return a >= 0 ? (a + b - 1) / b : -((-a) / b);
+	return a / b + (a % b > 0);
 }
 
 static int64_t div_down(int64_t a, int64_t b)
 {
-	return a >= 0 ? a / b : -((-a + b - 1) / b);
+	return a / b - (a % b < 0);
 }
 
 /* Output size of spatial dim i for input size in. */
@@ -137,21 +138,23 @@ static struct od_dim window_out(const struct window *w, int i, struct od_dim in)
 {
 	if (!sh_known(in))
 		return SH_UNK;
-	int64_t x = in.value;
+	int64_t x = in.value, ext, span, o, start, end;
 	if (!strcmp(w->auto_pad, "SAME_UPPER") || !strcmp(w->auto_pad, "SAME_LOWER"))
 		return sh_d(div_up(x, w->s[i]));
 	if (w->k[i] < 0)
 		return SH_UNK;
-	int64_t ext = (w->k[i] - 1) * w->dl[i] + 1;
+	/* the window's extent and the span it slides over; attributes may be anything */
+	if (sh_mul(w->k[i] - 1, w->dl[i], &ext) || sh_add(ext, 1, &ext))
+		return SH_UNK;
 	if (!strcmp(w->auto_pad, "VALID"))
-		return x - ext < 0 ? SH_UNK : sh_d(div_down(x - ext, w->s[i]) + 1);
-	int64_t span = x + w->pb[i] + w->pe[i] - ext;
-	if (span < 0)
+		return sh_sub(x, ext, &span) || span < 0 ? SH_UNK : sh_d(div_down(span, w->s[i]) + 1);
+	if (sh_add(x, w->pb[i], &span) || sh_add(span, w->pe[i], &span) || sh_sub(span, ext, &span) ||
+	    span < 0)
 		return SH_UNK;
 	if (!w->ceil)
 		return sh_d(div_down(span, w->s[i]) + 1);
-	int64_t o = div_up(span, w->s[i]) + 1;
-	if ((o - 1) * w->s[i] >= x + w->pb[i])
+	o = div_up(span, w->s[i]) + 1;
+	if (!sh_mul(o - 1, w->s[i], &start) && !sh_add(x, w->pb[i], &end) && start >= end)
 		o--;            /* the last window would start in the end padding */
 	return sh_d(o);
 }
@@ -204,7 +207,7 @@ int sh_op_conv_transpose(struct sh_call *c)
 	int64_t group = sh_attr_i(c, "group", 1);
 	struct od_dim d[MAXR];
 	d[0] = x->dims[0];
-	d[1] = w && w->rank == r && sh_known(w->dims[1]) ? sh_d(w->dims[1].value * group) : SH_UNK;
+	d[1] = w && w->rank == r && group > 0 ? sh_dim_mul(w->dims[1], sh_d(group)) : SH_UNK;
 	bool same = !strcmp(win.auto_pad, "SAME_UPPER") || !strcmp(win.auto_pad, "SAME_LOWER");
 	for (int i = 0; i < r - 2; i++) {
 		struct od_dim in = x->dims[i + 2];
@@ -214,10 +217,14 @@ int sh_op_conv_transpose(struct sh_call *c)
 		else if (!sh_known(in) || win.k[i] < 0)
 			d[i + 2] = SH_UNK;
 		else if (same)
-			d[i + 2] = sh_d(in.value * win.s[i]);
-		else
-			d[i + 2] = sh_d(win.s[i] * (in.value - 1) + opad + (win.k[i] - 1) * win.dl[i] + 1 -
-			                win.pb[i] - win.pe[i]);
+			d[i + 2] = sh_dim_mul(in, sh_d(win.s[i]));
+		else {          /* s * (in - 1) + opad + (k - 1) * dl + 1 - pb - pe */
+			int64_t v = 0, ext = 0;
+			bool over = sh_mul(win.s[i], in.value - 1, &v) || sh_add(v, opad, &v) ||
+			            sh_mul(win.k[i] - 1, win.dl[i], &ext) || sh_add(v, ext, &v) ||
+			            sh_add(v, 1, &v) || sh_sub(v, win.pb[i], &v) || sh_sub(v, win.pe[i], &v);
+			d[i + 2] = sh_ck(over, v);
+		}
 	}
 	return sh_set(c, 0, dt, r, d);
 }
@@ -267,9 +274,13 @@ int sh_op_max_unpool(struct sh_call *c)
 		return sh_set(c, 0, dt, r, NULL);
 	d[0] = x->dims[0];
 	d[1] = x->dims[1];
-	for (int i = 0; i < r - 2; i++)
-		d[i + 2] = sh_known(x->dims[i + 2]) && win.k[i] >= 0 ?
-		           sh_d((x->dims[i + 2].value - 1) * win.s[i] - win.pb[i] - win.pe[i] + win.k[i]) : SH_UNK;
+	for (int i = 0; i < r - 2; i++) {     /* (x - 1) * s - pb - pe + k */
+		int64_t v = 0;
+		bool over = !sh_known(x->dims[i + 2]) || win.k[i] < 0 ||
+		            sh_mul(x->dims[i + 2].value - 1, win.s[i], &v) || sh_sub(v, win.pb[i], &v) ||
+		            sh_sub(v, win.pe[i], &v) || sh_add(v, win.k[i], &v);
+		d[i + 2] = sh_ck(over, v);
+	}
 	return sh_set(c, 0, dt, r, d);
 }
 

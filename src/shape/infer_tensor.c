@@ -277,7 +277,10 @@ int sh_op_concat(struct sh_call *c)
 		for (int k = 0; k < r; k++)
 			if (k != axis && !sh_known(d[k]) && (sh_known(v->dims[k]) || (v->dims[k].param && !d[k].param)))
 				d[k] = v->dims[k];
-		sum = sh_known(sum) && sh_known(v->dims[axis]) ? sh_d(sum.value + v->dims[axis].value) :
+		int64_t total = 0;
+		bool both = sh_known(sum) && sh_known(v->dims[axis]);
+		bool over = both && sh_add(sum.value, v->dims[axis].value, &total);
+		sum = both ? sh_ck(over, total) :
 		      sh_known(v->dims[axis]) && v->dims[axis].value == 0 ? sum :
 		      sh_known(sum) && sum.value == 0 && c->nin == 1 ? v->dims[axis] : SH_UNK;
 	}
@@ -311,7 +314,8 @@ int sh_op_split(struct sh_call *c)
 	}
 	struct od_dim d[MAXR], whole = x->dims[axis];
 	memcpy(d, x->dims, (size_t)r * sizeof *d);
-	int64_t n = (int64_t)c->nout, chunk = sh_known(whole) ? (whole.value + n - 1) / n : -1;
+	int64_t n = (int64_t)c->nout;
+	int64_t chunk = sh_known(whole) ? whole.value / n + (whole.value % n != 0) : -1;
 	for (size_t o = 0; !rc && o < c->nout; o++) {
 		if (got)
 			d[axis] = sh_d(split[o]);
@@ -509,10 +513,13 @@ int sh_op_pad(struct sh_call *c)
 	struct od_dim d[MAXR];
 	memcpy(d, x->dims, (size_t)r * sizeof *d);
 	for (size_t i = 0; i < na; i++) {
-		int64_t a = axes[i], add = pads[i] + pads[i + na];
+		int64_t a = axes[i], add = 0, v = 0;
+		bool over = sh_add(pads[i], pads[i + na], &add);
 		if (!sh_axis(c, &a, r))
 			return sh_set(c, 0, dt, r, NULL);
-		d[a] = sh_known(d[a]) ? sh_d(d[a].value + add) : add == 0 ? d[a] : SH_UNK;
+		if (sh_known(d[a]))
+			over = over || sh_add(d[a].value, add, &v);
+		d[a] = sh_known(d[a]) ? sh_ck(over, v) : !over && add == 0 ? d[a] : SH_UNK;
 	}
 	return sh_set(c, 0, dt, r, d);
 }
@@ -639,7 +646,8 @@ static int resize_with(struct sh_call *c, size_t scales_in, size_t sizes_in)
 		int64_t a = axes[i] < 0 ? axes[i] + r : axes[i];
 		if (a < 0 || a >= r)
 			return sh_set(c, 0, dt, r, NULL);
-		d[a] = sh_known(d[a]) ? sh_d((int64_t)floor((double)d[a].value * fs[i])) :
+		double v = sh_known(d[a]) ? floor((double)d[a].value * fs[i]) : -1;
+		d[a] = sh_known(d[a]) ? (v >= 0 && v < 0x1p62 ? sh_d((int64_t)v) : SH_UNK) :
 		       fs[i] == 1.0f ? d[a] : SH_UNK;
 	}
 	return sh_set(c, 0, dt, r, d);
@@ -665,11 +673,24 @@ static int space_depth(struct sh_call *c, bool to_space)
 	if (sh_in_rank(c, 0) != 4 || b <= 0)
 		return sh_set(c, 0, dt, 4, NULL);
 	struct od_dim d[4] = {x->dims[0], SH_UNK, SH_UNK, SH_UNK};
-	if (sh_known(x->dims[1]))
-		d[1] = sh_d(to_space ? x->dims[1].value / (b * b) : x->dims[1].value * b * b);
-	for (int i = 2; i < 4; i++)
-		if (sh_known(x->dims[i]))
-			d[i] = sh_d(to_space ? x->dims[i].value * b : x->dims[i].value / b);
+	int64_t bb = 0, v = 0;
+	bool over = sh_mul(b, b, &bb);
+	if (sh_known(x->dims[1]) && to_space)
+		d[1] = over ? sh_d(0) : sh_d(x->dims[1].value / bb);
+	else if (sh_known(x->dims[1])) {
+		over = over || sh_mul(x->dims[1].value, bb, &v);
+		d[1] = sh_ck(over, v);
+	}
+	for (int i = 2; i < 4; i++) {
+		if (!sh_known(x->dims[i]))
+			continue;
+		if (to_space) {
+			over = sh_mul(x->dims[i].value, b, &v);
+			d[i] = sh_ck(over, v);
+		} else {
+			d[i] = sh_d(x->dims[i].value / b);
+		}
+	}
 	return sh_set(c, 0, dt, 4, d);
 }
 

@@ -65,9 +65,32 @@ g = h.make_graph([h.make_node("Shape", ["a"], ["s"]),
                  [h.make_tensor_value_info(v, P.INT64, None) for v in ("y", "n", "m")],
                  [i64("hi", [hi]), i64("lo", [lo]), i64("zero", [0])])
 onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 14)]), d + "/extremes.onnx")
+# attributes and dims near INT64_MAX in every size rule that multiplies or adds them (under
+# UBSan an overflow fails the run): windows, transposed convs, Concat, Pad, Resize,
+# DepthToSpace, a Reshape's -1 (found by scripts/fuzz.sh)
+big = 2**62
+x4 = h.make_tensor_value_info("x4", P.FLOAT, [big, 3, big, big])
+nodes = [h.make_node("MaxPool", ["x4"], ["p1"], kernel_shape=[hi, 2], strides=[hi, 1], pads=[hi, 0, hi, 0]),
+         h.make_node("AveragePool", ["x4"], ["p2"], kernel_shape=[2, 2], ceil_mode=1, strides=[hi, hi]),
+         h.make_node("ConvTranspose", ["x4", "w"], ["ct"], strides=[hi, 2], group=hi, output_padding=[hi, 0]),
+         h.make_node("ConvTranspose", ["x4", "w"], ["cs"], strides=[hi, 2], auto_pad="SAME_UPPER"),
+         h.make_node("MaxRoiPool", ["x4", "rois"], ["mr"], pooled_shape=[2, 2]),
+         h.make_node("Concat", ["x4", "x4"], ["cc"], axis=0),
+         h.make_node("Pad", ["x4", "pads"], ["pd"]),
+         h.make_node("Resize", ["x4", "", "scales"], ["rs"]),
+         h.make_node("DepthToSpace", ["x4"], ["ds"], blocksize=2**32),
+         h.make_node("SpaceToDepth", ["x4"], ["sd"], blocksize=2**40),
+         h.make_node("Reshape", ["x4", "shp"], ["rh"])]
+g = h.make_graph(nodes, "g", [x4, h.make_tensor_value_info("rois", P.FLOAT, [1, 5])],
+                 [h.make_tensor_value_info(n.output[0], P.FLOAT, None) for n in nodes],
+                 [h.make_tensor("w", P.FLOAT, [3, 1, 1, 1], [1, 1, 1]), i64("pads", [0, 0, hi, hi, 0, 0, hi, hi]),
+                  h.make_tensor("scales", P.FLOAT, [4], [1, 1, 1e30, 3]), i64("shp", [big, big, -1])])
+onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 14)]), d + "/overflow.onnx")
 PYEOF
 expect 0 "int64 extremes in shape values" -- od show --values "$T/extremes.onnx"
 grep_ok "$T/out" '^  y +int64\[1\]$' "a Slice from INT64_MAX stepping by INT64_MIN takes one element"
+expect 0 "sizes past INT64_MAX are unknown, not undefined" -- od show --values "$T/overflow.onnx"
+grep_ok "$T/out" '^  cc +float\[\?,3,4611686018427387904,4611686018427387904\]$' "Concat of two 2^62 dims: unknown"
 expect 0 "freeze use_cache_branch=false" -- od freeze "$T/merged.onnx" -o "$T/m0.onnx" --set use_cache_branch=false --expect-inputs ids
 grep_ok "$T/out" "^dropped: past_key \(no longer read\)$" "the input nothing reads is dropped and listed"
 expect 0 "the no-past model has exactly ids" -- od check --inputs ids "$T/m0.onnx"
