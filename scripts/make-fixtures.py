@@ -495,6 +495,35 @@ def make_cnn():
     write_npy("cnn/x.npy", x)
 
 
+# ---------------------------------------------------------------- mobilenet
+
+def make_mobilenet():
+    """torchvision's mobilenet_v3_small at a quarter width with 10 classes (120k weights):
+    depthwise convs (group = channels), HardSwish, squeeze-and-excitation (GlobalAveragePool,
+    HardSigmoid, Mul), the Identity nodes torch leaves for dropout, folded batch norms."""
+    import torchvision
+    torch.manual_seed(0)
+    model = torchvision.models.mobilenet_v3_small(weights=None, width_mult=0.25, num_classes=10)
+    for mod in model.modules():  # batch norms that do something once folded
+        if isinstance(mod, nn.BatchNorm2d):
+            mod.running_mean.uniform_(-0.5, 0.5)
+            mod.running_var.uniform_(0.5, 1.5)
+            mod.weight.data.uniform_(0.5, 1.5)
+            mod.bias.data.uniform_(-0.5, 0.5)
+        if isinstance(mod, nn.Linear):  # torchvision's N(0, 0.01) gives logits of 0.01
+            mod.weight.data.uniform_(-0.3, 0.3)
+    model.eval()
+    x = rng(12).uniform(-1, 1, size=(1, 3, 64, 64)).astype(np.float32)
+    exported = export(model, (torch.from_numpy(x),), ["x"], ["logits"],
+                      {"x": {0: "batch"}, "logits": {0: "batch"}})
+    depthwise = [n.name for n in exported.graph.node if n.op_type == "Conv" and
+                 any(a.name == "group" and a.i > 1 for a in n.attribute)][-1]
+    write_model("mobilenet/model.onnx", exported)
+    write_model("mobilenet/renamed.onnx", renamed(exported, keep_interface=False))
+    write_model("mobilenet/scaled.onnx", scaled_conv(exported, depthwise, 1.5))  # the last depthwise
+    write_npy("mobilenet/x.npy", x)
+
+
 # ---------------------------------------------------------------- encoder
 
 def make_encoder_model():
@@ -762,7 +791,7 @@ def make_npy():
 
 
 SUBDIRS = ("seed", "hidden", "transformer", "if", "cnn", "encoder", "bert", "decoder", "rnn",
-           "run", "bad", "npy")
+           "run", "bad", "npy", "mobilenet")
 
 
 def main():
@@ -784,6 +813,7 @@ def main():
     make_encoder()
     make_bert()
     make_decoder()
+    make_mobilenet()
 
 
 if __name__ == "__main__":

@@ -53,6 +53,12 @@ expect 0 "a model against itself" -- od "$FIX/if/model.onnx" "$FIX/if/model.onnx
 if [ -s "$T/out" ]; then not_ok "no output when the same"; else ok "no output when the same"; fi
 golden transformer-renamed.txt 0 "transformer renamed copy: exit 0" -- \
 	od transformer/with_mask.onnx transformer/renamed.onnx
+expect 0 "mobilenet renamed and reordered (52 Convs, 133 nodes): exit 0" -- \
+	od "$FIX/mobilenet/model.onnx" "$FIX/mobilenet/renamed.onnx"
+grep_ok "$T/out" "^= 133 nodes renamed$" "every node paired by structure"
+expect 1 "mobilenet with the last depthwise Conv's weight scaled" -- \
+	od "$FIX/mobilenet/model.onnx" "$FIX/mobilenet/scaled.onnx"
+grep_ok "$T/out" "^~ initializer onnx::Conv_496: float\[144,1,5,5\]" "the changed weight is named"
 
 # ---- other export pairs ------------------------------------------------------------------
 golden hidden.txt 1 "hidden_state became a constant: batch dims fixed" -- \

@@ -10,7 +10,8 @@ command -v node >/dev/null || skip_all "node not found: the onnxruntime oracle r
 	skip_all "no onnxruntime oracle: $ORACLE/node_modules is missing (cd tests/oracle && npm ci --ignore-scripts)"
 
 MODELS="cnn/model cnn/scaled encoder/model rnn/gru rnn/lstm hidden/with_hidden
-transformer/with_mask transformer/wrapper seed/with_mask seed/wrapper if/model run/loop run/scan run/scan8"
+transformer/with_mask transformer/wrapper seed/with_mask seed/wrapper if/model run/loop run/scan run/scan8
+mobilenet/model mobilenet/scaled"
 set --
 for m in $MODELS; do set -- "$@" "$FIX/$m.onnx"; done
 # one node process for all models: loading onnxruntime costs about a second

@@ -24,6 +24,10 @@ else not_ok "the scaled Conv is the first divergence" "$(cat "$T/out")"; fi
 expect 1 "the same against the renamed copy's names" -- od verify "$FIX/cnn/scaled.onnx" "$FIX/cnn/renamed.onnx"
 grep_ok "$T/out" "^first divergence: Conv '/layer2/conv2/Conv' <-> 'node11': max abs [0-9.e-]+$" "found through the structural pairing, not names"
 expect 0 "a loose tolerance accepts it" -- od verify "$FIX/cnn/model.onnx" "$FIX/cnn/scaled.onnx" --atol 1 --rtol 1
+# torchvision's mobilenet_v3_small: depthwise convs, squeeze-and-excitation, HardSwish
+expect 0 "mobilenet: a renamed and reordered copy is the same" -- od verify "$FIX/mobilenet/model.onnx" "$FIX/mobilenet/renamed.onnx"
+expect 1 "mobilenet: the last depthwise Conv scaled by 1.5 differs" -- od verify "$FIX/mobilenet/scaled.onnx" "$FIX/mobilenet/renamed.onnx"
+grep_ok "$T/out" "^first divergence: Conv '/features/features.11/block/block.1/block.1.0/Conv' <-> 'node[0-9]+': max abs [0-9.e-]+$" "found through the structural pairing: the depthwise Conv"
 expect 1 "--json" -- od verify --json "$FIX/cnn/model.onnx" "$FIX/cnn/scaled.onnx"
 grep_ok "$T/out" '"schema": "onnxdiff-verify/1"' "JSON schema"
 grep_ok "$T/out" '"op": "Conv"' "JSON names the diverging op"
