@@ -15,6 +15,20 @@ struct act {
 	double (*f)(double x, const double *p);
 };
 
+struct act_job {
+	const struct act *a;
+	const double *p;
+	const float *x;
+	float *o;
+};
+
+static void act_f32(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct act_job *j = ctx;
+	for (int64_t i = lo; i < hi; i++)
+		j->o[i] = (float)j->a->f(j->x[i], j->p);
+}
+
 static int activate(struct ev *e, const struct act *a)
 {
 	const struct od_tensor *x = e->in[0];
@@ -25,10 +39,8 @@ static int activate(struct ev *e, const struct act *a)
 			p[k] = ev_attr_f(e, a->name[k], a->dflt[k]);
 	int rc = ev_new(e, 0, x->dtype, x->ndims, x->dims, &t);
 	if (!rc && ev_is_f32(x)) {              /* the same values, no per-element dispatch */
-		const float *in = x->data;
-		float *o = (float *)t->data;
-		for (int64_t i = 0; i < x->numel; i++)
-			o[i] = (float)a->f(in[i], p);
+		struct act_job j = { a, p, x->data, (float *)t->data };
+		ev_par_range(x->numel, EV_PAR_GRAIN / 8, act_f32, &j);
 		return 0;
 	}
 	for (int64_t i = 0; !rc && i < x->numel; i++)
@@ -48,11 +60,17 @@ static double f_celu(double x, const double *p)
 {
 	return fmax(0, x) + fmin(0, p[0] * expm1(x / p[0]));
 }
-static double f_hardsigmoid(double x, const double *p) { return fmax(0, fmin(1, p[0] * x + p[1])); }
+/* fmax(0, fmin(1, v)) without the library calls (NaN goes to 1 through fmin, as there) */
+static double unit_clamp(double v)
+{
+	v = v < 1 ? v : 1;
+	return v > 0 ? v : 0;
+}
+static double f_hardsigmoid(double x, const double *p) { return unit_clamp(p[0] * x + p[1]); }
 static double f_hardswish(double x, const double *p)
 {
 	(void)p;
-	return x * fmax(0, fmin(1, x / 6 + 0.5));
+	return x * unit_clamp(x / 6 + 0.5);
 }
 static double f_softplus(double x, const double *p) { (void)p; return softplus(x); }
 static double f_softsign(double x, const double *p) { (void)p; return x / (1 + fabs(x)); }

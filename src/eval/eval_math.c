@@ -403,11 +403,34 @@ int ev_k_where(struct ev *e)
 
 /* ---- Clip ------------------------------------------------------------------------------ */
 
+struct clip_job {
+	float *o;
+	const float *x;
+	float lo, hi;
+};
+
+/* float32 (ReLU6 in every MobileNet): the double path's comparisons, in float, exactly */
+static void clip_f32(void *ctx, int64_t from, int64_t to)
+{
+	const struct clip_job *j = ctx;
+	for (int64_t i = from; i < to; i++) {
+		float v = j->x[i];
+		v = v < j->lo ? j->lo : v;
+		j->o[i] = v > j->hi ? j->hi : v;
+	}
+}
+
 /* numpy.clip: max(x, lo) then min(.., hi), so hi wins when lo > hi; NaN stays NaN. */
 static void clip_into(struct od_tensor *t, const struct od_tensor *x, const struct od_tensor *lo,
                       const struct od_tensor *hi)
 {
 	int cls = ev_class(x->dtype);
+	if (ev_is_f32(x) && ev_is_f32(t)) {
+		struct clip_job j = { (float *)t->data, x->data, lo ? (float)ev_getf(lo, 0) : -INFINITY,
+		                      hi ? (float)ev_getf(hi, 0) : INFINITY };
+		ev_par_range(x->numel, EV_PAR_GRAIN, clip_f32, &j);
+		return;
+	}
 	for (int64_t i = 0; i < x->numel; i++) {
 		if (cls == EV_CF) {
 			double v = ev_getf(x, i);

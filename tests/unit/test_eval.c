@@ -677,3 +677,55 @@ Test(eval, float32_payloads_need_not_be_aligned)
 			cr_assert(same_float(od_tensor_get_f64(y, i), od_tensor_get_f64(ym, i)), "%s", ops[k]);
 	}
 }
+
+/* Depthwise convs (one input channel per group, two output channels each, as MobileNets
+ * with a channel multiplier) take their own path: against a sum in the test, with
+ * dilations, asymmetric pads and a stride on each axis in turn. Small integers: exact. */
+Test(eval, depthwise_conv_is_the_convolution)
+{
+	const int64_t N = 2, C = 3, H = 7, W = 9, M = 6, KH = 3, KW = 2;
+	const int64_t dil[2] = { 2, 1 }, pads[4] = { 1, 0, 2, 1 };
+	double xv[2 * 3 * 7 * 9], wv[6 * 2 * 3], bv[6];
+	for (int i = 0; i < (int)(sizeof xv / sizeof *xv); i++)
+		xv[i] = (i * 7) % 5 - 2;
+	for (int i = 0; i < (int)(sizeof wv / sizeof *wv); i++)
+		wv[i] = (i * 3) % 4 - 1;
+	for (int i = 0; i < 6; i++)
+		bv[i] = i + 1;
+	struct od_tensor *x = ten(OD_FLOAT, 4, DIMS(N, C, H, W), N * C * H * W, xv);
+	struct od_tensor *w = ten(OD_FLOAT, 4, DIMS(M, 1, KH, KW), M * KH * KW, wv);
+	struct od_tensor *b = ten(OD_FLOAT, 1, DIMS(M), M, bv);
+	const int64_t strides[2][2] = { { 2, 1 }, { 1, 2 } };
+	for (int sc = 0; sc < 2; sc++) {
+		const int64_t *s = strides[sc];
+		struct od_node *n = node("Conv", 3);
+		attr_i(n, "group", C);
+		attr_ints(n, "kernel_shape", 2, DIMS(KH, KW));
+		attr_ints(n, "strides", 2, s);
+		attr_ints(n, "dilations", 2, dil);
+		attr_ints(n, "pads", 4, pads);
+		struct od_tensor *y[1];
+		cr_assert_eq(eval(n, 13, y, x, w, b), 0, "%s", ctx.msg);
+		int64_t OH = (H + pads[0] + pads[2] - ((KH - 1) * dil[0] + 1)) / s[0] + 1;
+		int64_t OW = (W + pads[1] + pads[3] - ((KW - 1) * dil[1] + 1)) / s[1] + 1;
+		cr_assert_eq(y[0]->numel, N * M * OH * OW);
+		for (int64_t i = 0, at = 0; i < N; i++)
+			for (int64_t o = 0; o < M; o++)
+				for (int64_t oh = 0; oh < OH; oh++)
+					for (int64_t ow = 0; ow < OW; ow++, at++) {
+						double want = bv[o];
+						for (int64_t kh = 0; kh < KH; kh++)
+							for (int64_t kw = 0; kw < KW; kw++) {
+								int64_t ih = oh * s[0] - pads[0] + kh * dil[0];
+								int64_t iw = ow * s[1] - pads[1] + kw * dil[1];
+								if (ih >= 0 && ih < H && iw >= 0 && iw < W)
+									want += xv[((i * C + o / 2) * H + ih) * W + iw] *
+									        wv[(o * KH + kh) * KW + kw];
+							}
+						cr_assert_eq(od_tensor_get_f64(y[0], at), want,
+						             "strides %lld,%lld: y[%lld,%lld,%lld,%lld] = %g, want %g",
+						             (long long)s[0], (long long)s[1], (long long)i, (long long)o,
+						             (long long)oh, (long long)ow, od_tensor_get_f64(y[0], at), want);
+					}
+	}
+}
