@@ -327,8 +327,8 @@ shapes_section() {
 }
 
 # onnxdiff run against onnxruntime-node's session.run, one thread each, then all threads
-# each, on $EVAL_MODELS (default: resnet50 vit_b_16; EVAL_MODELS=resnet50 for the resnet
-# alone). The ratio is onnxdiff's median time over onnxruntime's: 1.5 is the target.
+# each, on $EVAL_MODELS (default: resnet50 vit_b_16 mobilenet_v2 mobilenet_v3_small;
+# EVAL_MODELS=resnet50 for the resnet alone). The ratio is onnxdiff's median time over onnxruntime's: 1.5 is the target.
 eval_section() {
 	local name t_od t_ort threads
 	[ -n "$have_torchvision" ] || { echo "== eval: skipped (no torchvision)"; return; }
@@ -344,7 +344,7 @@ eval_section() {
 	echo "   OpenBLAS kernels: $core${OPENBLAS_CORETYPE:+ (OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE; detected: $detected)}"
 	cores=$core
 	[ -n "${OPENBLAS_CORETYPE:-}" ] && [ "$detected" != "$core" ] && cores="$core $detected"
-	for name in ${EVAL_MODELS:-resnet50 vit_b_16}; do
+	for name in ${EVAL_MODELS:-resnet50 vit_b_16 mobilenet_v2 mobilenet_v3_small}; do
 		inputs "$name"
 		for run_core in $cores; do
 		for threads in 1 "$(nproc)"; do

@@ -8,6 +8,8 @@
 #                                    weights changed (loaded and saved by python-onnx);
 #   resnet50-p.onnx                  -p is a byte copy with one element changed
 #   vit_b_16.onnx, vit_b_16-b.onnx   torchvision vit_b_16 (~350 MB), the same pair
+#   mobilenet_v2.onnx,               torchvision's depthwise-conv nets, for `run` alone
+#   mobilenet_v3_small.onnx
 #   big.onnx (+ big.onnx.data)       > 2 GB of weights in external data: a MatMul/Relu
 #                                    chain with a `scale` input to freeze
 #   big-b.onnx (+ big-b.onnx.data)   its copy with a few weights changed
@@ -380,6 +382,11 @@ def main():
     for name in ("resnet50", "vit_b_16"):
         if name in what:
             torchvision_pair(out, name)
+    for name in ("mobilenet_v2", "mobilenet_v3_small"):     # evaluation only
+        path = os.path.join(out, name + ".onnx")
+        if name in what and not done(path):
+            say("exporting " + name)
+            export_torchvision(name, path)
     if "big" in what:
         big_pair(out)
 

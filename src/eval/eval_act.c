@@ -15,39 +15,6 @@ struct act {
 	double (*f)(double x, const double *p);
 };
 
-struct act_job {
-	const struct act *a;
-	const double *p;
-	const float *x;
-	float *o;
-};
-
-static void act_f32(void *ctx, int64_t lo, int64_t hi)
-{
-	const struct act_job *j = ctx;
-	for (int64_t i = lo; i < hi; i++)
-		j->o[i] = (float)j->a->f(j->x[i], j->p);
-}
-
-static int activate(struct ev *e, const struct act *a)
-{
-	const struct od_tensor *x = e->in[0];
-	struct od_tensor *t;
-	double p[2] = { 0, 0 };
-	for (int k = 0; k < 2; k++)
-		if (a->name[k])
-			p[k] = ev_attr_f(e, a->name[k], a->dflt[k]);
-	int rc = ev_new(e, 0, x->dtype, x->ndims, x->dims, &t);
-	if (!rc && ev_is_f32(x)) {              /* the same values, no per-element dispatch */
-		struct act_job j = { a, p, x->data, (float *)t->data };
-		ev_par_range(x->numel, EV_PAR_GRAIN / 8, act_f32, &j);
-		return 0;
-	}
-	for (int64_t i = 0; !rc && i < x->numel; i++)
-		ev_setf(t, i, a->f(ev_getf(x, i), p));
-	return rc;
-}
-
 static double softplus(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
 
 static double f_leaky(double x, const double *p) { return x < 0 ? p[0] * x : x; }
@@ -94,6 +61,47 @@ static double f_gelu_tanh(double x, const double *p)
 {
 	(void)p;
 	return 0.5 * x * (1 + tanh(sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+}
+
+struct act_job {
+	const struct act *a;
+	const double *p;
+	const float *x;
+	float *o;
+};
+
+static void act_f32(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct act_job *j = ctx;
+	/* MobileNet's two by name: inlined, they vectorize (the same doubles, rounded once) */
+	if (j->a->f == f_hardswish)
+		for (int64_t i = lo; i < hi; i++)
+			j->o[i] = (float)f_hardswish(j->x[i], j->p);
+	else if (j->a->f == f_hardsigmoid)
+		for (int64_t i = lo; i < hi; i++)
+			j->o[i] = (float)f_hardsigmoid(j->x[i], j->p);
+	else
+		for (int64_t i = lo; i < hi; i++)
+			j->o[i] = (float)j->a->f(j->x[i], j->p);
+}
+
+static int activate(struct ev *e, const struct act *a)
+{
+	const struct od_tensor *x = e->in[0];
+	struct od_tensor *t;
+	double p[2] = { 0, 0 };
+	for (int k = 0; k < 2; k++)
+		if (a->name[k])
+			p[k] = ev_attr_f(e, a->name[k], a->dflt[k]);
+	int rc = ev_new(e, 0, x->dtype, x->ndims, x->dims, &t);
+	if (!rc && ev_is_f32(x)) {              /* the same values, no per-element dispatch */
+		struct act_job j = { a, p, x->data, (float *)t->data };
+		ev_par_range(x->numel, EV_PAR_GRAIN / 8, act_f32, &j);
+		return 0;
+	}
+	for (int64_t i = 0; !rc && i < x->numel; i++)
+		ev_setf(t, i, a->f(ev_getf(x, i), p));
+	return rc;
 }
 
 #define ACT(kname, fn, a0, d0, a1, d1) \

@@ -284,56 +284,82 @@ static bool pointwise(const struct ev_win *w)
 }
 
 /* Depthwise 2-D convolutions (one input channel per group, as in MobileNets): each output
- * plane is a sum of shifted input rows times one weight each, accumulated row by row
- * (vectorized for unit strides), instead of an im2col matrix of one row and a product one
- * row tall per group: mobilenet_v2 ran 16 times slower than onnxruntime that way. */
+ * plane is a sum of shifted input rows times one weight each, accumulated row by row,
+ * instead of an im2col matrix of one row and a product one row tall per group
+ * (mobilenet_v2 ran 16 times slower than onnxruntime that way). Each input row is visited
+ * once and added into the output rows whose windows hold it, in the order of the window's
+ * taps; with a stride, the row is first split into its stride phases, so that every
+ * accumulation reads consecutive floats and vectorizes. */
 struct depthwise {
 	const struct conv *cv;
 	const float *x, *wt;
 	float *y;
+	bool nomem;
 };
+
+/* y[0..n) += c * src[0..n) */
+static void axpy_row(float *y, float c, const float *src, int64_t n)
+{
+	for (int64_t j = 0; j < n; j++)
+		y[j] += c * src[j];
+}
 
 static void depthwise_planes(void *ctx, int64_t lo, int64_t hi)
 {
-	const struct depthwise *j = ctx;
+	struct depthwise *j = ctx;
 	const struct conv *cv = j->cv;
 	const struct ev_win *w = &cv->w;
 	const int64_t H = w->in[0], W = w->in[1], OH = w->out[0], OW = w->out[1];
-	const int64_t KH = w->k[0], KW = w->k[1], s = w->s[1];
+	const int64_t KH = w->k[0], KW = w->k[1], sh = w->s[0], s = w->s[1];
+	float *phases = s > 1 ? od_malloc((size_t)(s * (W / s + 1)) * sizeof *phases) : NULL;
+	if (s > 1 && !phases) {
+		j->nomem = true;        /* any range may set it; all set the same */
+		return;
+	}
+	const int64_t plen = W / s + 1;         /* phase r holds row[r + s * t], t < plen */
 	for (int64_t p = lo; p < hi; p++) {     /* output plane p: image p / m, channel p % m */
 		int64_t o = p % cv->m, g = o / cv->mg;
 		const float *x = j->x + (p / cv->m * cv->c + g) * H * W, *k = j->wt + o * KH * KW;
 		float *y = j->y + p * OH * OW;
 		memset(y, 0, (size_t)(OH * OW) * sizeof *y);
-		for (int64_t oh = 0; oh < OH; oh++, y += OW)
+		for (int64_t ih = 0; ih < H; ih++) {
+			const float *row = x + ih * W;
+			for (int64_t r = 0; r < s && s > 1; r++)
+				for (int64_t t = 0, i = r; i < W; t++, i += s)
+					phases[r * plen + t] = row[i];
 			for (int64_t kh = 0; kh < KH; kh++) {
-				int64_t ih = oh * w->s[0] - w->pb[0] + kh * w->d[0];
-				if (ih < 0 || ih >= H)
+				/* the output row whose tap kh is input row ih */
+				int64_t t = ih + w->pb[0] - kh * w->d[0];
+				if (t < 0 || t % sh || t / sh >= OH)
 					continue;
-				const float *row = x + ih * W;
+				float *yr = y + t / sh * OW;
 				for (int64_t kw = 0; kw < KW; kw++) {
-					/* y[j] takes row[off + j * s] for the j whose tap is inside */
+					/* yr[jj] takes row[off + jj * s] for the jj whose tap is inside */
 					int64_t off = kw * w->d[1] - w->pb[1], j0, j1;
-					const float c = k[kh * KW + kw];
 					valid_range(off, s, W, OW, &j0, &j1);
-					if (s == 1)
-						for (int64_t jj = j0; jj < j1; jj++)
-							y[jj] += c * row[off + jj];
-					else
-						for (int64_t jj = j0; jj < j1; jj++)
-							y[jj] += c * row[off + jj * s];
+					if (j0 == j1)
+						continue;
+					const float c = k[kh * KW + kw];
+					if (s == 1) {
+						axpy_row(yr + j0, c, row + (off + j0), j1 - j0);
+					} else {        /* off + jj * s = r + s * q: phase r, from q */
+						int64_t first = off + j0 * s, r = first % s, q = first / s;
+						axpy_row(yr + j0, c, phases + r * plen + q, j1 - j0);
+					}
 				}
 			}
+		}
 	}
+	od_free(phases);
 }
 
 static int conv_run(struct conv *cv, const float *x, const float *wt, float *y)
 {
 	if (cv->w.nd == 2 && cv->cg == 1 && cv->group > 1) {
-		struct depthwise j = { cv, x, wt, y };
+		struct depthwise j = { cv, x, wt, y, false };
 		int64_t plane = cv->w.out[0] * cv->w.out[1] * cv->K;
 		ev_par_range(cv->n * cv->m, EV_PAR_GRAIN / (plane ? plane : 1) + 1, depthwise_planes, &j);
-		return 0;
+		return j.nomem ? OD_ENOMEM : 0;
 	}
 	bool direct = pointwise(&cv->w);
 	float *col = direct ? NULL : od_malloc((size_t)(cv->cg * cv->K * cv->P) * sizeof *col);
