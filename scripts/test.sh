@@ -33,10 +33,27 @@ run_tree() { # dir, label, configure args...
 	return $rc
 }
 
-status=0
-run_tree "$top/build" tests || status=1
+# The two trees build and check at the same time, each printing when both are done: one
+# tree's tests sleep (race loops, signal timing) while the other's compute, and on a machine
+# busy with other jobs two trees get twice the share of the CPUs one does (at a load of 14
+# on 2 CPUs, one after the other took 13.5 minutes).
+(cd "$top" && { [ -x configure ] && [ ! configure.ac -nt configure ] && [ ! Makefile.am -nt Makefile.in ] ||
+                autoreconf -fi >/dev/null 2>&1 || autoreconf -fi; }) || { echo "autoreconf failed"; exit 1; }
+logs=$(mktemp -d "${TMPDIR:-/tmp}/onnxdiff-test.XXXXXX") || exit 2
+trap 'rm -rf "$logs"' EXIT
+run_tree "$top/build" tests >"$logs/plain" 2>&1 &
+plain=$!
+san=
 if [ "${ONNXDIFF_NO_SANITIZERS:-}" = "" ]; then
 	# -O1, as ASan advises: the sanitizer tree compiles in about half the time of -O2
-	run_tree "$top/build-san" sanitizers --enable-sanitizers CFLAGS="-g -O1" || status=1
+	run_tree "$top/build-san" sanitizers --enable-sanitizers CFLAGS="-g -O1" >"$logs/san" 2>&1 &
+	san=$!
+fi
+status=0
+wait $plain || status=1
+cat "$logs/plain"
+if [ -n "$san" ]; then
+	wait $san || status=1
+	cat "$logs/san"
 fi
 exit $status
