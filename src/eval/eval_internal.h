@@ -197,7 +197,7 @@ void ev_sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *a
 void ev_par_range(int64_t n, int64_t grain, void (*fn)(void *ctx, int64_t lo, int64_t hi),
                   void *ctx);
 /* Elements of cheap element-wise work worth handing to another thread. */
-#define EV_PAR_GRAIN (64 * 1024)
+#define EV_PAR_GRAIN (256 * 1024)
 
 /* ---- windows of Conv, ConvTranspose and the pools (eval_conv.c) ------------------------ */
 
