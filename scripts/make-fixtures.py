@@ -476,15 +476,20 @@ def scaled_conv(model, name, factor):
     return m
 
 
+def random_batch_norm(mod):
+    """Statistics and affine terms that do something once the export folds the norm."""
+    mod.running_mean.uniform_(-0.5, 0.5)
+    mod.running_var.uniform_(0.5, 1.5)
+    mod.weight.data.uniform_(0.5, 1.5)
+    mod.bias.data.uniform_(-0.5, 0.5)
+
+
 def make_cnn():
     torch.manual_seed(0)
     model = SmallResNet()
-    for mod in model.modules():  # batch norms that do something once folded
+    for mod in model.modules():
         if isinstance(mod, nn.BatchNorm2d):
-            mod.running_mean.uniform_(-0.5, 0.5)
-            mod.running_var.uniform_(0.5, 1.5)
-            mod.weight.data.uniform_(0.5, 1.5)
-            mod.bias.data.uniform_(-0.5, 0.5)
+            random_batch_norm(mod)
     model.eval()
     x = rng(6).uniform(-1, 1, size=(1, 3, 32, 32)).astype(np.float32)
     exported = export(model, (torch.from_numpy(x),), ["x"], ["logits"],
@@ -504,12 +509,9 @@ def make_mobilenet():
     import torchvision
     torch.manual_seed(0)
     model = torchvision.models.mobilenet_v3_small(weights=None, width_mult=0.25, num_classes=10)
-    for mod in model.modules():  # batch norms that do something once folded
+    for mod in model.modules():
         if isinstance(mod, nn.BatchNorm2d):
-            mod.running_mean.uniform_(-0.5, 0.5)
-            mod.running_var.uniform_(0.5, 1.5)
-            mod.weight.data.uniform_(0.5, 1.5)
-            mod.bias.data.uniform_(-0.5, 0.5)
+            random_batch_norm(mod)
         if isinstance(mod, nn.Linear):  # torchvision's N(0, 0.01) gives logits of 0.01
             mod.weight.data.uniform_(-0.3, 0.3)
     model.eval()
