@@ -311,12 +311,27 @@ static void depthwise_planes(void *ctx, int64_t lo, int64_t hi)
 	const struct ev_win *w = &cv->w;
 	const int64_t H = w->in[0], W = w->in[1], OH = w->out[0], OW = w->out[1];
 	const int64_t KH = w->k[0], KW = w->k[1], sh = w->s[0], s = w->s[1];
-	float *phases = s > 1 ? od_malloc((size_t)(s * (W / s + 1)) * sizeof *phases) : NULL;
-	if (s > 1 && !phases) {
+	const int64_t plen = W / s + 1;         /* phase r holds row[r + s * t], t < plen */
+	float *phases = s > 1 ? od_malloc((size_t)(s * plen) * sizeof *phases) : NULL;
+	/* per tap kw, the same for every row: the first column it reaches, how many, and where
+	 * they start in the row (s == 1) or in the phases */
+	int64_t *tap = od_malloc((size_t)(3 * KW + 1) * sizeof *tap);
+	if ((s > 1 && !phases) || !tap) {
 		j->nomem = true;        /* any range may set it; all set the same */
+		od_free(phases);
+		od_free(tap);
 		return;
 	}
-	const int64_t plen = W / s + 1;         /* phase r holds row[r + s * t], t < plen */
+	for (int64_t kw = 0; kw < KW; kw++) {
+		/* yr[jj] takes row[off + jj * s] for the jj whose tap is inside */
+		int64_t off = kw * w->d[1] - w->pb[1], j0, j1;
+		valid_range(off, s, W, OW, &j0, &j1);
+		int64_t first = off + j0 * s;   /* = r + s * q: phase r, from q */
+		tap[3 * kw] = j0;
+		tap[3 * kw + 1] = j1 - j0;
+		tap[3 * kw + 2] = s == 1 ? first : first % s * plen + first / s;
+	}
+	const float *from = NULL;
 	for (int64_t p = lo; p < hi; p++) {     /* output plane p: image p / m, channel p % m */
 		int64_t o = p % cv->m, g = o / cv->mg;
 		const float *x = j->x + (p / cv->m * cv->c + g) * H * W, *k = j->wt + o * KH * KW;
@@ -327,30 +342,22 @@ static void depthwise_planes(void *ctx, int64_t lo, int64_t hi)
 			for (int64_t r = 0; r < s && s > 1; r++)
 				for (int64_t t = 0, i = r; i < W; t++, i += s)
 					phases[r * plen + t] = row[i];
+			from = s == 1 ? row : phases;
 			for (int64_t kh = 0; kh < KH; kh++) {
 				/* the output row whose tap kh is input row ih */
 				int64_t t = ih + w->pb[0] - kh * w->d[0];
 				if (t < 0 || t % sh || t / sh >= OH)
 					continue;
 				float *yr = y + t / sh * OW;
-				for (int64_t kw = 0; kw < KW; kw++) {
-					/* yr[jj] takes row[off + jj * s] for the jj whose tap is inside */
-					int64_t off = kw * w->d[1] - w->pb[1], j0, j1;
-					valid_range(off, s, W, OW, &j0, &j1);
-					if (j0 == j1)
-						continue;
-					const float c = k[kh * KW + kw];
-					if (s == 1) {
-						axpy_row(yr + j0, c, row + (off + j0), j1 - j0);
-					} else {        /* off + jj * s = r + s * q: phase r, from q */
-						int64_t first = off + j0 * s, r = first % s, q = first / s;
-						axpy_row(yr + j0, c, phases + r * plen + q, j1 - j0);
-					}
-				}
+				for (int64_t kw = 0; kw < KW; kw++)
+					if (tap[3 * kw + 1])
+						axpy_row(yr + tap[3 * kw], k[kh * KW + kw], from + tap[3 * kw + 2],
+						         tap[3 * kw + 1]);
 			}
 		}
 	}
 	od_free(phases);
+	od_free(tap);
 }
 
 static int conv_run(struct conv *cv, const float *x, const float *wt, float *y)
