@@ -218,11 +218,28 @@ static void im2col_2d(const struct ev_win *w, int64_t channels, const float *x, 
 			}
 }
 
+struct im2col_job {
+	const struct ev_win *w;
+	const float *x;
+	float *col;
+};
+
+/* channels lo..hi: their rows of the column matrix are theirs alone */
+static void im2col_channels(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct im2col_job *j = ctx;
+	const struct ev_win *w = j->w;
+	int64_t plane = w->in[0] * w->in[1], rows = w->k[0] * w->k[1] * w->out[0] * w->out[1];
+	im2col_2d(w, hi - lo, j->x + lo * plane, j->col + lo * rows);
+}
+
 static void im2col(const struct ev_win *w, int64_t channels, const float *x, float *col)
 {
-	if (w->nd == 2)
-		im2col_2d(w, channels, x, col);
-	else
+	if (w->nd == 2) {
+		struct im2col_job j = { w, x, col };
+		int64_t per = w->k[0] * w->k[1] * w->out[0] * w->out[1];
+		ev_par_range(channels, EV_PAR_GRAIN / (per ? per : 1) + 1, im2col_channels, &j);
+	} else
 		im2col_walk(w, channels, (float *)x, col, false);   /* x is only read */
 }
 
@@ -268,11 +285,27 @@ static int conv_shapes(struct ev *e, struct conv *cv, const struct od_tensor *x,
 	return kernel_shape(e, &cv->w, wt);
 }
 
+struct bias_job {
+	float *y;
+	const float *b;
+	int64_t m, p;
+};
+
+/* planes lo..hi of y (image i / m, channel i % m) get their channel's bias */
+static void bias_planes(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct bias_job *j = ctx;
+	for (int64_t i = lo; i < hi; i++) {
+		const float b = j->b[i % j->m];
+		for (int64_t k = 0; k < j->p; k++)
+			j->y[i * j->p + k] += b;
+	}
+}
+
 static void add_bias(float *y, const float *b, int64_t n, int64_t m, int64_t p)
 {
-	for (int64_t i = 0; i < n * m; i++)
-		for (int64_t j = 0; j < p; j++)
-			y[i * p + j] += b[i % m];
+	struct bias_job j = { y, b, m, p };
+	ev_par_range(n * m, EV_PAR_GRAIN / (p ? p : 1) + 1, bias_planes, &j);
 }
 
 static bool pointwise(const struct ev_win *w)
