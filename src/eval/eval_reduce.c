@@ -210,8 +210,8 @@ static void softmax_rows(void *ctx, int64_t lo, int64_t hi)
 	for (int64_t o = lo; o < hi; o++) {
 		const float *r = j->x + o * n;
 		double max = -INFINITY, sum = 0;
-		for (int64_t k = 0; k < n; k++)
-			max = fmax(max, r[k]);
+		for (int64_t k = 0; k < n; k++)     /* fmax's answer: a NaN is passed over */
+			max = r[k] > max ? r[k] : max;
 		for (int64_t k = 0; k < n; k++)
 			sum += (ex[k] = exp(r[k] - max));
 		for (int64_t k = 0; k < n; k++)
