@@ -727,7 +727,10 @@ static int cpus_usable(void)
 }
 
 #ifdef HAVE_BLAS_THREAD_SHUTDOWN_
-int blas_thread_shutdown_(void);        /* OpenBLAS's, not in its cblas.h */
+/* OpenBLAS's, not in its cblas.h. Weak: Debian switches libopenblas.so.0 between its
+ * pthread, OpenMP and serial builds (update-alternatives) after onnxdiff is built, and a
+ * build without it must not stop onnxdiff from starting. */
+int blas_thread_shutdown_(void) __attribute__((weak));
 #endif
 
 /* The evaluator splits products over its own threads (eval_par.c), each block a product
@@ -740,7 +743,8 @@ void od_run_set_threads(int threads)
 	/* The threads OpenBLAS started when it was loaded spin on sched_yield() for ~0.1 s
 	 * before they sleep, on CPUs the caller would rather use; with one thread asked
 	 * for it never starts them again. */
-	blas_thread_shutdown_();
+	if (blas_thread_shutdown_)
+		blas_thread_shutdown_();
 #endif
 }
 
