@@ -45,4 +45,13 @@ else
 			"internal: $(tr '\n' ' ' <"$T/internal")"
 	else ok "the command line calls $(wc -l <"$T/cli") functions, all declared in an installed header"; fi
 fi
+
+# OpenBLAS's blas_thread_shutdown_ is not in its serial build, which Debian may select
+# (update-alternatives) after onnxdiff is built: a strong reference would make every
+# command fail with "symbol lookup error"; a weak one is NULL there
+ref=$(nm "$ONNXDIFF" 2>/dev/null | awk '$NF == "blas_thread_shutdown_" { print $(NF - 1) }')
+case $ref in
+"" | w | v) ok "onnxdiff starts without OpenBLAS's blas_thread_shutdown_ (reference: ${ref:-none})" ;;
+*) not_ok "onnxdiff refers to blas_thread_shutdown_ weakly" "nm shows it as '$ref'" ;;
+esac
 done_testing
