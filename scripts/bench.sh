@@ -330,7 +330,7 @@ shapes_section() {
 # each, on $EVAL_MODELS (default: resnet50 vit_b_16 mobilenet_v2 mobilenet_v3_small;
 # EVAL_MODELS=resnet50 for the resnet alone). The ratio is onnxdiff's median time over onnxruntime's: 1.5 is the target.
 eval_section() {
-	local name t_od t_ort threads
+	local name t_od t_ort threads out act rss_kib
 	[ -n "$have_torchvision" ] || { echo "== eval: skipped (no torchvision)"; return; }
 	[ -d "$top/tests/oracle/node_modules/onnxruntime-node" ] ||
 		{ echo "== eval: skipped (no tests/oracle/node_modules: cd tests/oracle && npm ci --ignore-scripts)"; return; }
@@ -348,8 +348,11 @@ eval_section() {
 		inputs "$name"
 		for run_core in $cores; do
 		for threads in 1 "$(nproc)"; do
-			t_od=$(OPENBLAS_CORETYPE=$run_core "$od" run "$cache/$name.onnx" -o "$work/eval" --threads "$threads" --repeat "$runs" |
-			       sed -n 's/^eval: median \([0-9.]*\) ms.*/\1/p')
+			out=$(OPENBLAS_CORETYPE=$run_core "$od" run "$cache/$name.onnx" -o "$work/eval" --threads "$threads" --repeat "$runs")
+			t_od=$(printf '%s\n' "$out" | sed -n 's/^eval: median \([0-9.]*\) ms.*/\1/p')
+			# what `run` prints as activations, in bytes: the same on every run
+			act=$(printf '%s\n' "$out" | sed -n 's/^activations: \([0-9.]*\) \(B\|KiB\|MiB\) .*/\1 \2/p' |
+			      awk '{ printf "%.0f\n", $1 * ($2 == "MiB" ? 1048576 : $2 == "KiB" ? 1024 : 1) }')
 			t_ort=$(node "$top/scripts/bench/ort-time.js" "$cache/$name.onnx" "$threads" "$runs")
 			if [ -z "$t_od" ] || [ -z "$t_ort" ]; then skip "$name, $threads thread(s)" "a run failed"; continue; fi
 			printf '  %-20s %2s thread(s), %-10s onnxdiff %9.1f ms, onnxruntime %9.1f ms, ratio %5.2f\n' \
@@ -357,15 +360,11 @@ eval_section() {
 		done
 		done
 		# issue 12's memory bound: peak RSS at most the mapped weights (the file) plus twice
-		# the most bytes of node outputs alive at once (what `run` prints as activations)
-		local act rss_kib
-		act=$("$od" run "$cache/$name.onnx" -o "$work/eval" --threads 1 |
-		      sed -n 's/^activations: \([0-9.]*\) \(B\|KiB\|MiB\) .*/\1 \2/p' |
-		      awk '{ printf "%.0f\n", $1 * ($2 == "MiB" ? 1048576 : $2 == "KiB" ? 1024 : 1) }')
+		# the most bytes of node outputs alive at once
 		once rss "run $name" "$od" run "$cache/$name.onnx" -o "$work/eval" --threads 1 || continue
 		summary rss; rss_kib=$M
 		[ -n "$act" ] || { skip "$name peak RSS" "no activations line"; continue; }
-		verdict "$name run peak RSS $(mb $((rss_kib * 1024))) <= $(mb "$(bytes "$cache/$name.onnx")") file + 2 x $(mb "${act%.*}") activations" \
+		verdict "$name run peak RSS $(mb $((rss_kib * 1024))) <= $(mb "$(bytes "$cache/$name.onnx")") file + 2 x $(mb "$act") activations" \
 			"$(awk -v r="$rss_kib" -v f="$(bytes "$cache/$name.onnx")" -v a="$act" 'BEGIN { print (r * 1024 <= f + 2 * a) ? 1 : 0 }')"
 	done
 }

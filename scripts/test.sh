@@ -37,8 +37,7 @@ run_tree() { # dir, label, configure args...
 # tree's tests sleep (race loops, signal timing) while the other's compute, and on a machine
 # busy with other jobs two trees get twice the share of the CPUs one does (at a load of 14
 # on 2 CPUs, one after the other took 13.5 minutes).
-(cd "$top" && { [ -x configure ] && [ ! configure.ac -nt configure ] && [ ! Makefile.am -nt Makefile.in ] ||
-                autoreconf -fi >/dev/null 2>&1 || autoreconf -fi; }) || { echo "autoreconf failed"; exit 1; }
+"$top/scripts/build.sh" --prepare || { echo "autoreconf failed"; exit 1; }
 logs=$(mktemp -d "${TMPDIR:-/tmp}/onnxdiff-test.XXXXXX") || exit 2
 trap 'rm -rf "$logs"' EXIT
 run_tree "$top/build" tests >"$logs/plain" 2>&1 &

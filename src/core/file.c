@@ -48,3 +48,17 @@ int od_read_file(const char *path, uint8_t **buf, size_t *len, struct od_ctx *ct
 	*len = n;
 	return 0;
 }
+
+size_t od_pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t r = pread(fd, (char *)buf + got, len - got, off + (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	return got;
+}

@@ -100,6 +100,9 @@ struct od_source {
  * allocated); none for a model loaded from a buffer. 0 or OD_ENOMEM. */
 struct od_model;
 int od_model_sources(const struct od_model *m, struct od_source **v, size_t *n, size_t *cap);
+/* Reads len bytes at off of fd into buf, through short reads and EINTR; returns how many
+ * it got (fewer at the end of the file or on an error). */
+size_t od_pread_full(int fd, void *buf, size_t len, off_t off);
 /* The descriptor of the source holding the len bytes at p (*off: where in the file), or
  * -1. A model keeps at most 65 files open, so a scan will do. */
 int od_source_find(const struct od_source *v, size_t n, const void *p, size_t len, off_t *off);

@@ -172,15 +172,8 @@ static bool same_head(const struct od_tensor *a, const struct od_tensor *b)
 static const uint8_t *chunk_at(const struct od_tensor *t, const struct hash_src *src,
                                uint8_t *buf, size_t off, size_t len)
 {
-	for (size_t got = 0; src->fd >= 0 && buf; ) {
-		ssize_t r = pread(src->fd, buf + got, len - got, src->off + (off_t)(off + got));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if ((got += (size_t)r) == len)
-			return buf;
-	}
+	if (src->fd >= 0 && buf && od_pread_full(src->fd, buf, len, src->off + (off_t)off) == len)
+		return buf;
 	return (const uint8_t *)t->data + off;
 }
 

@@ -22,8 +22,9 @@ int od_eval_node(const struct od_node *n, int64_t opset, struct od_tensor *const
                  struct od_tensor **outs, int64_t max_numel, struct od_arena *a,
                  struct od_ctx *ctx);
 
-/* How many threads a kernel's matrix products are split over (eval_par.c; 1: the calling
- * thread alone). Not while a kernel runs. */
+/* How many threads a kernel's work (matrix products, element-wise loops, Softmax rows,
+ * depthwise convs) is split over (eval_par.c; 1: the calling thread alone). Not while a
+ * kernel runs. */
 void od_eval_set_threads(int threads);
 int od_eval_threads(void);
 

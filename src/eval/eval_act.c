@@ -70,7 +70,7 @@ struct act_job {
 	float *o;
 };
 
-static void act_f32(void *ctx, int64_t lo, int64_t hi)
+static int act_f32(void *ctx, int64_t lo, int64_t hi)
 {
 	const struct act_job *j = ctx;
 	/* MobileNet's two by name: inlined, they vectorize (the same doubles, rounded once) */
@@ -83,6 +83,7 @@ static void act_f32(void *ctx, int64_t lo, int64_t hi)
 	else
 		for (int64_t i = lo; i < hi; i++)
 			j->o[i] = (float)j->a->f(j->x[i], j->p);
+	return 0;
 }
 
 static int activate(struct ev *e, const struct act *a)

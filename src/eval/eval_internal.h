@@ -193,9 +193,10 @@ void ev_sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *a
               const float *b, int ldb, float beta, float *c, int ldc);
 
 /* fn(ctx, lo, hi) over ranges covering [0, n), in parallel when n is worth at least two
- * ranges of grain; fn must only write what its range owns. */
-void ev_par_range(int64_t n, int64_t grain, void (*fn)(void *ctx, int64_t lo, int64_t hi),
-                  void *ctx);
+ * ranges of grain; fn must only write what its range owns. Returns 0, or the failure
+ * (OD_ENOMEM, ...) one range returned. */
+int ev_par_range(int64_t n, int64_t grain, int (*fn)(void *ctx, int64_t lo, int64_t hi),
+                 void *ctx);
 /* Elements of cheap element-wise work worth handing to another thread. */
 #define EV_PAR_GRAIN (256 * 1024)
 
@@ -215,6 +216,10 @@ struct ev_win {
 /* Reads strides, dilations, pads and auto_pad of e's node and computes the output extent
  * of a window w->k sliding over the spatial dims of x ([N, C, spatial...]). */
 int ev_win_init(struct ev *e, struct ev_win *w, const struct od_tensor *x, bool ceil_mode);
+/* [*j0, *j1): the j in [0, out) whose position off + j * s lies in [0, in) (the output
+ * columns a kernel tap reaches, or a window's taps inside the input: then s is the
+ * dilation and out the kernel extent). */
+void ev_win_taps(int64_t off, int64_t s, int64_t in, int64_t out, int64_t *j0, int64_t *j1);
 
 /* ---- kernels (one per table row; families in eval_*.c) ----------------------------- */
 

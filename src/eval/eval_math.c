@@ -128,7 +128,7 @@ struct apply_job {
 };
 
 /* Rows lo..hi of the output (rows of len elements over the dims before from). */
-static void apply_rows(void *ctx, int64_t lo, int64_t hi)
+static int apply_rows(void *ctx, int64_t lo, int64_t hi)
 {
 	const struct apply_job *j = ctx;
 	struct ev_bcast b = *j->b;
@@ -143,14 +143,16 @@ static void apply_rows(void *ctx, int64_t lo, int64_t hi)
 	for (int64_t i = lo; i < hi; i++, ev_bcast_step(&b, j->from - 1))
 		f32_row(j->op, j->o + i * j->len, j->x + b.off[0], j->st[0], j->y + b.off[1],
 		        j->st[1], j->len);
+	return 0;
 }
 
 /* Elements lo..hi of the one row. */
-static void apply_span(void *ctx, int64_t lo, int64_t hi)
+static int apply_span(void *ctx, int64_t lo, int64_t hi)
 {
 	const struct apply_job *j = ctx;
 	f32_row(j->op, j->o + lo, j->x + lo * j->st[0], j->st[0], j->y + lo * j->st[1], j->st[1],
 	        hi - lo);
+	return 0;
 }
 
 static void apply_f32(int op, float *o, const float *x, const float *y, struct ev_bcast *b)
@@ -410,7 +412,7 @@ struct clip_job {
 };
 
 /* float32 (ReLU6 in every MobileNet): the double path's comparisons, in float, exactly */
-static void clip_f32(void *ctx, int64_t from, int64_t to)
+static int clip_f32(void *ctx, int64_t from, int64_t to)
 {
 	const struct clip_job *j = ctx;
 	for (int64_t i = from; i < to; i++) {
@@ -418,6 +420,7 @@ static void clip_f32(void *ctx, int64_t from, int64_t to)
 		v = v < j->lo ? j->lo : v;
 		j->o[i] = v > j->hi ? j->hi : v;
 	}
+	return 0;
 }
 
 /* numpy.clip: max(x, lo) then min(.., hi), so hi wins when lo > hi; NaN stays NaN. */

@@ -7,9 +7,7 @@
  * Also the float32 buffer helpers the Conv and pool kernels share.
  */
 #include "config.h"
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 #include <cblas.h>
 #include "eval_internal.h"
 
@@ -33,19 +31,14 @@ struct copy_job {
 	off_t off;
 };
 
-static void copy_part(void *ctx, int64_t lo, int64_t hi)
+static int copy_part(void *ctx, int64_t lo, int64_t hi)
 {
 	const struct copy_job *j = ctx;
-	size_t at = (size_t)lo * sizeof(float), len = (size_t)(hi - lo) * sizeof(float), got = 0;
-	while (j->fd >= 0 && got < len) {
-		ssize_t r = pread(j->fd, (char *)j->dst + at + got, len - got, j->off + (off_t)(at + got));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;          /* the file shrank: the mapping faults the same way */
-		got += (size_t)r;
-	}
+	size_t at = (size_t)lo * sizeof(float), len = (size_t)(hi - lo) * sizeof(float);
+	size_t got = j->fd >= 0 ? od_pread_full(j->fd, (char *)j->dst + at, len, j->off + (off_t)at) : 0;
+	/* the rest (the file shrank: the mapping faults the same way) from the mapping */
 	memcpy((char *)j->dst + at + got, j->src + at + got, len - got);
+	return 0;
 }
 
 /* A misaligned float32 payload (raw_data at an odd offset of the file) is read from the

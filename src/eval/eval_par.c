@@ -115,31 +115,31 @@ static void par_run(void (*fn)(void *, int, int), void *ctx, int parts)
 
 struct range {
 	int64_t n;
-	void (*fn)(void *ctx, int64_t lo, int64_t hi);
+	int (*fn)(void *ctx, int64_t lo, int64_t hi);
 	void *ctx;
+	atomic_int rc;                  /* the first failure of any range */
 };
 
 static void range_part(void *ctx, int part, int parts)
 {
-	const struct range *r = ctx;
+	struct range *r = ctx;
 	int64_t lo = r->n * part / parts, hi = r->n * (part + 1) / parts;
-	if (hi > lo)
-		r->fn(r->ctx, lo, hi);
+	int rc = hi > lo ? r->fn(r->ctx, lo, hi) : 0, none = 0;
+	if (rc)
+		atomic_compare_exchange_strong(&r->rc, &none, rc);
 }
 
-void ev_par_range(int64_t n, int64_t grain, void (*fn)(void *ctx, int64_t lo, int64_t hi),
-                  void *ctx)
+int ev_par_range(int64_t n, int64_t grain, int (*fn)(void *ctx, int64_t lo, int64_t hi),
+                 void *ctx)
 {
-	struct range r = { n, fn, ctx };
 	int64_t parts = atomic_load(&threads), most = grain > 0 ? n / grain : n;
 	if (parts > most)
 		parts = most > 1 ? most : 1;
-	if (parts <= 1) {
-		if (n > 0)
-			fn(ctx, 0, n);
-		return;
-	}
+	if (parts <= 1)
+		return n > 0 ? fn(ctx, 0, n) : 0;
+	struct range r = { .n = n, .fn = fn, .ctx = ctx };
 	par_run(range_part, &r, (int)parts);
+	return atomic_load(&r.rc);
 }
 
 /* ---- matrix products ------------------------------------------------------------------ */
@@ -152,40 +152,33 @@ struct gemm {
 	float *c;
 };
 
-static void gemm_part(void *ctx, int part, int parts)
+/* Rows lo..hi of op(A) and of C, or columns lo..hi of op(B) and of C. */
+static int gemm_block(void *ctx, int64_t lo, int64_t hi)
 {
 	const struct gemm *g = ctx;
-	int total = g->by_rows ? g->m : g->n;
-	int lo = (int)((int64_t)total * part / parts), hi = (int)((int64_t)total * (part + 1) / parts);
-	if (hi <= lo)
-		return;
 	const float *a = g->a, *b = g->b;
 	float *c = g->c;
 	int m = g->m, n = g->n;
-	if (g->by_rows) {       /* rows lo..hi of op(A) and of C */
+	if (g->by_rows) {
 		a += g->ta ? (size_t)lo : (size_t)lo * (size_t)g->lda;
 		c += (size_t)lo * (size_t)g->ldc;
-		m = hi - lo;
-	} else {                /* columns lo..hi of op(B) and of C */
+		m = (int)(hi - lo);
+	} else {
 		b += g->tb ? (size_t)lo * (size_t)g->ldb : (size_t)lo;
 		c += lo;
-		n = hi - lo;
+		n = (int)(hi - lo);
 	}
 	cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans,
 	            m, n, g->k, g->alpha, a, g->lda, b, g->ldb, g->beta, c, g->ldc);
+	return 0;
 }
 
 void ev_sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *a, int lda,
               const float *b, int ldb, float beta, float *c, int ldc)
 {
-	struct gemm g = { ta, tb, true, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c };
-	int parts = atomic_load(&threads);
-	if ((double)m * n * k < PAR_MIN_FLOPS)
-		parts = 1;
-	/* Each block packs all of the operand it does not split: split the larger one. */
-	g.by_rows = (int64_t)m * k >= (int64_t)k * n;
+	/* Each block packs all of the operand it does not split (A is m x k, B k x n): split
+	 * the larger one, in blocks of 16 rows or columns at least; small products stay whole. */
+	struct gemm g = { ta, tb, m >= n, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c };
 	int along = g.by_rows ? m : n;
-	if (parts > along / 16)
-		parts = along / 16 > 1 ? along / 16 : 1;
-	par_run(gemm_part, &g, parts);
+	ev_par_range(along, (double)m * n * k < PAR_MIN_FLOPS ? along : 16, gemm_block, &g);
 }

@@ -75,19 +75,6 @@ static float window(const struct pool *p, const float *x, const int64_t *oidx, i
 	return div ? (float)(sum / (double)div) : NAN;
 }
 
-/* window() for 2-D pools without Indices (every pool of a torchvision net), with the
- * window's rows and columns as loops: the same elements in the same order. */
-/* The taps j in [0, k) of a window starting at start (stride d) that fall in [0, in). */
-static void taps(int64_t start, int64_t d, int64_t k, int64_t in, int64_t *lo, int64_t *hi)
-{
-	int64_t l = start >= 0 ? 0 : (-start + d - 1) / d;
-	int64_t h = start >= in ? 0 : (in - 1 - start) / d + 1;
-	*lo = l < k ? l : k;
-	*hi = h < k ? h : k;
-	if (*hi < *lo)
-		*hi = *lo;
-}
-
 /* MaxPool: the window's first element, then `v > best ? v : best` (one maxss, no branch to
  * mispredict): a NaN first stays, a NaN later is passed over, as in window(). */
 static void maxpool_2d(const struct pool *p, int64_t planes, const float *x, float *y)
@@ -97,10 +84,10 @@ static void maxpool_2d(const struct pool *p, int64_t planes, const float *x, flo
 	for (int64_t c = 0; c < planes; c++, x += p->IN)
 		for (int64_t oh = 0; oh < w->out[0]; oh++) {
 			int64_t ih = oh * w->s[0] - w->pb[0], h0, h1;
-			taps(ih, w->d[0], w->k[0], H, &h0, &h1);
+			ev_win_taps(ih, w->d[0], H, w->k[0], &h0, &h1);
 			for (int64_t ow = 0; ow < w->out[1]; ow++) {
 				int64_t iw = ow * w->s[1] - w->pb[1], w0, w1;
-				taps(iw, w->d[1], w->k[1], W, &w0, &w1);
+				ev_win_taps(iw, w->d[1], W, w->k[1], &w0, &w1);
 				if (h0 == h1 || w0 == w1) {
 					*y++ = -INFINITY;
 					continue;
@@ -119,6 +106,8 @@ static void maxpool_2d(const struct pool *p, int64_t planes, const float *x, flo
 		}
 }
 
+/* window() for 2-D pools without Indices (every pool of a torchvision net), with the
+ * window's rows and columns as loops: the same elements in the same order. */
 static void pool_2d(const struct pool *p, int64_t planes, const float *x, float *y)
 {
 	const struct ev_win *w = &p->w;

@@ -195,18 +195,16 @@ struct softmax_job {
 	const float *x;
 	float *y;
 	int64_t n;
-	bool lg, nomem;
+	bool lg;
 };
 
-static void softmax_rows(void *ctx, int64_t lo, int64_t hi)
+static int softmax_rows(void *ctx, int64_t lo, int64_t hi)
 {
-	struct softmax_job *j = ctx;
+	const struct softmax_job *j = ctx;
 	const int64_t n = j->n;
 	double *ex = od_malloc((size_t)(n ? n : 1) * sizeof *ex);
-	if (!ex) {
-		j->nomem = true;        /* any range may set it; all set the same */
-		return;
-	}
+	if (!ex)
+		return OD_ENOMEM;
 	for (int64_t o = lo; o < hi; o++) {
 		const float *r = j->x + o * n;
 		double max = -INFINITY, sum = 0;
@@ -218,6 +216,7 @@ static void softmax_rows(void *ctx, int64_t lo, int64_t hi)
 			j->y[o * n + k] = (float)(j->lg ? r[k] - max - log(sum) : ex[k] / sum);
 	}
 	od_free(ex);
+	return 0;
 }
 
 /* The float32 rows of softmax_run (inner 1), in parallel: each exp once, kept in double,
@@ -226,10 +225,10 @@ static int softmax_f32(struct ev *e, struct od_tensor *t, int64_t outer, int64_t
 {
 	bool owned;
 	float *x = ev_f32_in(e->in[0], &owned);
-	struct softmax_job j = { x, (float *)t->data, n, lg, false };
-	if (x)
-		ev_par_range(outer, n ? EV_PAR_GRAIN / 8 / n + 1 : outer, softmax_rows, &j);
-	int rc = x && !j.nomem ? 0 : ev_err(e, OD_ENOMEM, "out of memory");
+	struct softmax_job j = { x, (float *)t->data, n, lg };
+	int rc = x ? ev_par_range(outer, n ? EV_PAR_GRAIN / 8 / n + 1 : outer, softmax_rows, &j)
+	           : OD_ENOMEM;
+	rc = rc ? ev_err(e, rc, "out of memory") : 0;
 	ev_f32_free(x, owned);
 	return rc;
 }

@@ -46,10 +46,11 @@ struct unary_job {
 	const float *x;
 };
 
-static void unary_part(void *ctx, int64_t lo, int64_t hi)
+static int unary_part(void *ctx, int64_t lo, int64_t hi)
 {
 	const struct unary_job *j = ctx;
 	unary_f32(j->op, j->o + lo, j->x + lo, hi - lo);
+	return 0;
 }
 
 static int unary(struct ev *e, const struct unop *op, int out_dtype)

@@ -224,7 +224,7 @@ struct od_dim sh_dim_mul(struct od_dim a, struct od_dim b)
 {
 	int64_t r;
 	if (sh_known(a) && sh_known(b))
-		return __builtin_mul_overflow(a.value, b.value, &r) ? SH_UNK : sh_d(r);
+		return sh_mul(a.value, b.value, &r) ? SH_UNK : sh_d(r);
 	if (a.value == 0 || b.value == 0)
 		return sh_d(0);
 	if (a.value == 1)

@@ -59,13 +59,13 @@ static inline struct od_dim sh_d(int64_t v) { return (struct od_dim){v, NULL}; }
 static inline bool sh_known(struct od_dim d) { return d.value >= 0; }
 bool sh_dim_eq(struct od_dim a, struct od_dim b);         /* provably equal */
 struct od_dim sh_dim_mul(struct od_dim a, struct od_dim b);
-/* A dim from int64 arithmetic on attributes and dims, any of which a file may set near
- * INT64_MAX: sh_ck(n, v) is sh_d(v) when none of the n checked steps before overflowed and
- * v is not negative, else unknown. Steps: sh_add/sh_sub/sh_mul, true on overflow. */
+/* Int64 arithmetic on attributes and dims, any of which a file may set near INT64_MAX:
+ * sh_add, sh_sub and sh_mul store the result and return true when it overflowed, and
+ * sh_ck(overflowed, v) is the dim v, or unknown when a step overflowed or v < 0. */
 static inline bool sh_add(int64_t a, int64_t b, int64_t *r) { return __builtin_add_overflow(a, b, r); }
 static inline bool sh_sub(int64_t a, int64_t b, int64_t *r) { return __builtin_sub_overflow(a, b, r); }
 static inline bool sh_mul(int64_t a, int64_t b, int64_t *r) { return __builtin_mul_overflow(a, b, r); }
-static inline struct od_dim sh_ck(bool overflow, int64_t v) { return overflow || v < 0 ? (struct od_dim){-1, NULL} : (struct od_dim){v, NULL}; }
+static inline struct od_dim sh_ck(bool overflowed, int64_t v) { return overflowed || v < 0 ? SH_UNK : sh_d(v); }
 /* Broadcasts two dims; *bad when both are static, differ and neither is 1. */
 struct od_dim sh_dim_bcast(struct od_dim a, struct od_dim b, bool *bad);
 

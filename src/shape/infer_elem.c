@@ -101,7 +101,7 @@ static struct od_dim arith(int op, struct od_dim a, struct od_dim b)
 		switch (op) {
 		case A_ADD: return __builtin_add_overflow(x, y, &r) ? SH_VUNK : sh_v(r);
 		case A_SUB: return __builtin_sub_overflow(x, y, &r) ? SH_VUNK : sh_v(r);
-		case A_MUL: return __builtin_mul_overflow(x, y, &r) ? SH_VUNK : sh_v(r);
+		case A_MUL: return sh_mul(x, y, &r) ? SH_VUNK : sh_v(r);
 		case A_DIV: return y > 0 && x >= 0 ? sh_v(x / y) : SH_VUNK;
 		case A_MOD: return y > 0 && x >= 0 ? sh_v(x % y) : SH_VUNK;
 		case A_MAX: return sh_v(x > y ? x : y);

@@ -57,7 +57,7 @@ static struct od_dim solve_minus_one(const struct od_shape *x, const struct od_d
 	int ns = 0;
 	for (int i = 0; i < x->rank; i++) {
 		if (sh_known(x->dims[i])) {
-			if (__builtin_mul_overflow(pin, x->dims[i].value, &pin))
+			if (sh_mul(pin, x->dims[i].value, &pin))
 				return SH_UNK;  /* no tensor has that many elements */
 		} else if (x->dims[i].param)
 			syms[ns++] = x->dims[i].param;
@@ -68,7 +68,7 @@ static struct od_dim solve_minus_one(const struct od_shape *x, const struct od_d
 		if (i == at)
 			continue;
 		if (sh_known(t[i])) {
-			if (__builtin_mul_overflow(pout, t[i].value, &pout))
+			if (sh_mul(pout, t[i].value, &pout))
 				return SH_UNK;
 			continue;
 		}
