@@ -152,34 +152,37 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Evaluates ra->repeat times; the outputs of the last run stay in *a. */
+/* Evaluates ra->repeat times; the outputs of the last run stay in *a. Repeated runs keep
+ * what the first prepares (od_run_cache), as an onnxruntime session does. */
 static int evaluate(const struct run_args *ra, const struct od_model *m, const struct od_feed *f,
                     size_t nf, struct od_arena **a, struct od_tensor **outs, double *ms,
                     struct od_run_stats *st)
 {
 	struct od_run_opts o = { .threads = ra->threads, .stats = st };
 	double *times = calloc((size_t)ra->repeat, sizeof *times);
-	if (!times)
-		return cli_error("out of memory");
-	for (long i = 0; i < ra->repeat; i++) {
+	int rc = 0;
+	if (!times || (ra->repeat > 1 && !(o.cache = od_run_cache_new())))
+		rc = cli_error("out of memory");
+	for (long i = 0; !rc && i < ra->repeat; i++) {
 		struct od_ctx ctx = { 0 };
 		od_arena_free(*a);
 		if (!(*a = od_arena_new())) {
-			free(times);
-			return cli_error("out of memory");
+			rc = cli_error("out of memory");
+			break;
 		}
 		double t0 = now_ms();
-		if (od_run(m, f, nf, &o, *a, outs, &ctx)) {
-			free(times);
-			return cli_error("%s", ctx.msg);
-		}
+		if (od_run(m, f, nf, &o, *a, outs, &ctx))
+			rc = cli_error("%s", ctx.msg);
 		times[i] = now_ms() - t0;
 	}
-	qsort(times, (size_t)ra->repeat, sizeof *times, cmp_double);
-	*ms = ra->repeat % 2 ? times[ra->repeat / 2] :
-	      (times[ra->repeat / 2 - 1] + times[ra->repeat / 2]) / 2;
+	if (!rc) {
+		qsort(times, (size_t)ra->repeat, sizeof *times, cmp_double);
+		*ms = ra->repeat % 2 ? times[ra->repeat / 2] :
+		      (times[ra->repeat / 2 - 1] + times[ra->repeat / 2]) / 2;
+	}
+	od_run_cache_free(o.cache);
 	free(times);
-	return 0;
+	return rc;
 }
 
 static int run(struct run_args *ra)

@@ -34,6 +34,18 @@ int od_eval_threads(void);
 struct od_source;
 void od_eval_set_sources(const struct od_source *v, size_t n);
 
+/* Aligned copies of misaligned float32 weights, kept from one run of a model to the next
+ * (od_run_cache in run.h): while one is set, such a weight is read once into it instead of
+ * into a buffer freed after each node. Keys are payload addresses inside the sources, so a
+ * cache serves one model: od_eval_cache_bind() ties it to its first owner and refuses
+ * another. NULL stops keeping. */
+struct od_run_cache;
+struct od_run_cache *od_eval_cache_new(void);
+void od_eval_cache_free(struct od_run_cache *c);
+void od_eval_set_cache(struct od_run_cache *c);
+size_t od_eval_cache_count(const struct od_run_cache *c);      /* payloads kept */
+int od_eval_cache_bind(struct od_run_cache *c, const void *owner);
+
 /* True when the table has a kernel for (domain, op_type) at this opset. */
 bool od_eval_has_kernel(const char *domain, const char *op_type, int64_t opset);
 

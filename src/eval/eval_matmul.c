@@ -41,26 +41,108 @@ static int copy_part(void *ctx, int64_t lo, int64_t hi)
 	return 0;
 }
 
+/* Aligned copies kept between runs, found by payload address (open addressing). */
+struct od_run_cache {
+	const void *owner;      /* the model whose payloads the keys point into */
+	size_t cap, n;          /* cap is 0 or a power of two */
+	struct kept { const void *key; size_t nbytes; float *v; } *e;
+};
+
+static _Thread_local struct od_run_cache *cache;
+
+struct od_run_cache *od_eval_cache_new(void)
+{
+	return od_calloc(1, sizeof(struct od_run_cache));
+}
+
+void od_eval_cache_free(struct od_run_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->cap; i++)
+		od_free(c->e[i].v);
+	od_free(c->e);
+	od_free(c);
+}
+
+void od_eval_set_cache(struct od_run_cache *c)
+{
+	cache = c;
+}
+
+size_t od_eval_cache_count(const struct od_run_cache *c)
+{
+	return c ? c->n : 0;
+}
+
+int od_eval_cache_bind(struct od_run_cache *c, const void *owner)
+{
+	if (c && c->owner && c->owner != owner)
+		return OD_EARG;
+	if (c)
+		c->owner = owner;
+	return 0;
+}
+
+static struct kept *cache_slot(struct od_run_cache *c, const void *key)
+{
+	uint64_t h = (uint64_t)(uintptr_t)key * 0x9E3779B97F4A7C15u;
+	size_t i = (size_t)(h ^ h >> 32) & (c->cap - 1);
+	while (c->e[i].key && c->e[i].key != key)
+		i = (i + 1) & (c->cap - 1);
+	return &c->e[i];
+}
+
+/* The kept copy of a payload, or the empty slot to keep it in (NULL when out of memory). */
+static struct kept *cache_find(struct od_run_cache *c, const void *key)
+{
+	if (c->n + 1 > c->cap / 2) {
+		size_t cap = c->cap ? 2 * c->cap : 64, old_cap = c->cap;
+		struct kept *old = c->e, *e = od_calloc(cap, sizeof *e);
+		if (!e)
+			return NULL;
+		c->e = e;
+		c->cap = cap;
+		for (size_t i = 0; i < old_cap; i++)
+			if (old[i].key)
+				*cache_slot(c, old[i].key) = old[i];
+		od_free(old);
+	}
+	return cache_slot(c, key);
+}
+
 /* A misaligned float32 payload (raw_data at an odd offset of the file) is read from the
  * file with pread() where the model's file is open, not copied from the mapping: its pages
- * are then never mapped in, and the kernel's copy costs no page faults. */
+ * are then never mapped in, and the kernel's copy costs no page faults. With a cache set
+ * (od_eval_set_cache), a payload of the model's files is read once and kept. */
 float *ev_f32_in(const struct od_tensor *t, bool *owned)
 {
 	*owned = false;
 	if (ev_is_f32(t) && t->data)
 		return (float *)t->data;
+	struct copy_job j = { NULL, t->data, -1, 0 };
+	bool file = t->dtype == OD_FLOAT && t->numel;   /* a payload at an odd offset */
+	if (file)
+		j.fd = od_source_find(sources, n_sources, t->data, t->nbytes, &j.off);
+	struct kept *k = file && j.fd >= 0 && cache ? cache_find(cache, t->data) : NULL;
+	if (k && k->key && k->nbytes == t->nbytes)
+		return k->v;
 	float *v = od_malloc((size_t)(t->numel ? t->numel : 1) * sizeof *v);
 	if (!v)
 		return NULL;
-	*owned = true;
-	if (t->dtype == OD_FLOAT && t->numel) { /* a payload at an odd offset of the file */
-		struct copy_job j = { v, t->data, -1, 0 };
-		j.fd = od_source_find(sources, n_sources, t->data, t->nbytes, &j.off);
+	if (file) {
+		j.dst = v;
 		ev_par_range(t->numel, 4 * EV_PAR_GRAIN, copy_part, &j);
 	}
 	else
 		for (int64_t i = 0; i < t->numel; i++)
 			v[i] = (float)ev_getf(t, i);
+	if (k && !k->key) {     /* kept: the cache frees it */
+		*k = (struct kept){ t->data, t->nbytes, v };
+		cache->n++;
+		return v;
+	}
+	*owned = true;
 	return v;
 }
 

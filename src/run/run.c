@@ -748,6 +748,16 @@ void od_run_set_threads(int threads)
 #endif
 }
 
+struct od_run_cache *od_run_cache_new(void)
+{
+	return od_eval_cache_new();
+}
+
+void od_run_cache_free(struct od_run_cache *c)
+{
+	od_eval_cache_free(c);
+}
+
 /* The feeds in graph-input order; an input without one keeps its initializer default. */
 static int bind_feeds(const struct od_graph *g, const struct od_feed *feeds, size_t n_feeds,
                       struct od_tensor **ins, struct od_ctx *ctx)
@@ -788,9 +798,13 @@ int od_run(const struct od_model *m, const struct od_feed *feeds, size_t n_feeds
 		od_error(ctx, rc, "out of memory");
 	if (!rc && (rc = frame_init(&f, g, ins, g->n_inputs)))
 		od_error(ctx, rc, "out of memory");
+	if (!rc && opts && (rc = od_eval_cache_bind(opts->cache, m)))
+		od_error(ctx, rc, "od_run: the cache was made by a run of another model");
 	od_eval_set_sources(src, n_src);
+	od_eval_set_cache(opts ? opts->cache : NULL);
 	if (!rc)
 		rc = frame_run(&f, ctx);
+	od_eval_set_cache(NULL);
 	od_eval_set_sources(NULL, 0);
 	od_free(src);
 	for (size_t k = 0; !rc && k < g->n_outputs; k++) {

@@ -32,8 +32,18 @@ struct od_run_stats {
 	size_t peak_bytes;      /* the most bytes of node outputs alive at once (subgraphs' too) */
 };
 
+/* What one run of a model prepares for the next: aligned copies of its float32 weights
+ * that sit at odd offsets of its file (read at first use, instead of once per node per
+ * run). A caller evaluating one model several times gives every run the same cache, as
+ * onnxruntime's session keeps its weights; memory grows by those weights' size, at most the
+ * file's. A cache serves the model of its first run: another model is refused (OD_EARG). */
+struct od_run_cache;
+OD_API struct od_run_cache *od_run_cache_new(void);   /* NULL when out of memory */
+OD_API void od_run_cache_free(struct od_run_cache *c);
+
 struct od_run_opts {
 	int threads;            /* threads; 0: one per CPU */
+	struct od_run_cache *cache; /* may be NULL: nothing kept between runs */
 	od_run_node_fn on_node; /* may be NULL */
 	void *priv;             /* for on_node */
 	struct od_run_stats *stats; /* may be NULL; filled by od_run */

@@ -2,7 +2,8 @@
  * test_run.c — what od_run promises beyond a CLI test's reach: the evaluator's thread count
  * follows opts->threads (`--threads N`), 0 meaning every CPU the process may use, while
  * OpenBLAS computes each block on the thread that asks; and a product split over threads
- * (by rows or by columns, either operand transposed) is the product.
+ * (by rows or by columns, either operand transposed) is the product; and a cache kept
+ * between runs (`run --repeat`) changes no output and serves one model.
  */
 #include "config.h"
 #include <criterion/criterion.h>
@@ -48,6 +49,48 @@ Test(run, threads_follow_the_option)
 	cr_assert_eq(openblas_get_num_threads(), 1, "OpenBLAS works on the asking thread");
 	run_cnn(0);
 	cr_assert_eq(od_eval_threads(), usable_cpus(), "0: every usable CPU");
+}
+
+/* Runs model path once on seeded feeds into a (opts may be NULL); returns output 0. */
+static struct od_tensor *run_once(struct od_model *m, const struct od_run_opts *opts,
+                                  struct od_arena *a, int expect_rc)
+{
+	struct od_ctx ctx = { 0 };
+	struct od_feed *feeds;
+	size_t n_feeds;
+	cr_assert_eq(od_feeds_complete(m, NULL, 0, NULL, 0, 7, a, &feeds, &n_feeds, &ctx), 0,
+	             "%s", ctx.msg);
+	struct od_tensor *out[1] = { NULL };
+	cr_assert_eq(od_run(m, feeds, n_feeds, opts, a, out, &ctx), expect_rc, "%s", ctx.msg);
+	return out[0];
+}
+
+Test(run, cache_keeps_weights_and_changes_nothing)
+{
+	struct od_ctx ctx = { 0 };
+	struct od_model *m = NULL, *other = NULL;
+	cr_assert_eq(od_model_load(OD_SRCDIR "/fixtures/cnn/model.onnx", NULL, &m, &ctx), 0, "%s", ctx.msg);
+	cr_assert_eq(od_model_load(OD_SRCDIR "/fixtures/mobilenet/model.onnx", NULL, &other, &ctx), 0,
+	             "%s", ctx.msg);
+	struct od_arena *a = od_arena_new();
+	struct od_run_cache *c = od_run_cache_new();
+	struct od_run_opts opts = { .threads = 1, .cache = c };
+	struct od_tensor *plain = run_once(m, NULL, a, 0);
+	for (int i = 0; i < 3; i++) {
+		struct od_tensor *y = run_once(m, &opts, a, 0);
+		cr_assert_eq(y->nbytes, plain->nbytes);
+		cr_assert_eq(memcmp(y->data, plain->data, plain->nbytes), 0, "run %d with the cache", i);
+	}
+	/* the fixture's weights sit at odd offsets of its file: they are what is kept */
+	size_t kept = od_eval_cache_count(c);
+	cr_assert_gt(kept, 0, "no weight kept");
+	run_once(m, &opts, a, 0);
+	cr_assert_eq(od_eval_cache_count(c), kept, "a later run reads nothing new");
+	run_once(other, &opts, a, OD_EARG);
+	od_run_cache_free(c);
+	od_arena_free(a);
+	od_model_free(other);
+	od_model_free(m);
 }
 
 Test(run, set_threads_alone)
