@@ -30,6 +30,19 @@
 #define EV_ANY (EV_FIXED | OD_DT(OD_STRING))
 #define EV_IDX (OD_DT(OD_INT32) | OD_DT(OD_INT64))
 
+/* Loops over float32 that call erf, exp or tanh in double and round once: with glibc's
+ * vector variants (libmvec) a clone per instruction set, the widest the CPU has picked at
+ * load; each value rounds to what the scalar call rounds to (test_eval.c checks). */
+#include <math.h>
+#if defined(OD_LIBMVEC) && defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((simd("notinbranch"))) double erf(double);
+__attribute__((simd("notinbranch"))) double exp(double);
+__attribute__((simd("notinbranch"))) double tanh(double);
+#define EV_VECTOR_MATH __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define EV_VECTOR_MATH
+#endif
+
 struct ev;
 typedef int (*ev_fn)(struct ev *e);
 

@@ -191,6 +191,42 @@ REDUCE(log_sum_exp, R_LSE)
 
 /* ---- Softmax --------------------------------------------------------------------------- */
 
+/* Softmax (or its log) of one row of n doubles, in place; ex holds n. Both paths call it,
+ * so both give the same bits: the maximum (NaNs passed over, as fmax does) and the sum in 8
+ * lanes combined in a fixed order, the exponentials through libm's vector variants where
+ * there are (EV_VECTOR_MATH). */
+static EV_VECTOR_MATH void softmax_row(double *v, double *ex, int64_t n, bool lg)
+{
+	enum { L = 8 };
+	double m[L], s[L], max, sum;
+	int64_t k = 0;
+	for (int i = 0; i < L; i++)
+		m[i] = -INFINITY, s[i] = 0;
+	for (; k + L <= n; k += L)
+		for (int i = 0; i < L; i++)
+			m[i] = v[k + i] > m[i] ? v[k + i] : m[i];
+	for (; k < n; k++)
+		m[0] = v[k] > m[0] ? v[k] : m[0];
+	max = m[0];
+	for (int i = 1; i < L; i++)
+		max = m[i] > max ? m[i] : max;
+	for (k = 0; k < n; k++)
+		ex[k] = exp(v[k] - max);
+	for (k = 0; k + L <= n; k += L)
+		for (int i = 0; i < L; i++)
+			s[i] += ex[k + i];
+	for (; k < n; k++)
+		s[0] += ex[k];
+	sum = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+	if (lg) {
+		double lsum = log(sum);
+		for (k = 0; k < n; k++)
+			v[k] = v[k] - max - lsum;
+	} else
+		for (k = 0; k < n; k++)
+			v[k] = ex[k] / sum;
+}
+
 struct softmax_job {
 	const float *x;
 	float *y;
@@ -202,25 +238,23 @@ static int softmax_rows(void *ctx, int64_t lo, int64_t hi)
 {
 	const struct softmax_job *j = ctx;
 	const int64_t n = j->n;
-	double *ex = od_malloc((size_t)(n ? n : 1) * sizeof *ex);
-	if (!ex)
+	double *v = od_malloc((size_t)(n ? 2 * n : 1) * sizeof *v);
+	if (!v)
 		return OD_ENOMEM;
 	for (int64_t o = lo; o < hi; o++) {
 		const float *r = j->x + o * n;
-		double max = -INFINITY, sum = 0;
-		for (int64_t k = 0; k < n; k++)     /* fmax's answer: a NaN is passed over */
-			max = r[k] > max ? r[k] : max;
+		float *y = j->y + o * n;
 		for (int64_t k = 0; k < n; k++)
-			sum += (ex[k] = exp(r[k] - max));
+			v[k] = r[k];
+		softmax_row(v, v + n, n, j->lg);
 		for (int64_t k = 0; k < n; k++)
-			j->y[o * n + k] = (float)(j->lg ? r[k] - max - log(sum) : ex[k] / sum);
+			y[k] = (float)v[k];
 	}
-	od_free(ex);
+	od_free(v);
 	return 0;
 }
 
-/* The float32 rows of softmax_run (inner 1), in parallel: each exp once, kept in double,
- * so the results are the general path's. */
+/* The float32 rows of softmax_run (inner 1), in parallel. */
 static int softmax_f32(struct ev *e, struct od_tensor *t, int64_t outer, int64_t n, bool lg)
 {
 	bool owned;
@@ -234,28 +268,30 @@ static int softmax_f32(struct ev *e, struct od_tensor *t, int64_t outer, int64_t
 }
 
 /* x viewed as [outer, n, inner]: softmax (or its log) along the middle, max subtracted
- * first. */
+ * first; a row at a time through softmax_row. */
 static int softmax_run(struct ev *e, int64_t outer, int64_t n, int64_t inner, bool lg)
 {
 	const struct od_tensor *x = e->in[0];
 	struct od_tensor *t;
 	int rc = ev_new(e, 0, x->dtype, x->ndims, x->dims, &t);
-	if (!rc && inner == 1 && ev_is_f32(t) && x->dtype == OD_FLOAT)
+	if (rc)
+		return rc;
+	if (inner == 1 && ev_is_f32(t) && x->dtype == OD_FLOAT)
 		return softmax_f32(e, t, outer, n, lg);
-	for (int64_t o = 0; !rc && o < outer; o++)
+	double *v = od_malloc((size_t)(n ? 2 * n : 1) * sizeof *v);
+	if (!v)
+		return ev_err(e, OD_ENOMEM, "out of memory");
+	for (int64_t o = 0; o < outer; o++)
 		for (int64_t in = 0; in < inner; in++) {
 			int64_t base = o * n * inner + in;
-			double max = -INFINITY, sum = 0;
 			for (int64_t k = 0; k < n; k++)
-				max = fmax(max, ev_getf(x, base + k * inner));
+				v[k] = ev_getf(x, base + k * inner);
+			softmax_row(v, v + n, n, lg);
 			for (int64_t k = 0; k < n; k++)
-				sum += exp(ev_getf(x, base + k * inner) - max);
-			for (int64_t k = 0; k < n; k++) {
-				double v = ev_getf(x, base + k * inner) - max;
-				ev_setf(t, base + k * inner, lg ? v - log(sum) : exp(v) / sum);
-			}
+				ev_setf(t, base + k * inner, v[k]);
 		}
-	return rc;
+	od_free(v);
+	return 0;
 }
 
 /* From opset 13 along the axis alone; before, over the 2-D view. */

@@ -8,7 +8,7 @@
 #include <math.h>
 #include "eval_internal.h"
 
-enum { F32_CALL, F32_ABS, F32_NEG, F32_RELU };
+enum { F32_CALL, F32_ABS, F32_NEG, F32_RELU, F32_ERF, F32_EXP, F32_TANH, F32_SIGMOID };
 
 struct unop {
 	double (*f)(double);
@@ -17,11 +17,43 @@ struct unop {
 	int f32;                /* F32_CALL: float32 through f, else a loop exact in float */
 };
 
+static double f_sigmoid(double a)
+{
+	double e = exp(-fabs(a));       /* never overflows; NaN stays NaN */
+	return a >= 0 ? 1 / (1 + e) : e / (1 + e);
+}
+
+/* The loops that call libm, vectorized through its vector variants where there are
+ * (EV_VECTOR_MATH): the same function in double as the general path, rounded once. */
+static EV_VECTOR_MATH void unary_f32_math(int kind, float *o, const float *x, int64_t n)
+{
+	switch (kind) {
+	case F32_ERF:
+		for (int64_t i = 0; i < n; i++)
+			o[i] = (float)erf(x[i]);
+		break;
+	case F32_EXP:
+		for (int64_t i = 0; i < n; i++)
+			o[i] = (float)exp(x[i]);
+		break;
+	case F32_TANH:
+		for (int64_t i = 0; i < n; i++)
+			o[i] = (float)tanh(x[i]);
+		break;
+	default:
+		for (int64_t i = 0; i < n; i++)
+			o[i] = (float)f_sigmoid(x[i]);
+	}
+}
+
 /* float32 to float32 without the per-element dtype dispatch: Relu, Neg and Abs are exact
  * in float; the others call f in double and round once, as the general path does. */
 static void unary_f32(const struct unop *op, float *o, const float *x, int64_t n)
 {
 	switch (op->f32) {
+	case F32_ERF: case F32_EXP: case F32_TANH: case F32_SIGMOID:
+		unary_f32_math(op->f32, o, x, n);
+		break;
 	case F32_ABS:
 		for (int64_t i = 0; i < n; i++)
 			o[i] = fabsf(x[i]);
@@ -63,7 +95,8 @@ static int unary(struct ev *e, const struct unop *op, int out_dtype)
 	int rc = ev_new(e, 0, out_dtype ? out_dtype : x->dtype, x->ndims, x->dims, &t);
 	if (!rc && ev_is_f32(x) && ev_is_f32(t)) {
 		struct unary_job j = { op, (float *)t->data, x->data };
-		ev_par_range(x->numel, op->f32 == F32_CALL ? EV_PAR_GRAIN / 8 : EV_PAR_GRAIN,
+		ev_par_range(x->numel, op->f32 == F32_CALL ? EV_PAR_GRAIN / 8 :
+		             op->f32 >= F32_ERF ? EV_PAR_GRAIN / 4 : EV_PAR_GRAIN,
 		             unary_part, &j);
 		return 0;
 	}
@@ -89,7 +122,6 @@ static uint64_t u_sign(uint64_t a) { return a > 0; }
 static double f_relu(double a) { return a > 0 || isnan(a) ? a : 0; }
 static int64_t s_relu(int64_t a) { return a > 0 ? a : 0; }
 static double f_recip(double a) { return 1 / a; }
-static double f_sigmoid(double a) { return a >= 0 ? 1 / (1 + exp(-a)) : exp(a) / (1 + exp(a)); }
 static double f_isnan(double a) { return isnan(a); }
 static int64_t s_bnot(int64_t a) { return ~a; }
 static uint64_t u_bnot(uint64_t a) { return ~a; }
@@ -108,11 +140,11 @@ UNARY(reciprocal, f_recip, NULL, NULL)
 UNARY(floor, floor, NULL, NULL)
 UNARY(ceil, ceil, NULL, NULL)
 UNARY(round, nearbyint, NULL, NULL)      /* halves to even, as the default rounding mode */
-UNARY(exp, exp, NULL, NULL)
+UNARY_AS(exp, F32_EXP, exp, NULL, NULL)
 UNARY(log, log, NULL, NULL)
-UNARY(erf, erf, NULL, NULL)
-UNARY(sigmoid, f_sigmoid, NULL, NULL)
-UNARY(tanh, tanh, NULL, NULL)
+UNARY_AS(erf, F32_ERF, erf, NULL, NULL)
+UNARY_AS(sigmoid, F32_SIGMOID, f_sigmoid, NULL, NULL)
+UNARY_AS(tanh, F32_TANH, tanh, NULL, NULL)
 UNARY(sin, sin, NULL, NULL)
 UNARY(cos, cos, NULL, NULL)
 UNARY(tan, tan, NULL, NULL)

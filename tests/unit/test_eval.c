@@ -652,6 +652,41 @@ Test(eval, float32_elementwise_is_the_double_path_rounded)
 	f32_matches_f64("Sum", 2, 2, DIMS(3, 4), 3, DIMS(2, 1, 4));
 }
 
+/* Erf, Exp, Tanh, Sigmoid and Softmax on float32 go through libm's vector variants where
+ * configure found them (libmvec), the double path through the scalar calls: every value
+ * must round to the same float. 2^16 values: arbitrary bit patterns (NaN payloads,
+ * infinities, subnormals, huge) and the range activations live in. */
+Test(eval, float32_math_rounds_as_the_scalar_calls)
+{
+	static const char *const ops[] = { "Erf", "Exp", "Tanh", "Sigmoid", "Softmax" };
+	const int64_t n = 1 << 16;
+	struct od_tensor *f = od_tensor_new(A, "", OD_FLOAT, 2, DIMS(n / 256, 256));
+	struct od_tensor *g = od_tensor_new(A, "", OD_DOUBLE, 2, DIMS(n / 256, 256));
+	cr_assert(f && g);
+	uint32_t seed = 1;
+	for (int64_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		float v = (float)((seed >> 8) % 2000001) / 1e5f - 10.0f;
+		if (i % 2 && (i / 256) % 2)    /* rows of arbitrary bits in half the rows */
+			memcpy(&v, &seed, sizeof v);
+		((float *)f->data)[i] = v;
+		od_tensor_set_f64(g, i, v);
+	}
+	for (size_t k = 0; k < sizeof ops / sizeof *ops; k++) {
+		struct od_tensor *yf, *yg;
+		cr_assert_eq(eval(node(ops[k], 1), 14, &yf, f), 0, "%s: %s", ops[k], ctx.msg);
+		cr_assert_eq(eval(node(ops[k], 1), 14, &yg, g), 0, "%s: %s", ops[k], ctx.msg);
+		int64_t differ = 0, first = -1;
+		for (int64_t i = 0; i < n; i++)
+			if (!same_float(od_tensor_get_f64(yf, i), (float)od_tensor_get_f64(yg, i)) && !differ++)
+				first = i;
+		cr_assert_eq(differ, 0, "%s: %lld of %lld values differ, the first at %lld (%.9g: %.9g, "
+		             "scalar %.9g)", ops[k], (long long)differ, (long long)n, (long long)first,
+		             first < 0 ? 0 : od_tensor_get_f64(f, first), first < 0 ? 0 : od_tensor_get_f64(yf, first),
+		             first < 0 ? 0 : (float)od_tensor_get_f64(yg, first));
+	}
+}
+
 /* A copy of t whose payload starts one byte off alignment, as raw_data in a mapped model
  * file may: the float32 paths must not read it through a float pointer (UBSan says so). */
 static struct od_tensor *misaligned(const struct od_tensor *t)
