@@ -52,10 +52,11 @@ static size_t chunk_size(const struct od_arena *a, size_t need)
 	return grow > CHUNK_MIN ? grow & ~(size_t)(CHUNK_MIN - 1) : CHUNK_MIN;
 }
 
-static struct chunk *add_chunk(struct od_arena *a, size_t need)
+static struct chunk *add_chunk(struct od_arena *a, size_t need, bool zero)
 {
 	size_t size = chunk_size(a, need);
-	struct chunk *c = od_calloc(1, sizeof *c + size);   /* zero: alloc need not memset */
+	/* zero: alloc need not memset */
+	struct chunk *c = zero ? od_calloc(1, sizeof *c + size) : od_malloc(sizeof *c + size);
 	if (!c)
 		return NULL;
 	c->size = size;
@@ -71,7 +72,7 @@ static struct chunk *add_chunk(struct od_arena *a, size_t need)
 	return c;
 }
 
-void *od_arena_alloc(struct od_arena *a, size_t n)
+static void *alloc(struct od_arena *a, size_t n, bool zero)
 {
 	size_t rounded = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
 	struct chunk *c = a->head;
@@ -81,8 +82,11 @@ void *od_arena_alloc(struct od_arena *a, size_t n)
 	if (od_fault_alloc_fails())     /* tests: every arena allocation can fail in turn */
 		return NULL;
 #endif
-	if (!c || c->size - c->used < rounded) {
-		c = add_chunk(a, rounded);
+	/* not zeroed: a block too big for the chunks gets a chunk of its own, malloc'd (its
+	 * memory may be reused, unlike calloc's fresh pages); a smaller one comes zeroed */
+	bool own = !zero && rounded > CHUNK_MIN;
+	if (own || !c || c->size - c->used < rounded) {
+		c = add_chunk(a, rounded, !own);
 		if (!c)
 			return NULL;
 	}
@@ -90,6 +94,16 @@ void *od_arena_alloc(struct od_arena *a, size_t n)
 	c->used += rounded;
 	a->handed_out += rounded;
 	return p;               /* zero: chunks are calloc'd and never reused */
+}
+
+void *od_arena_alloc(struct od_arena *a, size_t n)
+{
+	return alloc(a, n, true);
+}
+
+void *od_arena_alloc_uninit(struct od_arena *a, size_t n)
+{
+	return alloc(a, n, false);
 }
 
 void *od_arena_memdup(struct od_arena *a, const void *p, size_t n)

@@ -91,6 +91,12 @@ static inline int od_mul_size(size_t a, size_t b, size_t *out)
  * Passes that read every payload byte once (hashing) read them with pread() into a small
  * buffer: on 4 KiB pages, touching hundreds of megabytes through the mapping costs about
  * three times what the kernel's copy does. Values (deltas, folding) still use the mapping. */
+/* od_arena_alloc without the zeroing where the block is big enough for a chunk of its own
+ * (the evaluator's outputs that its kernels write whole). */
+void *od_arena_alloc_uninit(struct od_arena *a, size_t n);
+struct od_tensor *od_tensor_new_uninit(struct od_arena *a, const char *name, int dtype,
+                                       int ndims, const int64_t *dims);
+
 struct od_source {
 	const uint8_t *base;    /* a mapped file of the model */
 	size_t len;

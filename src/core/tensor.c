@@ -706,8 +706,8 @@ void od_tensor_set_f64(struct od_tensor *t, int64_t i, double v)
 	}
 }
 
-struct od_tensor *od_tensor_new(struct od_arena *a, const char *name, int dtype,
-                                int ndims, const int64_t *dims)
+static struct od_tensor *tensor_new(struct od_arena *a, const char *name, int dtype,
+                                     int ndims, const int64_t *dims, bool zero)
 {
 	struct od_tensor *t = od_arena_alloc(a, sizeof *t);
 	if (!t || ndims < 0 || ndims > OD_MAX_RANK)
@@ -730,8 +730,20 @@ struct od_tensor *od_tensor_new(struct od_arena *a, const char *name, int dtype,
 		return t->strings || !t->numel ? t : NULL;
 	}
 	t->nbytes = payload_bytes(dtype, t->numel);
-	t->data = od_arena_alloc(a, t->nbytes);
+	t->data = zero ? od_arena_alloc(a, t->nbytes) : od_arena_alloc_uninit(a, t->nbytes);
 	return t->data ? t : NULL;
+}
+
+struct od_tensor *od_tensor_new(struct od_arena *a, const char *name, int dtype,
+                                int ndims, const int64_t *dims)
+{
+	return tensor_new(a, name, dtype, ndims, dims, true);
+}
+
+struct od_tensor *od_tensor_new_uninit(struct od_arena *a, const char *name, int dtype,
+                                       int ndims, const int64_t *dims)
+{
+	return tensor_new(a, name, dtype, ndims, dims, false);
 }
 
 struct od_tensor *od_tensor_clone(struct od_arena *a, const struct od_tensor *t)

@@ -70,7 +70,7 @@ struct act_job {
 	float *o;
 };
 
-static int act_f32(void *ctx, int64_t lo, int64_t hi)
+static EV_CLONES int act_f32(void *ctx, int64_t lo, int64_t hi)
 {
 	const struct act_job *j = ctx;
 	/* MobileNet's two by name: inlined, they vectorize (the same doubles, rounded once) */
@@ -94,7 +94,7 @@ static int activate(struct ev *e, const struct act *a)
 	for (int k = 0; k < 2; k++)
 		if (a->name[k])
 			p[k] = ev_attr_f(e, a->name[k], a->dflt[k]);
-	int rc = ev_new(e, 0, x->dtype, x->ndims, x->dims, &t);
+	int rc = ev_new_whole(e, 0, x->dtype, x->ndims, x->dims, &t);
 	if (!rc && ev_is_f32(x)) {              /* the same values, no per-element dispatch */
 		struct act_job j = { a, p, x->data, (float *)t->data };
 		ev_par_range(x->numel, EV_PAR_GRAIN / 8, act_f32, &j);

@@ -292,7 +292,7 @@ struct bias_job {
 };
 
 /* planes lo..hi of y (image i / m, channel i % m) get their channel's bias */
-static int bias_planes(void *ctx, int64_t lo, int64_t hi)
+static EV_CLONES int bias_planes(void *ctx, int64_t lo, int64_t hi)
 {
 	const struct bias_job *j = ctx;
 	for (int64_t i = lo; i < hi; i++) {
@@ -337,7 +337,7 @@ static void axpy_row(float *y, float c, const float *src, int64_t n)
 		y[j] += c * src[j];
 }
 
-static int depthwise_planes(void *ctx, int64_t lo, int64_t hi)
+static EV_CLONES int depthwise_planes(void *ctx, int64_t lo, int64_t hi)
 {
 	const struct depthwise *j = ctx;
 	const struct conv *cv = j->cv;
@@ -527,7 +527,9 @@ static int convolve(struct ev *e, bool transpose,
 	/* BLAS takes int sizes: the column matrix's rows and columns must fit. */
 	if ((transpose ? cv.mg : cv.cg) * cv.K > INT32_MAX || cv.P > INT32_MAX || cv.IN > INT32_MAX)
 		return ev_err(e, OD_ELIMIT, "convolution too large");
-	if ((rc = ev_new(e, 0, x->dtype, x->ndims, dims, &y)))
+	/* Conv writes every element (products with beta 0, depthwise planes cleared first);
+	 * ConvTranspose adds into its output */
+	if ((rc = (transpose || !cv.cg || !cv.K ? ev_new : ev_new_whole)(e, 0, x->dtype, x->ndims, dims, &y)))
 		return rc;
 	return with_f32(e, &cv, y, fn);
 }

@@ -30,18 +30,24 @@
 #define EV_ANY (EV_FIXED | OD_DT(OD_STRING))
 #define EV_IDX (OD_DT(OD_INT32) | OD_DT(OD_INT64))
 
-/* Loops over float32 that call erf, exp or tanh in double and round once: with glibc's
- * vector variants (libmvec) a clone per instruction set, the widest the CPU has picked at
- * load; each value rounds to what the scalar call rounds to (test_eval.c checks). */
+/* Hot float loops are compiled once per instruction set (EV_CLONES: AVX-512, AVX2, the
+ * baseline), the widest the CPU has picked when the program is loaded. The loops that call
+ * erf, exp or tanh in double and round once (EV_VECTOR_MATH) call glibc's vector variants
+ * (libmvec) where configure found them; each value rounds to what the scalar call rounds
+ * to (test_eval.c checks). Contraction into FMA stays off (-std=c11): every clone gives
+ * the same bits. */
 #include <math.h>
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define EV_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define EV_CLONES
+#endif
 #if defined(OD_LIBMVEC) && defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((simd("notinbranch"))) double erf(double);
 __attribute__((simd("notinbranch"))) double exp(double);
 __attribute__((simd("notinbranch"))) double tanh(double);
-#define EV_VECTOR_MATH __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define EV_VECTOR_MATH
 #endif
+#define EV_VECTOR_MATH EV_CLONES
 
 struct ev;
 typedef int (*ev_fn)(struct ev *e);
@@ -110,6 +116,11 @@ void ev_copy(struct od_tensor *dst, int64_t di, const struct od_tensor *src, int
 /* Allocates output i (named after n->outputs[i]) after checking the size limit. */
 int ev_new(struct ev *e, int i, int dtype, int ndims, const int64_t *dims,
            struct od_tensor **out);
+/* ev_new for a kernel that writes every element of the output on every path that returns
+ * 0: a big output's memory is not zeroed first (a pass over it that showed as 2 to 4 % of
+ * resnet50's and vit_b_16's evaluation). */
+int ev_new_whole(struct ev *e, int i, int dtype, int ndims, const int64_t *dims,
+                 struct od_tensor **out);
 /* Output 0 as a copy of src's elements under another shape of the same size. */
 int ev_copy_as(struct ev *e, const struct od_tensor *src, int ndims, const int64_t *dims);
 /* Checks that t's shape, numel and payload agree (what names it in messages). */

@@ -108,7 +108,7 @@ static const struct binop
 			for (int64_t i = 0; i < n; i++) { float a = x[0], b = y[0]; o[i] = EXPR; } \
 	} while (0)
 
-static void f32_row(int op, float *o, const float *x, int64_t sx, const float *y, int64_t sy,
+static EV_CLONES void f32_row(int op, float *o, const float *x, int64_t sx, const float *y, int64_t sy,
                     int64_t n)
 {
 	switch (op) {
@@ -221,7 +221,7 @@ static int binary(struct ev *e, const struct binop *op)
 	if ((rc = check_operand(e, op, 0)) || (rc = check_operand(e, op, 1)))
 		return rc;
 	if ((rc = ev_bcast_init(e, &b, 2, (const struct od_tensor *const *)e->in)) ||
-	    (rc = ev_new(e, 0, op->cmp ? OD_BOOL : e->in[0]->dtype, b.nd, b.dims, &t)))
+	    (rc = ev_new_whole(e, 0, op->cmp ? OD_BOOL : e->in[0]->dtype, b.nd, b.dims, &t)))
 		return rc;
 	return apply(e, op, t, e->in[0], e->in[1]);
 }
@@ -412,7 +412,7 @@ struct clip_job {
 };
 
 /* float32 (ReLU6 in every MobileNet): the double path's comparisons, in float, exactly */
-static int clip_f32(void *ctx, int64_t from, int64_t to)
+static EV_CLONES int clip_f32(void *ctx, int64_t from, int64_t to)
 {
 	const struct clip_job *j = ctx;
 	for (int64_t i = from; i < to; i++) {

@@ -279,8 +279,10 @@ int ev_k_matmul(struct ev *e)
 	if (a->dtype != b->dtype)
 		return ev_bad(e, "operands are %s and %s", od_dtype_name(a->dtype),
 		              od_dtype_name(b->dtype));
+	/* the float products write every element when there is something to sum */
 	if ((rc = mm_shapes(e, a, b, &s)) || (rc = too_big(e, s.m, s.k, s.n)) ||
-	    (rc = ev_new(e, 0, a->dtype, s.nd, s.dims, &y)))
+	    (rc = (s.k && ev_class(a->dtype) == EV_CF ? ev_new_whole : ev_new)(e, 0, a->dtype, s.nd,
+	                                                                       s.dims, &y)))
 		return rc;
 	if (!y->numel)
 		return 0;

@@ -77,7 +77,7 @@ static float window(const struct pool *p, const float *x, const int64_t *oidx, i
 
 /* MaxPool: the window's first element, then `v > best ? v : best` (one maxss, no branch to
  * mispredict): a NaN first stays, a NaN later is passed over, as in window(). */
-static void maxpool_2d(const struct pool *p, int64_t planes, const float *x, float *y)
+static EV_CLONES void maxpool_2d(const struct pool *p, int64_t planes, const float *x, float *y)
 {
 	const struct ev_win *w = &p->w;
 	const int64_t H = w->in[0], W = w->in[1];

@@ -48,7 +48,7 @@ static EV_VECTOR_MATH void unary_f32_math(int kind, float *o, const float *x, in
 
 /* float32 to float32 without the per-element dtype dispatch: Relu, Neg and Abs are exact
  * in float; the others call f in double and round once, as the general path does. */
-static void unary_f32(const struct unop *op, float *o, const float *x, int64_t n)
+static EV_CLONES void unary_f32(const struct unop *op, float *o, const float *x, int64_t n)
 {
 	switch (op->f32) {
 	case F32_ERF: case F32_EXP: case F32_TANH: case F32_SIGMOID:
@@ -92,7 +92,7 @@ static int unary(struct ev *e, const struct unop *op, int out_dtype)
 	int cls = ev_class(x->dtype);
 	if ((cls == EV_CF && !op->f) || (cls == EV_CS && !op->s) || (cls == EV_CU && !op->u))
 		return ev_unsup(e, "dtype %s not supported", od_dtype_name(x->dtype));
-	int rc = ev_new(e, 0, out_dtype ? out_dtype : x->dtype, x->ndims, x->dims, &t);
+	int rc = ev_new_whole(e, 0, out_dtype ? out_dtype : x->dtype, x->ndims, x->dims, &t);
 	if (!rc && ev_is_f32(x) && ev_is_f32(t)) {
 		struct unary_job j = { op, (float *)t->data, x->data };
 		ev_par_range(x->numel, op->f32 == F32_CALL ? EV_PAR_GRAIN / 8 :

@@ -294,8 +294,8 @@ static char *shape_str(int nd, const int64_t *dims, char *buf, size_t size)
 	return buf;
 }
 
-int ev_new(struct ev *e, int i, int dtype, int ndims, const int64_t *dims,
-           struct od_tensor **out)
+static int new_out(struct ev *e, int i, int dtype, int ndims, const int64_t *dims,
+                   struct od_tensor **out, bool zero)
 {
 	char buf[128];
 	if (ndims < 0 || ndims > OD_MAX_RANK)
@@ -311,7 +311,8 @@ int ev_new(struct ev *e, int i, int dtype, int ndims, const int64_t *dims,
 		return ev_unsup(e, "dtype %s not supported", od_dtype_name(dtype));
 	static const int64_t scalar[1] = { 1 };
 	const char *name = e->n->outputs && e->n->outputs[i] ? e->n->outputs[i] : "";
-	struct od_tensor *t = od_tensor_new(e->a, name, dtype, ndims, ndims ? dims : scalar);
+	struct od_tensor *t = (zero ? od_tensor_new : od_tensor_new_uninit)(e->a, name, dtype, ndims,
+	                                                                  ndims ? dims : scalar);
 	if (!t)
 		return ev_err(e, OD_ENOMEM, "out of memory for an output of %lld elements",
 		              (long long)n);
@@ -325,13 +326,25 @@ int ev_new(struct ev *e, int i, int dtype, int ndims, const int64_t *dims,
 	return 0;
 }
 
+int ev_new(struct ev *e, int i, int dtype, int ndims, const int64_t *dims,
+           struct od_tensor **out)
+{
+	return new_out(e, i, dtype, ndims, dims, out, true);
+}
+
+int ev_new_whole(struct ev *e, int i, int dtype, int ndims, const int64_t *dims,
+                 struct od_tensor **out)
+{
+	return new_out(e, i, dtype, ndims, dims, out, dtype == OD_STRING);
+}
+
 int ev_copy_as(struct ev *e, const struct od_tensor *src, int ndims, const int64_t *dims)
 {
 	struct od_tensor *t;
 	if (ev_numel(ndims, dims) != src->numel)
 		return ev_bad(e, "cannot give %lld elements a shape of %lld", (long long)src->numel,
 		              (long long)ev_numel(ndims, dims));
-	int rc = ev_new(e, 0, src->dtype, ndims, dims, &t);
+	int rc = ev_new_whole(e, 0, src->dtype, ndims, dims, &t);
 	if (!rc)
 		ev_copy(t, 0, src, 0, src->numel);
 	return rc;
