@@ -34,7 +34,7 @@
  * baseline), the widest the CPU has picked when the program is loaded. The loops that call
  * erf, exp or tanh in double and round once (EV_VECTOR_MATH) call glibc's vector variants
  * (libmvec) where configure found them; each value rounds to what the scalar call rounds
- * to (test_eval.c checks). Contraction into FMA stays off (-std=c11): every clone gives
+ * to (test_eval.c checks). Contraction into FMA is off (-ffp-contract=off): every clone gives
  * the same bits. */
 #include <math.h>
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
