@@ -713,19 +713,19 @@ Test(eval, float32_payloads_need_not_be_aligned)
 	}
 }
 
-/* Depthwise convs (one input channel per group, two output channels each, as MobileNets
- * with a channel multiplier) take their own path: against a sum in the test, with
- * dilations, asymmetric pads and a stride on each axis in turn. Small integers: exact. */
-Test(eval, depthwise_conv_is_the_convolution)
+/* C channels, mult output channels each (mult 1: the channels-last kernel; more: the row
+ * kernel), against the sum. */
+static void depthwise_case(int64_t C, int64_t mult)
 {
-	const int64_t N = 2, C = 3, H = 7, W = 9, M = 6, KH = 3, KW = 2;
+	const int64_t N = 2, H = 7, W = 9, M = C * mult, KH = 3, KW = 2;
 	const int64_t dil[2] = { 2, 1 }, pads[4] = { 1, 0, 2, 1 };
-	double xv[2 * 3 * 7 * 9], wv[6 * 2 * 3], bv[6];
-	for (int i = 0; i < (int)(sizeof xv / sizeof *xv); i++)
+	double xv[2 * 19 * 7 * 9], wv[38 * 2 * 3], bv[38];
+	cr_assert(N * C * H * W <= (int64_t)(sizeof xv / sizeof *xv) && M <= 38);
+	for (int i = 0; i < N * C * H * W; i++)
 		xv[i] = (i * 7) % 5 - 2;
-	for (int i = 0; i < (int)(sizeof wv / sizeof *wv); i++)
+	for (int i = 0; i < M * KH * KW; i++)
 		wv[i] = (i * 3) % 4 - 1;
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < M; i++)
 		bv[i] = i + 1;
 	struct od_tensor *x = ten(OD_FLOAT, 4, DIMS(N, C, H, W), N * C * H * W, xv);
 	struct od_tensor *w = ten(OD_FLOAT, 4, DIMS(M, 1, KH, KW), M * KH * KW, wv);
@@ -754,13 +754,25 @@ Test(eval, depthwise_conv_is_the_convolution)
 								int64_t ih = oh * s[0] - pads[0] + kh * dil[0];
 								int64_t iw = ow * s[1] - pads[1] + kw * dil[1];
 								if (ih >= 0 && ih < H && iw >= 0 && iw < W)
-									want += xv[((i * C + o / 2) * H + ih) * W + iw] *
+									want += xv[((i * C + o / mult) * H + ih) * W + iw] *
 									        wv[(o * KH + kh) * KW + kw];
 							}
 						cr_assert_eq(od_tensor_get_f64(y[0], at), want,
-						             "strides %lld,%lld: y[%lld,%lld,%lld,%lld] = %g, want %g",
-						             (long long)s[0], (long long)s[1], (long long)i, (long long)o,
-						             (long long)oh, (long long)ow, od_tensor_get_f64(y[0], at), want);
+						             "%lld channels x %lld, strides %lld,%lld: y[%lld,%lld,%lld,%lld] = %g, want %g",
+						             (long long)C, (long long)mult, (long long)s[0], (long long)s[1],
+						             (long long)i, (long long)o, (long long)oh, (long long)ow,
+						             od_tensor_get_f64(y[0], at), want);
 					}
 	}
+}
+
+/* Depthwise convs (one input channel per group, as MobileNets) take their own paths: with
+ * dilations, asymmetric pads and a stride on each axis in turn; one output channel per
+ * group for 3 and for 19 channels (vectors of 16 and what is left), and two per group.
+ * Small integers: exact. */
+Test(eval, depthwise_conv_is_the_convolution)
+{
+	depthwise_case(3, 2);
+	depthwise_case(3, 1);
+	depthwise_case(19, 1);
 }
