@@ -106,14 +106,29 @@ static EV_CLONES void maxpool_2d(const struct pool *p, int64_t planes, const flo
 		}
 }
 
+struct maxpool_job {
+	const struct pool *p;
+	const float *x;
+	float *y;
+};
+
+static int maxpool_planes(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct maxpool_job *j = ctx;
+	maxpool_2d(j->p, hi - lo, j->x + lo * j->p->IN, j->y + lo * j->p->P);
+	return 0;
+}
+
 /* window() for 2-D pools without Indices (every pool of a torchvision net), with the
  * window's rows and columns as loops: the same elements in the same order. */
 static void pool_2d(const struct pool *p, int64_t planes, const float *x, float *y)
 {
 	const struct ev_win *w = &p->w;
 	const int64_t H = w->in[0], W = w->in[1];
-	if (p->kind == P_MAX) {         /* no sums, no pad counts, no branches */
-		maxpool_2d(p, planes, x, y);
+	if (p->kind == P_MAX) {         /* no sums, no pad counts, no branches; planes in parallel */
+		struct maxpool_job j = { p, x, y };
+		int64_t work = p->P * w->k[0] * w->k[1];
+		ev_par_range(planes, EV_PAR_GRAIN / (work ? work : 1) + 1, maxpool_planes, &j);
 		return;
 	}
 	for (int64_t c = 0; c < planes; c++, x += p->IN)
