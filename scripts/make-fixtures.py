@@ -526,6 +526,35 @@ def make_mobilenet():
     write_npy("mobilenet/x.npy", x)
 
 
+# ---------------------------------------------------------------- swin
+
+def make_swin():
+    """torchvision's SwinTransformer at 8 channels (two stages of two blocks, windows of
+    4x4 on a 32x32 image): shifted windows and their attention masks built from shape
+    chains (Range, Mod, ScatterND, Where), relative position bias, patch merging, Erf GELUs,
+    and the Dropout nodes that torchvision leaves in training mode with a ratio of 0 (it
+    calls F.dropout without training=)."""
+    import torchvision
+    torch.manual_seed(0)
+    model = torchvision.models.SwinTransformer(patch_size=[4, 4], embed_dim=8, depths=[2, 2],
+                                               num_heads=[1, 2], window_size=[4, 4],
+                                               num_classes=10)
+    for mod in model.modules():
+        if isinstance(mod, nn.LayerNorm):
+            mod.weight.data.uniform_(0.5, 1.5)
+            mod.bias.data.uniform_(-0.5, 0.5)
+        if hasattr(mod, "relative_position_bias_table"):  # N(0, 0.02) would add ~nothing
+            mod.relative_position_bias_table.data.uniform_(-1, 1)
+    model.eval()
+    x = rng(13).uniform(-1, 1, size=(1, 3, 32, 32)).astype(np.float32)
+    exported = export(model, (torch.from_numpy(x),), ["x"], ["logits"], None)
+    conv = next(n.name for n in exported.graph.node if n.op_type == "Conv")
+    write_model("swin/model.onnx", exported)
+    write_model("swin/renamed.onnx", renamed(exported, keep_interface=False))
+    write_model("swin/scaled.onnx", scaled_conv(exported, conv, 1.5))  # the patch embedding
+    write_npy("swin/x.npy", x)
+
+
 # ---------------------------------------------------------------- encoder
 
 def make_encoder_model():
@@ -793,7 +822,7 @@ def make_npy():
 
 
 SUBDIRS = ("seed", "hidden", "transformer", "if", "cnn", "encoder", "bert", "decoder", "rnn",
-           "run", "bad", "npy", "mobilenet")
+           "run", "bad", "npy", "mobilenet", "swin")
 
 
 def main():
@@ -816,6 +845,7 @@ def main():
     make_bert()
     make_decoder()
     make_mobilenet()
+    make_swin()
 
 
 if __name__ == "__main__":

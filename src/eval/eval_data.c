@@ -80,14 +80,22 @@ int ev_k_identity(struct ev *e)
 	return ev_copy_as(e, e->in[0], e->in[0]->ndims, e->in[0]->dims);
 }
 
-/* Inference only: the data passes, the optional mask is all true. Training draws random
- * numbers, which no fold can do. */
+/* Inference: the data passes, the optional mask is all true. So does training mode with a
+ * ratio of 0, which drops nothing (torchvision's Swin calls F.dropout without training=,
+ * so its exports hold training_mode true and ratio 0); another ratio draws random numbers,
+ * which no evaluation here can repeat. */
 int ev_k_dropout(struct ev *e)
 {
 	struct od_tensor *m;
 	const struct od_tensor *x = e->in[0], *train = e->nin > 2 ? e->in[2] : NULL;
-	if (train && (train->numel != 1 || ev_getu(train, 0)))
-		return ev_unsup(e, "training mode not supported");
+	const struct od_tensor *ratio = e->nin > 1 ? e->in[1] : NULL;
+	if (train && train->numel != 1)
+		return ev_bad(e, "training_mode must be a scalar");
+	if (ratio && ratio->numel != 1)
+		return ev_bad(e, "ratio must be a scalar");
+	if (train && ev_getu(train, 0) && (!ratio || ev_getf(ratio, 0) != 0))
+		return ev_unsup(e, "training mode with a ratio of %g not supported (it drops at random)",
+		                ratio ? ev_getf(ratio, 0) : 0.5);
 	int rc = ev_copy_as(e, x, x->ndims, x->dims);
 	if (!rc && e->n->n_outputs > 1 && *e->n->outputs[1] &&
 	    !(rc = ev_new(e, 1, OD_BOOL, x->ndims, x->dims, &m)))

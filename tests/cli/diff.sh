@@ -59,6 +59,13 @@ grep_ok "$T/out" "^= 133 nodes renamed$" "every node paired by structure"
 expect 1 "mobilenet with the last depthwise Conv's weight scaled" -- \
 	od "$FIX/mobilenet/model.onnx" "$FIX/mobilenet/scaled.onnx"
 grep_ok "$T/out" "^~ initializer onnx::Conv_496: float\[144,1,5,5\]" "the changed weight is named"
+# torchvision's Swin: 1712 nodes, most of them shape chains that build the window masks
+expect 0 "swin renamed and reordered (1712 nodes): exit 0" -- \
+	od "$FIX/swin/model.onnx" "$FIX/swin/renamed.onnx"
+grep_ok "$T/out" "^= 1712 nodes renamed$" "every node paired by structure"
+expect 1 "swin with the patch embedding's weight scaled" -- \
+	od "$FIX/swin/model.onnx" "$FIX/swin/scaled.onnx"
+grep_ok "$T/out" "^~ initializer features.0.0.weight: float\[8,3,4,4\]: 384 of 384 elements differ" "the changed weight is named"
 
 # ---- other export pairs ------------------------------------------------------------------
 golden hidden.txt 1 "hidden_state became a constant: batch dims fixed" -- \

@@ -2,7 +2,7 @@
 # run-oracle.sh — `onnxdiff run` computes what onnxruntime computes on every committed model
 # it can run (tests/oracle/run-oracle.js: the same seeded feeds, every output within rtol
 # 1e-4, atol 1e-5): the small resnet, the transformer encoders, the GRU with h0, the LSTM
-# with h0 and c0, If, Loop, Scan. Skipped without onnxruntime-node (tests/oracle/node_modules).
+# with h0 and c0, If, Loop, Scan, torchvision's MobileNet and Swin. Skipped without onnxruntime-node (tests/oracle/node_modules).
 . "$top_srcdir/tests/cli/lib.sh"
 ORACLE="$top_srcdir/tests/oracle"
 command -v node >/dev/null || skip_all "node not found: the onnxruntime oracle runs on Node.js (apt-get install nodejs)"
@@ -11,7 +11,7 @@ command -v node >/dev/null || skip_all "node not found: the onnxruntime oracle r
 
 MODELS="cnn/model cnn/scaled encoder/model rnn/gru rnn/lstm hidden/with_hidden
 transformer/with_mask transformer/wrapper seed/with_mask seed/wrapper if/model run/loop run/scan run/scan8
-mobilenet/model mobilenet/scaled"
+mobilenet/model mobilenet/scaled swin/model swin/scaled"
 set --
 for m in $MODELS; do set -- "$@" "$FIX/$m.onnx"; done
 # one node process for all models: loading onnxruntime costs about a second

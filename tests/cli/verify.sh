@@ -28,6 +28,12 @@ expect 0 "a loose tolerance accepts it" -- od verify "$FIX/cnn/model.onnx" "$FIX
 expect 0 "mobilenet: a renamed and reordered copy is the same" -- od verify "$FIX/mobilenet/model.onnx" "$FIX/mobilenet/renamed.onnx"
 expect 1 "mobilenet: the last depthwise Conv scaled by 1.5 differs" -- od verify "$FIX/mobilenet/scaled.onnx" "$FIX/mobilenet/renamed.onnx"
 grep_ok "$T/out" "^first divergence: Conv '/features/features.11/block/block.1/block.1.0/Conv' <-> 'node[0-9]+': max abs [0-9.e-]+$" "found through the structural pairing: the depthwise Conv"
+# torchvision's Swin: shifted-window masks from shape chains, Dropout in training mode with
+# ratio 0 (torchvision calls F.dropout without training=), LayerNorms that undo most of a
+# scaled patch embedding
+expect 0 "swin: a renamed and reordered copy is the same" -- od verify "$FIX/swin/model.onnx" "$FIX/swin/renamed.onnx"
+expect 1 "swin: the patch embedding scaled by 1.5 differs" -- od verify "$FIX/swin/scaled.onnx" "$FIX/swin/renamed.onnx"
+grep_ok "$T/out" "^first divergence: Conv '/features/features.0/features.0.0/Conv' <-> 'node[0-9]+': max abs [0-9.e-]+$" "found through the structural pairing: the patch embedding"
 expect 1 "--json" -- od verify --json "$FIX/cnn/model.onnx" "$FIX/cnn/scaled.onnx"
 grep_ok "$T/out" '"schema": "onnxdiff-verify/1"' "JSON schema"
 grep_ok "$T/out" '"op": "Conv"' "JSON names the diverging op"
