@@ -617,7 +617,8 @@ def make_rnn():
 def make_run():
     """Hand-built models for `onnxdiff run`: an op no kernel has, a Loop whose body
     reads a value of the graph around it and yields a carried and a scanned value, a
-    Scan with reversed and non-zero axes, and a Scan-8 with a short sequence."""
+    Scan with reversed and non-zero axes, a Scan-8 with a short sequence, and a fill of
+    a fed shape."""
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
     attn = helper.make_node("Attention", ["x"], ["y"], name="attn_0", domain="com.microsoft")
@@ -654,6 +655,19 @@ def make_run():
                               opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = 7
     write_model("run/loop.onnx", model)
+
+    # ConstantOfShape of a fed shape, summed: a model whose memory is the caller's choice
+    fill = helper.make_graph(
+        [helper.make_node("ConstantOfShape", ["shape"], ["ones"],
+                          value=helper.make_tensor("one", TensorProto.FLOAT, [1], [1.0])),
+         helper.make_node("ReduceSum", ["ones"], ["total"], keepdims=0)],
+        "fill", [helper.make_tensor_value_info("shape", TensorProto.INT64, [1])],
+        [helper.make_tensor_value_info("total", TensorProto.FLOAT, [])])
+    model = helper.make_model(fill, producer_name=HAND_PRODUCER[0],
+                              producer_version=HAND_PRODUCER[1],
+                              opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = 7
+    write_model("run/fill.onnx", model)
 
     # Scan, as tf2onnx writes a reversed recurrence: a state h over x read backwards along
     # axis 1 and g forwards along axis 0, h = tanh(h * w + x_t) * g_t with w from the

@@ -10,6 +10,7 @@
 #include <cblas.h>
 #include <inttypes.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include "run.h"
@@ -41,9 +42,11 @@ struct frame {
 	struct meter *meter;    /* shared with the frames of subgraphs */
 };
 
-/* Bytes of node outputs alive at once: now, and the most so far. */
+/* Bytes of node outputs alive at once: now, and the most so far; and the most elements
+ * one output may have (shared with the frames of subgraphs). */
 struct meter {
 	size_t live, peak;
+	int64_t max_numel;
 };
 
 /* Node k's arena goes, and with it the bytes of its outputs. */
@@ -642,7 +645,7 @@ static int eval_one(struct frame *f, size_t k, struct od_tensor **ins, struct od
 		return run_scan(f, n, opset, ins, f->arenas[k], outs, ctx);
 	if (!od_eval_has_kernel(n->domain, n->op_type, opset))
 		return no_kernel(ctx, n);
-	return od_eval_node(n, opset, ins, outs, 0, f->arenas[k], ctx);
+	return od_eval_node(n, opset, ins, outs, f->meter->max_numel, f->arenas[k], ctx);
 }
 
 /* Gathers node k's inputs (NULL for omitted ones). */
@@ -758,6 +761,26 @@ void od_run_cache_free(struct od_run_cache *c)
 	od_eval_cache_free(c);
 }
 
+/* The most elements one output may have: float32 values of half the memory the process
+ * may use (the machine's, or its cgroup's limit when lower). A model that asks for more
+ * (ConstantOfShape of a huge shape, say) is refused with an error naming the node, where
+ * the kernel would otherwise fill memory the system has promised but does not have, until
+ * the out-of-memory killer stops the process. */
+static int64_t output_limit(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+	if (pages <= 0 || size <= 0)
+		return 0;
+	double bytes = (double)pages * (double)size;
+	FILE *f = fopen("/sys/fs/cgroup/memory.max", "re");    /* "max" when unlimited */
+	unsigned long long cg;
+	if (f && fscanf(f, "%llu", &cg) == 1 && cg > 0 && (double)cg < bytes)
+		bytes = (double)cg;
+	if (f)
+		fclose(f);
+	return (int64_t)(bytes / 2 / sizeof(float));
+}
+
 /* The feeds in graph-input order; an input without one keeps its initializer default. */
 static int bind_feeds(const struct od_graph *g, const struct od_feed *feeds, size_t n_feeds,
                       struct od_tensor **ins, struct od_ctx *ctx)
@@ -787,7 +810,7 @@ int od_run(const struct od_model *m, const struct od_feed *feeds, size_t n_feeds
 	if (!m || !m->graph || !a || !outs || (n_feeds && !feeds))
 		return od_error(ctx, OD_EARG, "od_run: missing argument");
 	const struct od_graph *g = m->graph;
-	struct meter meter = { 0 };
+	struct meter meter = { .max_numel = output_limit() };
 	struct frame f = { .m = m, .opts = opts, .ctx = ctx, .meter = &meter };
 	struct od_tensor **ins = od_calloc(g->n_inputs + 1, sizeof *ins);
 	int rc = ins ? bind_feeds(g, feeds, n_feeds, ins, ctx) : od_error(ctx, OD_ENOMEM, "out of memory");

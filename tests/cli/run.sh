@@ -47,6 +47,13 @@ expect 2 "a feed of the wrong shape" -- od run "$FIX/seed/with_mask.onnx" -o "$T
 grep_ok "$T/err" "value for 'mask' has shape \[3\], input is float\[1,4\]" "the shape refused like freeze --set"
 expect 2 "an unknown input" -- od run "$FIX/seed/with_mask.onnx" -o "$T/bad" --feed nope=1
 grep_ok "$T/err" "^error: input 'nope' not found in graph$" "the unknown input named"
+# an output past half the machine's memory is refused before it is allocated (the kernel
+# would fill memory the system promised without having it, until the OOM killer came)
+expect 0 "a fill of a fed shape" -- od run "$FIX/run/fill.onnx" -o "$T/fill" --feed 'shape=[1000]'
+grep_ok "$T/out" '^total  float\[\]  min 1000  max 1000  mean 1000 ' "1000 ones sum to 1000"
+over=$(awk '/^MemTotal:/ { printf "%.0f", $2 * 1024 / 2 / 4 + 1 }' /proc/meminfo)
+expect 2 "an output past half the memory ($over floats)" -- od run "$FIX/run/fill.onnx" -o "$T/fill2" --feed "shape=[$over]"
+grep_ok "$T/err" "^error: cannot run '.*fill.onnx': node '[^']*' \(ConstantOfShape\): .*output of $over elements exceeds the limit of [0-9]+$" "refused, the node named"
 expect 2 "no -o" -- od run "$FIX/seed/with_mask.onnx"
 one_error 2 "--threads 0 refused" "^error: .*--threads" -- od run "$FIX/seed/with_mask.onnx" -o "$T/bad" --threads 0
 
