@@ -11,6 +11,7 @@
  */
 #include "config.h"
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <time.h>
 #include <cblas.h>
@@ -55,28 +56,28 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
-
-/* Spins until ready(arg) or SPIN_NS have passed; true when ready. */
+/* Spins until ready(arg) or SPIN_NS have passed; true when ready. After the first turns
+ * it yields the CPU at every turn: with more threads than free CPUs (--threads above the
+ * CPU count, or a busy machine), a watching thread must not keep a working one waiting. */
 static bool spin_until(bool (*ready)(const void *), const void *arg)
 {
 	int64_t end = 0;
 	for (unsigned i = 0;; i++) {
 		if (ready(arg))
 			return true;
-		if (i % 256 == 0) {     /* the clock is a vDSO call: not every turn */
+		if (i % 64 == 0) {      /* the clock is a vDSO call: not every turn */
 			int64_t t = now_ns();
 			if (!end)
 				end = t + SPIN_NS;
 			else if (t > end)
 				return false;
 		}
-		relax();
+		if (i < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+			__builtin_ia32_pause();
+#endif
+		} else
+			sched_yield();
 	}
 }
 
