@@ -42,5 +42,6 @@ for n in $names; do
 	echo "$line; diff against python-onnx's copy: exit $d, verify: exit $v"
 done
 rm -f "$dir"/*-resaved.onnx
-$PY "$top/tests/oracle/shapes.py" "$od" "$dir" | tail -n 1 | sed 's/^/shapes: /'
+$PY "$top/tests/oracle/shapes.py" "$od" "$dir" >"$dir/shapes.log" 2>&1 || bad=1
+tail -n 1 "$dir/shapes.log" | sed 's/^/shapes: /'
 exit $bad
