@@ -617,8 +617,9 @@ def make_rnn():
 def make_run():
     """Hand-built models for `onnxdiff run`: an op no kernel has, a Loop whose body
     reads a value of the graph around it and yields a carried and a scanned value, a
-    Scan with reversed and non-zero axes, a Scan-8 with a short sequence, and a fill of
-    a fed shape."""
+    Scan with reversed and non-zero axes, a Scan-8 with a short sequence, a fill of a fed
+    shape, and opset 23's Attention (which torch 1.13 cannot export) with every option at
+    once."""
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
     attn = helper.make_node("Attention", ["x"], ["y"], name="attn_0", domain="com.microsoft")
@@ -655,6 +656,30 @@ def make_run():
                               opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = 7
     write_model("run/loop.onnx", model)
+
+    # Attention-23: rank-3 Q, K, V split into 4 query and 2 key/value heads (grouped-query),
+    # a KV cache of 4 past positions, a float mask broadcast over batch and heads, causal,
+    # and qk_matmul_output as the probabilities (mode 3). No softcap: with a mask, onnxruntime
+    # 1.24 applies it after the mask, ONNX's reference and node tests before.
+    f = TensorProto.FLOAT
+    ins = [helper.make_tensor_value_info("q", f, [2, 3, 32]),
+           helper.make_tensor_value_info("k", f, [2, 3, 16]),
+           helper.make_tensor_value_info("v", f, [2, 3, 16]),
+           helper.make_tensor_value_info("mask", f, [3, 7]),
+           helper.make_tensor_value_info("past_key", f, [2, 2, 4, 8]),
+           helper.make_tensor_value_info("past_value", f, [2, 2, 4, 8])]
+    outs = [helper.make_tensor_value_info("y", f, [2, 3, 32]),
+            helper.make_tensor_value_info("present_key", f, [2, 2, 7, 8]),
+            helper.make_tensor_value_info("present_value", f, [2, 2, 7, 8]),
+            helper.make_tensor_value_info("qk", f, [2, 4, 3, 7])]
+    attn = helper.make_node("Attention", [i.name for i in ins], [o.name for o in outs],
+                            name="attention", q_num_heads=4, kv_num_heads=2, is_causal=1,
+                            qk_matmul_output_mode=3)
+    model = helper.make_model(helper.make_graph([attn], "attention", ins, outs),
+                              producer_name=HAND_PRODUCER[0], producer_version=HAND_PRODUCER[1],
+                              opset_imports=[helper.make_opsetid("", 23)])
+    model.ir_version = 10
+    write_model("run/attention.onnx", model, check=False)  # onnx 1.12 knows no opset 23
 
     # ConstantOfShape of a fed shape, summed: a model whose memory is the caller's choice
     fill = helper.make_graph(

@@ -35,6 +35,7 @@ static const struct ev_entry table[] = {
 	{ "", "Asinh",            9,  K, EV_FLOATS,                    0, 1, 1, 1, ev_k_asinh },
 	{ "", "Atan",             7,  K, EV_FLOATS,                    0, 1, 1, 1, ev_k_atan },
 	{ "", "Atanh",            9,  K, EV_FLOATS,                    0, 1, 1, 1, ev_k_atanh },
+	{ "", "Attention",       23,  K, EV_F32,                       0, 3, 7, 4, ev_k_attention },
 	{ "", "AveragePool",      1,  K, EV_F32,                       0, 1, 1, 1, ev_k_averagepool },
 	{ "", "BatchNormalization", 7, K, EV_FLOATB,                   0, 5, 5, 1, ev_k_batchnorm },
 	{ "", "BitShift",        11,  K, EV_UINTS,                     0, 2, 2, 1, ev_k_bitshift },

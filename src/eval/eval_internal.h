@@ -311,7 +311,9 @@ void ev_win_taps(int64_t off, int64_t s, int64_t in, int64_t out, int64_t *j0, i
 	/* eval_grid.c */ \
 	X(gridsample) \
 	/* eval_rotary.c */ \
-	X(rotary)
+	X(rotary) \
+	/* eval_attention.c */ \
+	X(attention)
 
 #define EV_DECLARE(name) int ev_k_##name(struct ev *e);
 EV_KERNELS(EV_DECLARE)

@@ -117,7 +117,7 @@ bool sh_is_int(int dtype);
 
 /* ---- handlers, by family ------------------------------------------------------------------- */
 #define SH_HANDLERS(X) \
-	X(affine_grid) X(argreduce) X(bcast) X(bcast_bool) X(bernoulli) X(bitshift) X(bool_same) \
+	X(affine_grid) X(argreduce) X(attention) X(bcast) X(bcast_bool) X(bernoulli) X(bitshift) X(bool_same) \
 	X(cast) X(castlike) X(center_crop_pad) X(col2im) X(compress) X(concat) X(concat_from_seq) X(constant) \
 	X(constant_of_shape) X(conv) X(conv_integer) X(conv_transpose) X(depth_to_space) \
 	X(dequantize) X(det) X(dft) X(dropout) X(dyn_quantize) X(einsum) X(expand) X(eyelike) \

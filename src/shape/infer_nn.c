@@ -49,6 +49,48 @@ int sh_op_matmul(struct sh_call *c)
 	return matmul_into(c, 0, 1, sh_in_dtype(c, 0));
 }
 
+/* A dim divided by a head count: known when both are and it divides. */
+static struct od_dim per_head(struct od_dim d, int64_t heads)
+{
+	return sh_known(d) && heads > 0 && d.value % heads == 0 ? sh_d(d.value / heads) : SH_UNK;
+}
+
+/* Attention (opset 23): Y [b, q heads, q seq, v size] (rank 3: [b, q seq, q heads * v size]),
+ * present_key and present_value [b, kv heads, past + kv seq, size], qk_matmul_output [b, q
+ * heads, q seq, past + kv seq]. Rank-3 inputs split their last dim into q_num_heads and
+ * kv_num_heads. */
+int sh_op_attention(struct sh_call *c)
+{
+	const struct od_shape *q = sh_in(c, 0), *k = sh_in(c, 1), *v = sh_in(c, 2), *pk = sh_in(c, 4);
+	int r = sh_in_rank(c, 0), dq = sh_in_dtype(c, 0);
+	if (r != 3 && r != 4) {
+		for (size_t o = 0; o < 4; o++)
+			sh_set(c, o, sh_in_dtype(c, o == 1 ? 1 : o == 2 ? 2 : 0), -1, NULL);
+		return 0;
+	}
+	int64_t qh = sh_attr_i(c, "q_num_heads", 0), kvh = sh_attr_i(c, "kv_num_heads", 0);
+	bool flat = r == 3, ok = sh_in_rank(c, 1) == r && sh_in_rank(c, 2) == r;
+	struct od_dim b = q->dims[0], qs = q->dims[flat ? 1 : 2];
+	struct od_dim heads = flat ? sh_d(qh) : q->dims[1], kheads = flat ? sh_d(kvh) : ok ? k->dims[1] : SH_UNK;
+	struct od_dim news = ok ? k->dims[flat ? 1 : 2] : SH_UNK;
+	struct od_dim d = ok ? (flat ? per_head(k->dims[2], kvh) : k->dims[3]) : SH_UNK;
+	struct od_dim vd = ok ? (flat ? per_head(v->dims[2], kvh) : v->dims[3]) : SH_UNK;
+	struct od_dim kvs = news;
+	if (pk && sh_in_rank(c, 4) == 4) {
+		int64_t t;
+		kvs = sh_known(news) && sh_known(pk->dims[2]) ?
+		      sh_ck(sh_add(news.value, pk->dims[2].value, &t), t) : SH_UNK;
+	} else if (pk)
+		kvs = SH_UNK;
+	struct od_dim y4[4] = { b, heads, qs, vd }, y3[3] = { b, qs, sh_dim_mul(heads, vd) };
+	struct od_dim pkd[4] = { b, kheads, kvs, d }, pvd[4] = { b, kheads, kvs, vd };
+	struct od_dim qk[4] = { b, heads, qs, kvs };
+	sh_set(c, 0, dq, r, flat ? y3 : y4);
+	sh_set(c, 1, sh_in_dtype(c, 1), 4, pkd);
+	sh_set(c, 2, sh_in_dtype(c, 2), 4, pvd);
+	return sh_set(c, 3, dq, 4, qk);
+}
+
 int sh_op_matmul_int(struct sh_call *c)
 {
 	return matmul_into(c, 0, 1, OD_INT32);

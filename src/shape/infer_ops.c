@@ -24,6 +24,7 @@ static const struct sh_entry table[] = {
 	{ "Asinh",                     sh_op_same },
 	{ "Atan",                      sh_op_same },
 	{ "Atanh",                     sh_op_same },
+	{ "Attention",                 sh_op_attention },
 	{ "AveragePool",               sh_op_pool },
 	{ "BatchNormalization",        sh_op_norm },
 	{ "Bernoulli",                 sh_op_bernoulli },

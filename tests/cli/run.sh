@@ -35,6 +35,13 @@ expect 0 "Scan-8 with a short sequence" -- od run "$FIX/run/scan8.onnx" -o "$T/s
 grep_ok "$T/out" '^s_final  float\[2,2\]  min 2  max 3  mean 2\.5 ' "Scan-8: each sequence stops at its length"
 grep_ok "$T/out" '^ys  float\[2,3,2\]  min 0  max 3  mean 1\.5 ' "Scan-8: outputs past a short sequence are zeros"
 
+# opset 23's Attention: grouped-query heads, a KV cache, a mask, causal; the probabilities
+# of each query sum to 1 over its 7 keys
+expect 0 "Attention-23" -- od run "$FIX/run/attention.onnx" -o "$T/attn"
+grep_ok "$T/out" '^y  float\[2,3,32\] ' "Y in Q's layout: [batch, seq, heads * size]"
+grep_ok "$T/out" '^present_key  float\[2,2,7,8\] ' "the cache grows by the new keys"
+grep_ok "$T/out" '^qk  float\[2,4,3,7\]  min 0  max [0-9.]*  mean 0\.142857 ' "probabilities: mean 1/7"
+
 # trouble: one line, exit 2, no output written
 expect 2 "no kernel" -- od run "$FIX/run/custom-op.onnx" -o "$T/none"
 same "$T/err" "no kernel: the op and the node named" /dev/stdin <<EOT

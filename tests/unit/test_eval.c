@@ -776,3 +776,25 @@ Test(eval, depthwise_conv_is_the_convolution)
 	depthwise_case(3, 1);
 	depthwise_case(19, 1);
 }
+
+/* Attention as ONNX's reference and node tests compute it where onnxruntime 1.24 does not:
+ * softcap before the mask (c * tanh(x / c) of the logits; a masked key stays at -inf and
+ * gets nothing: onnxruntime caps after the mask, and a masked key gets some weight), and
+ * a query that the mask leaves no key gets zeros, not NaN. One head, head size 1, scale 1:
+ * the logits are Q * K. */
+Test(eval, attention_caps_before_the_mask)
+{
+	struct od_tensor *q = ten(OD_FLOAT, 4, DIMS(1, 1, 2, 1), 2, VALS(1, 1));
+	struct od_tensor *k = ten(OD_FLOAT, 4, DIMS(1, 1, 2, 1), 2, VALS(2, 3));
+	struct od_tensor *v = ten(OD_FLOAT, 4, DIMS(1, 1, 2, 1), 2, VALS(10, 20));
+	/* query 0 may see key 0 only; query 1 no key at all */
+	struct od_tensor *mask = ten(OD_BOOL, 2, DIMS(2, 2), 4, VALS(1, 0, 0, 0));
+	struct od_node *n = node("Attention", 4);
+	struct od_attr *at = &n->attrs[n->n_attrs++];
+	at->name = "softcap";
+	at->type = OD_ATTR_FLOAT;
+	at->f = 1;
+	struct od_tensor *y[1];
+	cr_assert_eq(eval(n, 23, y, q, k, v, mask), 0, "%s", ctx.msg);
+	expect(y[0], OD_FLOAT, 4, DIMS(1, 1, 2, 1), 2, VALS(10, 0));
+}
