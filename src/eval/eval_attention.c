@@ -40,7 +40,9 @@ static int shape4(struct ev *e, const struct od_tensor *t, const char *what, boo
 		memcpy(out, t->dims, 4 * sizeof *out);
 		return 0;
 	}
-	if (heads <= 0 || t->dims[2] % heads)
+	if (heads <= 0)
+		return ev_bad(e, "rank-3 inputs need q_num_heads and kv_num_heads");
+	if (t->dims[2] % heads)
 		return ev_bad(e, "%s's last dim %lld is not a multiple of %lld heads", what,
 		              (long long)t->dims[2], (long long)heads);
 	out[0] = t->dims[0], out[1] = heads, out[2] = t->dims[1], out[3] = t->dims[2] / heads;
@@ -172,6 +174,8 @@ static int attn_init(struct ev *e, struct attn *a)
 	if (!pk != !pv)
 		return ev_bad(e, "past_key and past_value come together");
 	if (pk) {
+		if (pk->dtype != k->dtype || pv->dtype != v->dtype)
+			return ev_bad(e, "past_key and past_value must have K's and V's dtype");
 		if (pk->ndims != 4 || pv->ndims != 4 || pk->dims[0] != a->b || pk->dims[1] != a->kvh ||
 		    pk->dims[3] != a->d || pv->dims[0] != a->b || pv->dims[1] != a->kvh ||
 		    pv->dims[2] != pk->dims[2] || pv->dims[3] != a->vd)
@@ -189,10 +193,10 @@ static int attn_init(struct ev *e, struct attn *a)
 	a->root = (float)sqrt(scale);
 	a->mask = e->nin > 3 ? e->in[3] : NULL;
 	a->nonpad = e->nin > 6 ? e->in[6] : NULL;
-	int64_t logits;
+	int64_t logits, rows;                   /* the scratch of one head */
 	if (a->qs > INT32_MAX || a->kvs > INT32_MAX || a->d > INT32_MAX || a->vd > INT32_MAX ||
-	    __builtin_mul_overflow(a->qs, a->kvs, &logits) ||
-	    (e->max_numel > 0 && logits > e->max_numel))
+	    __builtin_mul_overflow(a->qs, a->kvs, &logits) || __builtin_mul_overflow(a->qs, a->vd, &rows) ||
+	    (e->max_numel > 0 && (logits > e->max_numel || rows > e->max_numel)))
 		return ev_err(e, OD_ELIMIT, "%lld queries by %lld keys is too large",
 		              (long long)a->qs, (long long)a->kvs);
 	if (a->nonpad && (a->nonpad->ndims != 1 || a->nonpad->dims[0] != a->b ||
