@@ -40,9 +40,9 @@ if [ ! -x "$bin" ] || [ -n "$(find "$top/src" "$top/tests/fuzz/fuzz_model.c" -ne
 	# shellcheck disable=SC2086
 	clang -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -fno-omit-frame-pointer \
-		-I"$dir/gen" $(for d in "$top"/src/*/; do printf -- "-I%s " "$d"; done) $(pkg-config --cflags libprotobuf-c jansson libxxhash openblas) \
+		-I"$dir/gen" $(for d in "$top"/src/*/; do printf -- "-I%s " "$d"; done) $(pkg-config --cflags libprotobuf-c jansson libxxhash openblas fftw3) \
 		-o "$bin" "$top/tests/fuzz/fuzz_model.c" $srcs "$dir/gen/onnx.pb-c.c" \
-		$(pkg-config --libs libprotobuf-c jansson libxxhash openblas) -lm || { echo "fuzz: build failed" >&2; exit 2; }
+		$(pkg-config --libs libprotobuf-c jansson libxxhash openblas fftw3) -lm || { echo "fuzz: build failed" >&2; exit 2; }
 fi
 
 # Seeds: small models only (libFuzzer ignores what is longer than -max_len).

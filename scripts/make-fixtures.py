@@ -681,6 +681,24 @@ def make_run():
     model.ir_version = 10
     write_model("run/attention.onnx", model, check=False)  # onnx 1.12 knows no opset 23
 
+    # a spectrogram and back (torch 1.13 cannot export torch.stft): STFT of 64-sample Hann
+    # windows every 16 samples, two-sided, then the inverse DFT of each frame (opset 20):
+    # the windowed frames again (onnxruntime refuses an inverse one-sided DFT)
+    i64 = lambda name, v: numpy_helper.from_array(np.array(v, dtype=np.int64), name)
+    nodes = [helper.make_node("HannWindow", ["n_fft"], ["window"], periodic=1),
+             helper.make_node("STFT", ["wav", "hop", "window"], ["spec"], onesided=0),
+             helper.make_node("DFT", ["spec", "", "axis"], ["frames"], inverse=1)]
+    graph = helper.make_graph(
+        nodes, "spectrogram", [helper.make_tensor_value_info("wav", f, [2, 400, 1])],
+        [helper.make_tensor_value_info("spec", f, [2, 22, 64, 2]),
+         helper.make_tensor_value_info("frames", f, [2, 22, 64, 2])],
+        [i64("n_fft", 64), i64("hop", 16), i64("axis", 2)])
+    model = helper.make_model(graph, producer_name=HAND_PRODUCER[0],
+                              producer_version=HAND_PRODUCER[1],
+                              opset_imports=[helper.make_opsetid("", 20)])
+    model.ir_version = 9
+    write_model("run/stft.onnx", model, check=False)
+
     # ConstantOfShape of a fed shape, summed: a model whose memory is the caller's choice
     fill = helper.make_graph(
         [helper.make_node("ConstantOfShape", ["shape"], ["ones"],

@@ -6,7 +6,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 PACKAGES="gcc make autoconf automake libtool pkg-config protobuf-c-compiler libprotobuf-c-dev
-libncurses-dev libcriterion-dev libxxhash-dev libjansson-dev libonnx-dev libopenblas-dev python3 python3-onnx
+libncurses-dev libcriterion-dev libxxhash-dev libjansson-dev libonnx-dev libopenblas-dev libfftw3-dev python3 python3-onnx
 python3-numpy tmux"
 
 missing=""

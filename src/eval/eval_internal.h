@@ -313,7 +313,9 @@ void ev_win_taps(int64_t off, int64_t s, int64_t in, int64_t out, int64_t *j0, i
 	/* eval_rotary.c */ \
 	X(rotary) \
 	/* eval_attention.c */ \
-	X(attention)
+	X(attention) \
+	/* eval_dft.c */ \
+	X(dft17) X(dft) X(stft)
 
 #define EV_DECLARE(name) int ev_k_##name(struct ev *e);
 EV_KERNELS(EV_DECLARE)

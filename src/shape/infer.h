@@ -128,7 +128,7 @@ bool sh_is_int(int dtype);
 	X(random_like) X(range) X(reduce) X(reshape) X(resize) X(reverse_seq) X(rnn) X(roi) \
 	X(same) X(scan) X(seq_at) X(seq_construct) X(seq_empty) X(seq_insert) X(seq_length) \
 	X(shape) X(size) X(slice) X(softmax_loss) X(space_to_depth) X(split) X(split_to_seq) \
-	X(squeeze) X(tile) X(topk) X(transpose) X(unique) X(unsqueeze) X(upsample) X(where) \
+	X(squeeze) X(stft) X(tile) X(topk) X(transpose) X(unique) X(unsqueeze) X(upsample) X(where) \
 	X(window)
 #define SH_DECL(name) int sh_op_##name(struct sh_call *c);
 SH_HANDLERS(SH_DECL)

@@ -652,6 +652,34 @@ int sh_op_dft(struct sh_call *c)
 	return sh_set(c, 0, sh_in_dtype(c, 0), r, d);
 }
 
+/* STFT: [batch, frames, bins, 2], frames = 1 + (length - frame_length) / frame_step and
+ * bins = frame_length / 2 + 1 when onesided (the default); frame_length is the input, else
+ * the window's length, else the signal's. */
+int sh_op_stft(struct sh_call *c)
+{
+	const struct od_shape *x = sh_in(c, 0), *w = sh_in(c, 2);
+	int dt = sh_in_dtype(c, 0);
+	if (sh_in_rank(c, 0) != 3)
+		return sh_set(c, 0, dt, 4, NULL);
+	struct od_dim len = x->dims[1], frames = SH_UNK, bins = SH_UNK;
+	int64_t step, fl = -1;
+	size_t n;
+	if (sh_in(c, 3)) {
+		if (!sh_in_ints(c, 3, &fl, 1, &n) || n != 1)
+			fl = -1;
+	} else if (w && sh_in_rank(c, 2) == 1 && sh_known(w->dims[0]))
+		fl = w->dims[0].value;
+	else if (!w && sh_known(len))
+		fl = len.value;
+	if (fl > 0 && sh_in_ints(c, 1, &step, 1, &n) && n == 1 && step > 0 && sh_known(len) &&
+	    len.value >= fl)
+		frames = sh_d(1 + (len.value - fl) / step);
+	if (fl > 0)
+		bins = sh_d(sh_attr_i(c, "onesided", 1) ? fl / 2 + 1 : fl);
+	struct od_dim d[4] = { x->dims[0], frames, bins, sh_d(2) };
+	return sh_set(c, 0, dt, 4, d);
+}
+
 int sh_op_col2im(struct sh_call *c)
 {
 	const struct od_shape *x = sh_in(c, 0), *img = sh_in(c, 1), *blk = sh_in(c, 2);

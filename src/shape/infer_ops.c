@@ -153,6 +153,7 @@ static const struct sh_entry table[] = {
 	{ "ReverseSequence",           sh_op_reverse_seq },
 	{ "RoiAlign",                  sh_op_roi },
 	{ "Round",                     sh_op_same },
+	{ "STFT",                      sh_op_stft },
 	{ "Scan",                      sh_op_scan },
 	{ "Scatter",                   sh_op_same },
 	{ "ScatterElements",           sh_op_same },

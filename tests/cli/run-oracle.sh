@@ -11,7 +11,7 @@ command -v node >/dev/null || skip_all "node not found: the onnxruntime oracle r
 
 MODELS="cnn/model cnn/scaled encoder/model rnn/gru rnn/lstm hidden/with_hidden
 transformer/with_mask transformer/wrapper seed/with_mask seed/wrapper if/model run/loop run/scan run/scan8
-mobilenet/model mobilenet/scaled swin/model swin/scaled run/attention"
+mobilenet/model mobilenet/scaled swin/model swin/scaled run/attention run/stft"
 set --
 for m in $MODELS; do set -- "$@" "$FIX/$m.onnx"; done
 # one node process for all models: loading onnxruntime costs about a second

@@ -42,6 +42,12 @@ grep_ok "$T/out" '^y  float\[2,3,32\] ' "Y in Q's layout: [batch, seq, heads * s
 grep_ok "$T/out" '^present_key  float\[2,2,7,8\] ' "the cache grows by the new keys"
 grep_ok "$T/out" '^qk  float\[2,4,3,7\]  min 0  max [0-9.]*  mean 0\.142857 ' "probabilities: mean 1/7"
 
+# STFT of Hann windows, then the inverse DFT of each frame: the windowed frames, whose
+# imaginary parts are zero (the spectrum of a real frame is Hermitian)
+expect 0 "STFT and inverse DFT" -- od run "$FIX/run/stft.onnx" -o "$T/stft"
+grep_ok "$T/out" '^spec  float\[2,22,64,2\] ' "22 frames of 64 bins"
+grep_ok "$T/out" '^frames  float\[2,22,64,2\]  min -0\.98[0-9]*  max 0\.99[0-9]* ' "the frames again: a Hann window times samples in [-1, 1)"
+
 # trouble: one line, exit 2, no output written
 expect 2 "no kernel" -- od run "$FIX/run/custom-op.onnx" -o "$T/none"
 same "$T/err" "no kernel: the op and the node named" /dev/stdin <<EOT
