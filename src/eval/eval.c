@@ -64,6 +64,7 @@ static const struct ev_entry table[] = {
 	{ "", "DequantizeLinear", 10, K, EV_INTS,                      0, 2, 3, 1, ev_k_dequantize },
 	{ "", "Div",              7,  K, EV_NUM,                       0, 2, 2, 1, ev_k_div },
 	{ "", "Dropout",         10,  K, EV_FLOATS,                    0, 1, 3, 2, ev_k_dropout },
+	{ "", "DynamicQuantizeLinear", 11, K, OD_DT(OD_FLOAT),         0, 1, 1, 3, ev_k_dynquantize },
 	{ "", "Einsum",          12,  K, EV_NUM,                       0, 1, V, 1, ev_k_einsum },
 	{ "", "Elu",              6,  K, EV_FLOATB,                    0, 1, 1, 1, ev_k_elu },
 	{ "", "Equal",            7,  K, EV_NUMB | OD_DT(OD_STRING),   0, 2, 2, 1, ev_k_equal },

@@ -305,7 +305,7 @@ void ev_win_taps(int64_t off, int64_t s, int64_t in, int64_t out, int64_t *j0, i
 	/* eval_loss.c */ \
 	X(nllloss) X(sceloss) \
 	/* eval_quant.c */ \
-	X(quantize) X(dequantize) \
+	X(quantize) X(dequantize) X(dynquantize) \
 	/* eval_boxes.c */ \
 	X(nms) X(roialign) \
 	/* eval_grid.c */ \
