@@ -4,9 +4,11 @@
  *
  * The int8 or uint8 operands have their zero points taken off first (the differences fit
  * int16, their products int32) and are summed modulo 2^32: the spec lets the int32
- * accumulation, and only it, overflow. Requantizing follows the reference: the multiplier
- * x_scale * w_scale / y_scale in the scales' type, the sum times it in double, plus the
- * output's zero point, rounded half to even and saturated.
+ * accumulation, and only it, overflow. Requantizing computes the multiplier x_scale *
+ * w_scale / y_scale in the scales' type and the sum times it in double, as the reference
+ * does, then rounds half to even and adds y's zero point, as the spec's y = saturate(round(x /
+ * y_scale) + y_zero_point) says and ORT does: the reference adds the zero point before it
+ * rounds, which moves a tie to the other even number when the zero point is odd.
  */
 #include "config.h"
 #include <math.h>
@@ -127,7 +129,7 @@ static double multiplier(int dtype, double xs, double ws, double ys)
 /* y[i] = the sum requantized. */
 static void requant(struct od_tensor *y, int64_t i, int32_t sum, double mult, double zp)
 {
-	ev_setf(y, i, nearbyint((double)sum * mult + zp));    /* saturates */
+	ev_setf(y, i, nearbyint((double)sum * mult) + zp);    /* saturates */
 }
 
 /* The scales (float32, or with wide float16 and bfloat16 too) and y's zero point (int8 or
