@@ -115,7 +115,8 @@ int ev_k_quantize(struct ev *e)
 /* DynamicQuantizeLinear: x to uint8 with the scale and zero point that map x's range, widened
  * to hold 0, onto [0, 255], all in float32 as the reference computes it. The zero point is
  * clamped in the order of the reference's max(0, min(255, z)): a NaN one (x holds -inf)
- * becomes 255. NaNs in x do not widen the range. */
+ * becomes 255. NaNs in x do not widen the range. An x of zeros gets the reference's scale
+ * 1/255 (ORT's is 1; y and the zero point are 0 either way). */
 int ev_k_dynquantize(struct ev *e)
 {
 	const struct od_tensor *x = e->in[0];
