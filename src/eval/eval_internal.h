@@ -321,8 +321,7 @@ void ev_win_taps(int64_t off, int64_t s, int64_t in, int64_t out, int64_t *j0, i
 	/* eval_loss.c */ \
 	X(nllloss) X(sceloss) \
 	/* eval_quant.c, eval_qlinear.c */ \
-	X(quantize) X(dequantize) X(dynquantize) X(matmulinteger) X(convinteger) \
-	X(qlinearmatmul) X(qlinearconv) \
+	X(quantize) X(dequantize) X(dynquant) X(matmulint) X(convint) X(qlmatmul) X(qlconv) \
 	/* eval_boxes.c */ \
 	X(nms) X(roialign) \
 	/* eval_grid.c */ \

@@ -179,7 +179,7 @@ static int mm_sum(struct ev *e, const struct ev_mm *s, const struct od_tensor *a
 /* MatMulInteger: A B as numpy.matmul in int32, after the zero points: one value, or one per
  * row of A and one per column of B ([..., m, 1] and [..., 1, n], or 1-D), or any shape that
  * broadcasts to the operand's. */
-int ev_k_matmulinteger(struct ev *e)
+int ev_k_matmulint(struct ev *e)
 {
 	const struct od_tensor *a = e->in[0], *b = e->in[1];
 	struct ev_mm s;
@@ -219,7 +219,7 @@ static int mm_requant(struct ev *e, const struct ev_mm *s, const int32_t *sum,
 /* QLinearMatMul: MatMulInteger's product requantized with a_scale * b_scale / y_scale, a's
  * scale per tensor or per row, b's per tensor or per column. Float8 operands are not
  * supported. */
-int ev_k_qlinearmatmul(struct ev *e)
+int ev_k_qlmatmul(struct ev *e)
 {
 	const struct od_tensor *a = e->in[0], *b = e->in[3], *yzp = e->in[7];
 	struct ev_mm s;
@@ -376,7 +376,7 @@ static int conv_sum(struct ev *e, const struct qconv *q, const struct od_tensor 
 
 /* ConvInteger: Conv of int8 or uint8 x and w in int32, after the zero points: x's one value,
  * w's one or one per output channel. */
-int ev_k_convinteger(struct ev *e)
+int ev_k_convint(struct ev *e)
 {
 	struct qconv q;
 	struct od_tensor *y;
@@ -418,7 +418,7 @@ static void conv_requant(struct ev *e, const struct qconv *q, const int32_t *sum
 
 /* QLinearConv: ConvInteger's sum plus the bias, requantized with x_scale * w_scale /
  * y_scale; w's scale and zero point per tensor or per output channel. */
-int ev_k_qlinearconv(struct ev *e)
+int ev_k_qlconv(struct ev *e)
 {
 	struct qconv q;
 	struct od_tensor *y;

@@ -117,7 +117,7 @@ int ev_k_quantize(struct ev *e)
  * clamped in the order of the reference's max(0, min(255, z)): a NaN one (x holds -inf)
  * becomes 255. NaNs in x do not widen the range. An x of zeros gets the reference's scale
  * 1/255 (ORT's is 1; y and the zero point are 0 either way). */
-int ev_k_dynquantize(struct ev *e)
+int ev_k_dynquant(struct ev *e)
 {
 	const struct od_tensor *x = e->in[0];
 	struct od_tensor *y, *t;
