@@ -14,6 +14,7 @@
 /* What the BLAS kernels compute in float32. */
 #define EV_F32 (OD_DT(OD_FLOAT) | OD_DT(OD_FLOAT16) | OD_DT(OD_BFLOAT16))
 #define MM_INTS (OD_DT(OD_INT32) | OD_DT(OD_INT64) | OD_DT(OD_UINT32) | OD_DT(OD_UINT64))
+#define Q8 (OD_DT(OD_INT8) | OD_DT(OD_UINT8))
 
 /*
  * The table, sorted by (domain, op, since) with strcmp order; ranges of one op never
@@ -56,6 +57,7 @@ static const struct ev_entry table[] = {
 	{ "", "Constant",         1,  K, EV_ANY,                      -1, 0, 0, 1, ev_k_constant },
 	{ "", "ConstantOfShape",  9,  K, EV_NUMB,                     -1, 1, 1, 1, ev_k_constantofshape },
 	{ "", "Conv",             1,  K, EV_F32,                       0, 2, 3, 1, ev_k_conv },
+	{ "", "ConvInteger",     10,  K, Q8,                           0, 2, 4, 1, ev_k_convint },
 	{ "", "ConvTranspose",    1,  K, EV_F32,                       0, 2, 3, 1, ev_k_convtranspose },
 	{ "", "Cos",              7,  K, EV_FLOATS,                    0, 1, 1, 1, ev_k_cos },
 	{ "", "Cosh",             9,  K, EV_FLOATS,                    0, 1, 1, 1, ev_k_cosh },
@@ -67,6 +69,7 @@ static const struct ev_entry table[] = {
 	{ "", "DequantizeLinear", 10, K, EV_INTS,                      0, 2, 3, 1, ev_k_dequantize },
 	{ "", "Div",              7,  K, EV_NUM,                       0, 2, 2, 1, ev_k_div },
 	{ "", "Dropout",         10,  K, EV_FLOATS,                    0, 1, 3, 2, ev_k_dropout },
+	{ "", "DynamicQuantizeLinear", 11, K, OD_DT(OD_FLOAT),         0, 1, 1, 3, ev_k_dynquant },
 	{ "", "Einsum",          12,  K, EV_NUM,                       0, 1, V, 1, ev_k_einsum },
 	{ "", "Elu",              6,  K, EV_FLOATB,                    0, 1, 1, 1, ev_k_elu },
 	{ "", "Equal",            7,  K, EV_NUMB | OD_DT(OD_STRING),   0, 2, 2, 1, ev_k_equal },
@@ -109,6 +112,7 @@ static const struct ev_entry table[] = {
 	{ "", "LogSoftmax",      13,  K, EV_FLOATS,                    0, 1, 1, 1, ev_k_logsoftmax },
 	{ "", "LpNormalization",  1,  K, EV_FLOATB,                    0, 1, 1, 1, ev_k_lpnorm },
 	{ "", "MatMul",           1,  K, EV_F32 | OD_DT(OD_DOUBLE) | MM_INTS, 0, 2, 2, 1, ev_k_matmul },
+	{ "", "MatMulInteger",   10,  K, Q8,                           0, 2, 4, 1, ev_k_matmulint },
 	{ "", "Max",              8,  K, EV_NUM,                       0, 1, V, 1, ev_k_max },
 	{ "", "MaxPool",          1,  K, EV_F32 | OD_DT(OD_INT8) | OD_DT(OD_UINT8), 0, 1, 1, 2, ev_k_maxpool },
 	{ "", "Mean",             8,  K, EV_FLOATS,                    0, 1, V, 1, ev_k_mean },
@@ -128,6 +132,8 @@ static const struct ev_entry table[] = {
 	{ "", "Pad",              2, 10, EV_ANY,                       0, 1, 1, 1, ev_k_pad2 },
 	{ "", "Pad",             11,  K, EV_ANY,                       0, 2, 4, 1, ev_k_pad },
 	{ "", "Pow",              7,  K, EV_FLOATS | EV_IDX,           0, 2, 2, 1, ev_k_pow },
+	{ "", "QLinearConv",     10,  K, Q8,                           0, 8, 9, 1, ev_k_qlconv },
+	{ "", "QLinearMatMul",   10,  K, Q8,                           0, 8, 8, 1, ev_k_qlmatmul },
 	{ "", "QuantizeLinear",  10,  K, EV_FLOATB | EV_IDX,           0, 2, 3, 1, ev_k_quantize },
 	{ "", "RMSNormalization", 23, K, EV_FLOATB,                    0, 2, 2, 1, ev_k_rmsnorm },
 	{ "", "RNN",              7,  K, EV_FLOATS,                    0, 3, 6, 2, ev_k_rnn },

@@ -1,6 +1,7 @@
 /*
  * eval_conv.c — Conv and ConvTranspose over any number of spatial dims, and the window
- * geometry (kernel, strides, dilations, pads, auto_pad, ceil_mode) the pools share.
+ * geometry (kernel, strides, dilations, pads, auto_pad, ceil_mode) the pools and the integer
+ * convolutions of eval_qlinear.c share.
  *
  * Conv is im2col + one cblas_sgemm per image and group (a 1x1 kernel with unit strides and
  * no pads multiplies the image itself); ConvTranspose is the transposed product followed by
@@ -283,6 +284,18 @@ static int conv_shapes(struct ev *e, struct conv *cv, const struct od_tensor *x,
 	if (b && (b->ndims != 1 || b->dims[0] != cv->m))
 		return ev_bad(e, "B must have %lld entries", (long long)cv->m);
 	return kernel_shape(e, &cv->w, wt);
+}
+
+int ev_conv_window(struct ev *e, const struct od_tensor *x, const struct od_tensor *wt,
+                   struct ev_win *w, int64_t *group)
+{
+	struct conv cv = { 0 };
+	int rc = conv_shapes(e, &cv, x, wt, NULL, false);
+	if (rc || (rc = ev_win_init(e, &cv.w, x, false)))
+		return rc;
+	*w = cv.w;
+	*group = cv.group;
+	return 0;
 }
 
 struct bias_job {

@@ -209,7 +209,19 @@ void ev_f32_free(float *v, bool owned);
 float *ev_f32_out(struct od_tensor *t);
 void ev_f32_done(struct od_tensor *t, float *v);
 
-/* ---- matrix products (eval_par.c) --------------------------------------------------- */
+/* ---- matrix products (eval_matmul.c, eval_par.c) -------------------------------------- */
+
+/* The shapes of one MatMul as numpy.matmul has them: a [batch..., m, k] times b [batch...,
+ * k, n], the batch dims broadcast, a 1-D operand promoted to a matrix and its dim left out
+ * of the output. */
+struct ev_mm {
+	int64_t m, k, n;
+	struct ev_bcast bc;     /* over the batch dims: offsets count matrices */
+	int nd;                 /* output rank */
+	int64_t dims[OD_MAX_RANK];
+};
+int ev_mm_shapes(struct ev *e, const struct od_tensor *a, const struct od_tensor *b,
+                 struct ev_mm *s);
 
 /* cblas_sgemm, row-major: C = alpha * op(A) op(B) + beta * C, split into blocks of rows or
  * columns over the threads od_eval_set_threads gave, each block a single-threaded product. */
@@ -242,6 +254,10 @@ struct ev_win {
 /* Reads strides, dilations, pads and auto_pad of e's node and computes the output extent
  * of a window w->k sliding over the spatial dims of x ([N, C, spatial...]). */
 int ev_win_init(struct ev *e, struct ev_win *w, const struct od_tensor *x, bool ceil_mode);
+/* Conv's geometry for X ([N, C, spatial...]) and W ([M, C/group, kernel...]) after checking
+ * that they fit: the window over X's spatial dims and the number of groups. */
+int ev_conv_window(struct ev *e, const struct od_tensor *x, const struct od_tensor *wt,
+                   struct ev_win *w, int64_t *group);
 /* [*j0, *j1): the j in [0, out) whose position off + j * s lies in [0, in) (the output
  * columns a kernel tap reaches, or a window's taps inside the input: then s is the
  * dilation and out the kernel extent). */
@@ -304,8 +320,8 @@ void ev_win_taps(int64_t off, int64_t s, int64_t in, int64_t out, int64_t *j0, i
 	X(resize) X(resize10) X(upsample) \
 	/* eval_loss.c */ \
 	X(nllloss) X(sceloss) \
-	/* eval_quant.c */ \
-	X(quantize) X(dequantize) \
+	/* eval_quant.c, eval_qlinear.c */ \
+	X(quantize) X(dequantize) X(dynquant) X(matmulint) X(convint) X(qlmatmul) X(qlconv) \
 	/* eval_boxes.c */ \
 	X(nms) X(roialign) \
 	/* eval_grid.c */ \

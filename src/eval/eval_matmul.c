@@ -4,7 +4,8 @@
  * Gemm. float32 goes straight to cblas_sgemm on the payloads; float16 and bfloat16 are
  * widened to float32 and rounded once on the way out; double uses cblas_dgemm; integer
  * MatMul is exact (64-bit accumulation wrapping to the dtype, as numpy's integer matmul).
- * Also the float32 buffer helpers the Conv and pool kernels share.
+ * Also the float32 buffer helpers the Conv and pool kernels share, and MatMul's shapes,
+ * which the integer products of eval_qlinear.c share.
  */
 #include "config.h"
 #include <string.h>
@@ -182,16 +183,8 @@ static const double *f64_in(const struct od_tensor *t, double **copy)
 
 /* ---- MatMul --------------------------------------------------------------------------- */
 
-/* The shapes of one MatMul: a [batch..., m, k] times b [batch..., k, n]. */
-struct mm {
-	int64_t m, k, n;
-	struct ev_bcast bc;     /* over the batch dims: offsets count matrices */
-	int nd;                 /* output rank */
-	int64_t dims[OD_MAX_RANK];
-};
-
-static int mm_shapes(struct ev *e, const struct od_tensor *a, const struct od_tensor *b,
-                     struct mm *s)
+int ev_mm_shapes(struct ev *e, const struct od_tensor *a, const struct od_tensor *b,
+                 struct ev_mm *s)
 {
 	if (!a->ndims || !b->ndims)
 		return ev_bad(e, "operands must not be scalars");
@@ -223,7 +216,7 @@ static int mm_shapes(struct ev *e, const struct od_tensor *a, const struct od_te
 	return 0;
 }
 
-static void mm_f32(const struct mm *s, const float *a, const float *b, float *y)
+static void mm_f32(const struct ev_mm *s, const float *a, const float *b, float *y)
 {
 	struct ev_bcast bc = s->bc;
 	int64_t mk = s->m * s->k, kn = s->k * s->n, mn = s->m * s->n;
@@ -232,7 +225,7 @@ static void mm_f32(const struct mm *s, const float *a, const float *b, float *y)
 		         (int)s->k, b + bc.off[1] * kn, (int)s->n, 0.0f, y + i * mn, (int)s->n);
 }
 
-static void mm_f64(const struct mm *s, const double *a, const double *b, double *y)
+static void mm_f64(const struct ev_mm *s, const double *a, const double *b, double *y)
 {
 	struct ev_bcast bc = s->bc;
 	int64_t mk = s->m * s->k, kn = s->k * s->n, mn = s->m * s->n;
@@ -243,7 +236,7 @@ static void mm_f64(const struct mm *s, const double *a, const double *b, double 
 }
 
 /* Integers: not a hot path in exported models (shape arithmetic at most), exact instead. */
-static void mm_int(const struct mm *s, const struct od_tensor *a, const struct od_tensor *b,
+static void mm_int(const struct ev_mm *s, const struct od_tensor *a, const struct od_tensor *b,
                    struct od_tensor *y)
 {
 	struct ev_bcast bc = s->bc;
@@ -274,13 +267,13 @@ int ev_k_matmul(struct ev *e)
 {
 	const struct od_tensor *a = e->in[0], *b = e->in[1];
 	struct od_tensor *y;
-	struct mm s;
+	struct ev_mm s;
 	int rc;
 	if (a->dtype != b->dtype)
 		return ev_bad(e, "operands are %s and %s", od_dtype_name(a->dtype),
 		              od_dtype_name(b->dtype));
 	/* the float products write every element when there is something to sum */
-	if ((rc = mm_shapes(e, a, b, &s)) || (rc = too_big(e, s.m, s.k, s.n)) ||
+	if ((rc = ev_mm_shapes(e, a, b, &s)) || (rc = too_big(e, s.m, s.k, s.n)) ||
 	    (rc = (s.k && ev_class(a->dtype) == EV_CF ? ev_new_whole : ev_new)(e, 0, a->dtype, s.nd,
 	                                                                       s.dims, &y)))
 		return rc;

@@ -1,8 +1,9 @@
 /*
  * eval_quant.c — QuantizeLinear and DequantizeLinear for the integer types: per tensor, per
- * axis and (opset 21) per block. Quantizing divides in float32 as the reference and ORT do
- * (a half-way quotient rounds differently in double), rounds half to even and saturates to
- * the output type. The float8 and 4-bit types are not covered.
+ * axis and (opset 21) per block; DynamicQuantizeLinear, which picks its own scale. Quantizing
+ * divides in float32 as the reference and ORT do (a half-way quotient rounds differently in
+ * double), rounds half to even and saturates to the output type. The float8 and 4-bit types
+ * are not covered.
  */
 #include "config.h"
 #include <math.h>
@@ -109,4 +110,32 @@ int ev_k_quantize(struct ev *e)
 		ev_setf(t, i, v);           /* saturates to the output type */
 	}
 	return 0;
+}
+
+/* DynamicQuantizeLinear: x to uint8 with the scale and zero point that map x's range, widened
+ * to hold 0, onto [0, 255], all in float32 as the reference computes it. The zero point is
+ * clamped in the order of the reference's max(0, min(255, z)): a NaN one (x holds -inf)
+ * becomes 255. NaNs in x do not widen the range. An x of zeros gets the reference's scale
+ * 1/255 (ORT's is 1; y and the zero point are 0 either way). */
+int ev_k_dynquant(struct ev *e)
+{
+	const struct od_tensor *x = e->in[0];
+	struct od_tensor *y, *t;
+	float lo = 0, hi = 0;
+	for (int64_t i = 0; i < x->numel; i++) {
+		float v = (float)ev_getf(x, i);
+		lo = v < lo ? v : lo;
+		hi = v > hi ? v : hi;
+	}
+	float scale = (hi == lo ? 1.0f : hi - lo) / 255.0f, z = 0.0f - lo / scale;
+	z = z < 255.0f ? z : 255.0f;
+	z = nearbyintf(z > 0.0f ? z : 0.0f);
+	int rc = ev_new_whole(e, 0, OD_UINT8, x->ndims, x->dims, &y);
+	for (int64_t i = 0; !rc && i < x->numel; i++)
+		ev_setf(y, i, nearbyintf((float)ev_getf(x, i) / scale) + z);   /* saturates */
+	if (!rc && e->n->n_outputs > 1 && !(rc = ev_new(e, 1, OD_FLOAT, 0, NULL, &t)))
+		ev_setf(t, 0, scale);
+	if (!rc && e->n->n_outputs > 2 && !(rc = ev_new(e, 2, OD_UINT8, 0, NULL, &t)))
+		ev_setf(t, 0, z);
+	return rc;
 }

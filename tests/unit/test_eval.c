@@ -1,7 +1,9 @@
 /*
  * test_eval.c — the kernel table and a handful of cases per kernel family: broadcasting,
  * negative axes, Slice with negative steps and clamping, Reshape 0/-1, Cast rounding,
- * integer division, reductions, the size limit and the messages of refused inputs.
+ * integer division, reductions, the size limit and the messages of refused inputs; the
+ * quantized products' zero points and scales per row, column and channel, their rounding
+ * and int32 wrap-around, which ONNX's node tests leave out.
  */
 #include "config.h"
 #include <criterion/criterion.h>
@@ -50,7 +52,7 @@ static struct od_tensor *ten(int dtype, int nd, const int64_t *dims, int64_t n,
 
 static struct od_node *node(const char *op, size_t nin)
 {
-	static const char *names[] = { "a", "b", "c", "d", "e", "f" };
+	static const char *names[] = { "a", "b", "c", "d", "e", "f", "g", "h", "i" };
 	struct od_node *n = od_node_new(A, op, "", "n");
 	cr_assert(n);
 	n->n_inputs = nin;
@@ -81,7 +83,7 @@ static void attr_ints(struct od_node *n, const char *name, size_t k, const int64
 
 static int eval(const struct od_node *n, int64_t opset, struct od_tensor **out, ...)
 {
-	struct od_tensor *ins[6] = { 0 };
+	struct od_tensor *ins[9] = { 0 };
 	va_list ap;
 	va_start(ap, out);
 	for (size_t i = 0; i < n->n_inputs; i++)
@@ -797,4 +799,135 @@ Test(eval, attention_caps_before_the_mask)
 	struct od_tensor *y[1];
 	cr_assert_eq(eval(n, 23, y, q, k, v, mask), 0, "%s", ctx.msg);
 	expect(y[0], OD_FLOAT, 4, DIMS(1, 1, 2, 1), 2, VALS(10, 0));
+}
+
+/* ---- integer products ---------------------------------------------------------------------- */
+
+/* Zero points per row of A (the spec's 1-D one of M entries, which numpy would broadcast
+ * along K) and per column of B. */
+Test(eval, matmulinteger_zero_points_per_row_and_column)
+{
+	struct od_tensor *a = ten(OD_UINT8, 2, DIMS(2, 3), NV(1, 2, 3, 4, 5, 6));
+	struct od_tensor *b = ten(OD_INT8, 2, DIMS(3, 2), NV(1, 2, 3, 4, 5, 6));
+	struct od_tensor *y;
+	cr_assert_eq(eval(node("MatMulInteger", 4), 10, &y, a, b, VEC(OD_UINT8, 1, 3),
+	                  VEC(OD_INT8, 1, 0)), 0, "%s", ctx.msg);
+	expect(y, OD_INT32, 2, DIMS(2, 2), NV(10, 16, 16, 28));
+}
+
+/* The int32 accumulation may overflow, and then wraps: 40000 * 255 * 255 is 2601000000. */
+Test(eval, matmulinteger_sums_wrap_as_int32)
+{
+	enum { K = 40000 };
+	struct od_tensor *a = od_tensor_new(A, "", OD_UINT8, 2, DIMS(1, K));
+	struct od_tensor *b = od_tensor_new(A, "", OD_UINT8, 2, DIMS(K, 1));
+	struct od_tensor *y;
+	memset((void *)a->data, 255, K);
+	memset((void *)b->data, 255, K);
+	cr_assert_eq(eval(node("MatMulInteger", 2), 10, &y, a, b), 0, "%s", ctx.msg);
+	expect(y, OD_INT32, 2, DIMS(1, 1), NV(2601000000.0 - 4294967296.0));
+}
+
+/* a's scale and zero point per row (1-D), b's scale per column: 0.5, 2, 6, 3, 9 and 30 are
+ * rounded (0.5 to even) before the zero point 101 is added, and 131 saturates to int8. */
+Test(eval, qlinearmatmul_scales_per_row_and_column)
+{
+	struct od_tensor *a = ten(OD_INT8, 2, DIMS(2, 2), NV(1, 2, 3, 4));
+	struct od_tensor *b = ten(OD_INT8, 2, DIMS(2, 3), NV(1, 0, 1, 0, 1, 1));
+	struct od_tensor *y;
+	cr_assert_eq(eval(node("QLinearMatMul", 8), 10, &y, a, VEC(OD_FLOAT, 1, 3),
+	                  VEC(OD_INT8, 0, 1), b, VEC(OD_FLOAT, 0.5, 1, 2), SCALAR(OD_INT8, 0),
+	                  SCALAR(OD_FLOAT, 1), SCALAR(OD_INT8, 101)), 0, "%s", ctx.msg);
+	expect(y, OD_INT8, 2, DIMS(2, 3), NV(101, 103, 107, 104, 110, 127));
+}
+
+/* float16 scales came with opset 21; float8 operands are not computed. */
+Test(eval, qlinearmatmul_refuses_early_float16_scales_and_float8)
+{
+	struct od_tensor *a = ten(OD_UINT8, 2, DIMS(1, 1), NV(3)), *y;
+	struct od_tensor *h = SCALAR(OD_FLOAT16, 0.5), *z = SCALAR(OD_UINT8, 0);
+	cr_assert_eq(eval(node("QLinearMatMul", 8), 20, &y, a, h, z, a, h, z, h, z), OD_EVALUE);
+	cr_assert_eq(eval(node("QLinearMatMul", 8), 21, &y, a, h, z, a, h, z, h, z), 0, "%s",
+	             ctx.msg);
+	expect(y, OD_UINT8, 2, DIMS(1, 1), NV(4));        /* 9 * 0.5 * 0.5 / 0.5 */
+	struct od_tensor *f8 = od_tensor_new(A, "", OD_FLOAT8E4M3FN, 2, DIMS(1, 1));
+	cr_assert_eq(eval(node("QLinearMatMul", 8), 21, &y, a, h, z, f8, h, f8, h, z),
+	             OD_EUNSUPPORTED);
+	cr_assert(strstr(ctx.msg, "b of dtype"), "%s", ctx.msg);
+}
+
+/* w's scale and zero point per output channel and the int32 bias: channel 0 sums 2, 5, 8
+ * (+1, times 0.5: 1.5, 3, 4.5 round to 2, 3, 4), channel 1 sums 1, 3, 5 (-1, times 1.5:
+ * 0, 3, 6). Rounding comes before the zero point 251 is added (the reference's 252.5 would
+ * give 252), and 251 + 6 saturates. */
+Test(eval, qlinearconv_per_channel_scales_and_bias)
+{
+	struct od_tensor *x = ten(OD_UINT8, 4, DIMS(1, 1, 1, 4), NV(10, 11, 12, 13));
+	struct od_tensor *w = ten(OD_UINT8, 4, DIMS(2, 1, 1, 2), NV(3, 4, 5, 5));
+	struct od_tensor *b = ten(OD_INT32, 1, DIMS(2), NV(1, -1));
+	struct od_tensor *y, *one = SCALAR(OD_FLOAT, 1);
+	struct od_tensor *ws = VEC(OD_FLOAT, 0.5, 1.5), *wz = VEC(OD_UINT8, 2, 4);
+	cr_assert_eq(eval(node("QLinearConv", 9), 10, &y, x, one, SCALAR(OD_UINT8, 10), w, ws, wz,
+	                  one, SCALAR(OD_UINT8, 251), b), 0, "%s", ctx.msg);
+	expect(y, OD_UINT8, 4, DIMS(1, 2, 1, 3), NV(253, 254, 255, 251, 254, 255));
+}
+
+/* convinteger_is_the_convolution: x [2, 4, 6, 7] (zero point -3) in two groups, w [6, 2, 3, 2]
+ * (zero point per output channel), strides, dilations and asymmetric pads. */
+enum { CI_N = 2, CI_C = 4, CI_H = 6, CI_W = 7, CI_M = 6, CI_G = 2, CI_KH = 3, CI_KW = 2,
+       CI_CG = CI_C / CI_G, CI_X = CI_N * CI_C * CI_H * CI_W, CI_K = CI_M * CI_CG * CI_KH * CI_KW };
+static const int64_t ci_s[2] = { 2, 1 }, ci_dil[2] = { 1, 2 }, ci_pads[4] = { 1, 0, 2, 1 };
+
+/* y[i, o, oh, ow] by the definition: the taps inside the image (the pads hold x's zero
+ * point, so add nothing). */
+static double ci_at(const double *xv, const double *wv, const double *zv, int64_t i, int64_t o,
+                    int64_t oh, int64_t ow)
+{
+	double want = 0;
+	for (int64_t c = 0; c < CI_CG; c++)
+		for (int64_t kh = 0; kh < CI_KH; kh++)
+			for (int64_t kw = 0; kw < CI_KW; kw++) {
+				int64_t ih = oh * ci_s[0] - ci_pads[0] + kh * ci_dil[0];
+				int64_t iw = ow * ci_s[1] - ci_pads[1] + kw * ci_dil[1];
+				if (ih < 0 || ih >= CI_H || iw < 0 || iw >= CI_W)
+					continue;
+				int64_t ic = o / (CI_M / CI_G) * CI_CG + c;
+				double xq = xv[((i * CI_C + ic) * CI_H + ih) * CI_W + iw];
+				double wq = wv[((o * CI_CG + c) * CI_KH + kh) * CI_KW + kw];
+				want += (xq + 3) * (wq - zv[o]);
+			}
+	return want;
+}
+
+Test(eval, convinteger_is_the_convolution)
+{
+	double xv[CI_X], wv[CI_K], zv[CI_M];
+	for (int i = 0; i < CI_X; i++)
+		xv[i] = (i * 37) % 256 - 128;
+	for (int i = 0; i < CI_K; i++)
+		wv[i] = (i * 53) % 256;
+	for (int i = 0; i < CI_M; i++)
+		zv[i] = i * 40;
+	struct od_node *n = node("ConvInteger", 4);
+	attr_i(n, "group", CI_G);
+	attr_ints(n, "strides", 2, ci_s);
+	attr_ints(n, "dilations", 2, ci_dil);
+	attr_ints(n, "pads", 4, ci_pads);
+	struct od_tensor *y;
+	cr_assert_eq(eval(n, 10, &y, ten(OD_INT8, 4, DIMS(CI_N, CI_C, CI_H, CI_W), CI_X, xv),
+	                  ten(OD_UINT8, 4, DIMS(CI_M, CI_CG, CI_KH, CI_KW), CI_K, wv),
+	                  SCALAR(OD_INT8, -3), ten(OD_UINT8, 1, DIMS(CI_M), CI_M, zv)), 0, "%s",
+	             ctx.msg);
+	/* (6 + 1 + 2 - 3) / 2 + 1 rows, (7 + 0 + 1 - 3) / 1 + 1 columns */
+	enum { OH = 4, OW = 6 };
+	cr_assert_eq(y->dtype, OD_INT32);
+	cr_assert_eq(y->numel, CI_N * CI_M * OH * OW);
+	for (int64_t at = 0; at < y->numel; at++) {
+		int64_t ow = at % OW, oh = at / OW % OH, o = at / (OW * OH) % CI_M;
+		int64_t i = at / (OW * OH * CI_M);
+		double want = ci_at(xv, wv, zv, i, o, oh, ow);
+		cr_assert_eq(od_tensor_get_f64(y, at), want, "y[%lld,%lld,%lld,%lld] = %g, want %g",
+		             (long long)i, (long long)o, (long long)oh, (long long)ow,
+		             od_tensor_get_f64(y, at), want);
+	}
 }
