@@ -17,9 +17,7 @@ static int64_t span(const struct ev_win *w, int i)
 	return (w->k[i] - 1) * w->d[i] + 1;
 }
 
-/* Reads strides, dilations, pads and auto_pad (all optional) for w->nd dims whose input
- * sizes and kernel are set. */
-static int read_geometry(struct ev *e, struct ev_win *w)
+int ev_win_read(struct ev *e, struct ev_win *w)
 {
 	int ns, nd, np, rc;
 	int64_t pads[2 * EV_WIN_MAX];
@@ -38,6 +36,12 @@ static int read_geometry(struct ev *e, struct ev_win *w)
 		w->pe[i] = np < 0 ? 0 : pads[w->nd + i];
 		if (w->s[i] < 1 || w->d[i] < 1 || w->k[i] < 1 || w->pb[i] < 0 || w->pe[i] < 0)
 			return ev_bad(e, "kernel, strides, dilations and pads must be positive");
+		/* No dim exceeds OD_MAX_NUMEL, so no useful window, stride or pad does; within
+		 * these bounds no position a window reaches overflows. */
+		int64_t ext;
+		if (w->s[i] > OD_MAX_NUMEL || w->pb[i] > OD_MAX_NUMEL || w->pe[i] > OD_MAX_NUMEL ||
+		    __builtin_mul_overflow(w->k[i] - 1, w->d[i], &ext) || ext >= OD_MAX_NUMEL)
+			return ev_bad(e, "kernel, strides, dilations or pads too large");
 	}
 	const struct od_attr *ap = ev_attr(e, "auto_pad", OD_ATTR_STRING);
 	w->autopad = EV_PAD_NOTSET;
@@ -56,7 +60,7 @@ static int read_geometry(struct ev *e, struct ev_win *w)
 
 int ev_win_init(struct ev *e, struct ev_win *w, const struct od_tensor *x, bool ceil_mode)
 {
-	int rc = read_geometry(e, w);
+	int rc = ev_win_read(e, w);
 	if (rc)
 		return rc;
 	for (int i = 0; i < w->nd; i++) {
@@ -553,7 +557,7 @@ static int convt_geometry(struct ev *e, struct conv *cv, const struct od_tensor 
 {
 	struct ev_win *w = &cv->w;
 	int64_t op[EV_WIN_MAX], os[2 + EV_WIN_MAX];
-	int nop, nos, rc = read_geometry(e, w);
+	int nop, nos, rc = ev_win_read(e, w);
 	if (rc || (rc = ev_attr_ints(e, "output_padding", op, EV_WIN_MAX, &nop)) ||
 	    (rc = ev_attr_ints(e, "output_shape", os, 2 + EV_WIN_MAX, &nos)))
 		return rc;
@@ -633,3 +637,4 @@ static int convolve(struct ev *e, bool transpose,
 int ev_k_conv(struct ev *e) { return convolve(e, false, conv_run); }
 
 int ev_k_convtranspose(struct ev *e) { return convolve(e, true, convt_run); }
+

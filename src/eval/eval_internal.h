@@ -239,6 +239,10 @@ struct ev_win {
 	int64_t pb[EV_WIN_MAX], pe[EV_WIN_MAX]; /* pads at the start and the end */
 	int64_t out[EV_WIN_MAX];    /* output extent */
 };
+/* Reads strides, dilations, pads and auto_pad (all optional) of e's node for the w->nd
+ * dims of the kernel w->k, and checks them: positive, and small enough that no position
+ * they give overflows. */
+int ev_win_read(struct ev *e, struct ev_win *w);
 /* Reads strides, dilations, pads and auto_pad of e's node and computes the output extent
  * of a window w->k sliding over the spatial dims of x ([N, C, spatial...]). */
 int ev_win_init(struct ev *e, struct ev_win *w, const struct od_tensor *x, bool ceil_mode);

@@ -178,32 +178,42 @@ static void pool_run(const struct pool *p, int64_t planes, const float *x, float
 	}
 }
 
+/* The kernel_shape and the window of a pool over X; Y's shape in dims. */
+static int pool_geometry(struct ev *e, struct pool *p, const struct od_tensor *x,
+                         bool ceil_mode, int64_t *dims)
+{
+	int nk, rc;
+	if (x->ndims < 3 || x->ndims - 2 > EV_WIN_MAX)
+		return ev_bad(e, "X must have rank 3 to %d", EV_WIN_MAX + 2);
+	p->w.nd = x->ndims - 2;
+	if ((rc = ev_attr_ints(e, "kernel_shape", p->w.k, EV_WIN_MAX, &nk)))
+		return rc;
+	if (nk != p->w.nd)
+		return ev_bad(e, "kernel_shape must have %d entries", p->w.nd);
+	if ((rc = ev_win_init(e, &p->w, x, ceil_mode)))
+		return rc;
+	dims[0] = x->dims[0], dims[1] = x->dims[1];
+	memcpy(dims + 2, p->w.out, (size_t)p->w.nd * sizeof *dims);
+	p->IN = prod(p->w.nd, p->w.in);
+	return 0;
+}
+
 static int pool(struct ev *e, enum pool_kind kind)
 {
 	const struct od_tensor *x = e->in[0];
 	struct pool p = { .kind = kind };
 	struct od_tensor *y, *ind = NULL;
 	int64_t dims[2 + EV_WIN_MAX];
-	int nk, rc;
-	if (x->ndims < 3 || x->ndims - 2 > EV_WIN_MAX)
-		return ev_bad(e, "X must have rank 3 to %d", EV_WIN_MAX + 2);
-	p.w.nd = x->ndims - 2;
-	if ((rc = ev_attr_ints(e, "kernel_shape", p.w.k, EV_WIN_MAX, &nk)))
-		return rc;
-	if (nk != p.w.nd)
-		return ev_bad(e, "kernel_shape must have %d entries", p.w.nd);
+	int rc;
 	p.include_pad = ev_attr_i(e, "count_include_pad", 0);
 	p.col_major = ev_attr_i(e, "storage_order", 0);
-	if ((rc = ev_win_init(e, &p.w, x, ev_attr_i(e, "ceil_mode", 0))))
-		return rc;
-	dims[0] = x->dims[0], dims[1] = x->dims[1];
-	memcpy(dims + 2, p.w.out, (size_t)p.w.nd * sizeof *dims);
-	p.IN = prod(p.w.nd, p.w.in), p.P = prod(p.w.nd, p.w.out);
-	if ((rc = ev_new(e, 0, x->dtype, x->ndims, dims, &y)))
+	if ((rc = pool_geometry(e, &p, x, ev_attr_i(e, "ceil_mode", 0), dims)) ||
+	    (rc = ev_new(e, 0, x->dtype, x->ndims, dims, &y)))
 		return rc;
 	if (e->n->n_outputs > 1 && *e->n->outputs[1] &&
 	    (rc = ev_new(e, 1, OD_INT64, x->ndims, dims, &ind)))
 		return rc;
+	p.P = prod(p.w.nd, p.w.out);    /* Y's size, so within the limit */
 	bool owned;
 	float *fx = ev_f32_in(x, &owned), *fy = ev_f32_out(y);
 	if (fx && fy && y->numel)

@@ -776,3 +776,19 @@ Test(eval, depthwise_conv_is_the_convolution)
 	depthwise_case(3, 1);
 	depthwise_case(19, 1);
 }
+
+/* Attributes come from the model: pads or dilations near INT64_MAX must be refused before
+ * any size computed from them overflows. */
+Test(eval, window_attributes_beyond_any_tensor_are_refused)
+{
+	struct od_tensor *y, *x = ten(OD_FLOAT, 3, DIMS(1, 1, 2), NV(1, 2));
+	struct od_node *n = node("MaxPool", 1);
+	attr_ints(n, "kernel_shape", 1, DIMS(1));
+	attr_ints(n, "pads", 2, DIMS(INT64_MAX / 2, INT64_MAX / 2));
+	cr_assert_eq(eval(n, 12, &y, x), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "MaxPool: kernel, strides, dilations or pads too large");
+	n = node("Conv", 2);
+	attr_ints(n, "dilations", 1, DIMS(INT64_MAX / 2));
+	cr_assert_eq(eval(n, 13, &y, x, ten(OD_FLOAT, 3, DIMS(1, 1, 3), NV(1, 1, 1))), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "Conv: kernel, strides, dilations or pads too large");
+}
