@@ -1,8 +1,9 @@
 /*
  * eval_pool.c — MaxPool (with its optional Indices output), AveragePool, GlobalAveragePool
  * and GlobalMaxPool over any number of spatial dims, computed in float32 (float16,
- * bfloat16 and the 8-bit integers MaxPool takes are exact or rounded once). The window
- * geometry (pads, auto_pad, strides, dilations, ceil_mode) comes from ev_win_init.
+ * bfloat16 and the 8-bit integers MaxPool takes are exact or rounded once); LpPool and
+ * GlobalLpPool, computed in double and rounded once. The window geometry (pads, auto_pad,
+ * strides, dilations, ceil_mode) comes from ev_win_init.
  */
 #include "config.h"
 #include <float.h>
@@ -35,7 +36,8 @@ struct pool {
 	enum pool_kind kind;
 	bool include_pad;       /* AveragePool: divide by the window inside the padded input */
 	bool col_major;         /* MaxPool Indices with storage_order 1 */
-	int64_t IN, P;
+	double p;               /* LpPool's norm */
+	int64_t IN, P, K;       /* elements of an input plane, of an output plane, of the kernel */
 };
 
 /* One output position of one channel plane x; *arg receives the argmax's spatial index. */
@@ -232,18 +234,88 @@ int ev_k_maxpool(struct ev *e)
 
 int ev_k_averagepool(struct ev *e) { return pool(e, P_AVG); }
 
-/* ---- GlobalAveragePool, GlobalMaxPool ------------------------------------------------- */
+/* ---- LpPool --------------------------------------------------------------------------- */
 
-static int global_pool(struct ev *e, enum pool_kind kind)
+/* LpPool at output position oidx of the plane at element base of x: the p-norm of the taps
+ * inside the input. The reference averages |x|^p over the taps inside the padded input and
+ * multiplies by the kernel's size (as torch's LPPool does), so a ceil_mode window running
+ * past the end pad is scaled up by the part of it that is missing. */
+static double lp_window(const struct pool *p, const struct od_tensor *x, int64_t base,
+                        const int64_t *oidx)
+{
+	const struct ev_win *w = &p->w;
+	int64_t first[EV_WIN_MAX], len[EV_WIN_MAX], j[EV_WIN_MAX] = { 0 }, padded = 1;
+	for (int i = 0; i < w->nd; i++) {
+		int64_t at = oidx[i] * w->s[i] - w->pb[i], j0, j1, p0, p1;
+		ev_win_taps(at, w->d[i], w->in[i], w->k[i], &j0, &j1);
+		ev_win_taps(at + w->pb[i], w->d[i], w->in[i] + w->pb[i] + w->pe[i], w->k[i], &p0,
+		            &p1);
+		if (j0 == j1)
+			return 0;       /* all in the pads */
+		padded *= p1 - p0;
+		first[i] = at + j0 * w->d[i];
+		len[i] = j1 - j0;
+	}
+	double sum = 0;
+	do {
+		int64_t off = 0;
+		for (int i = 0; i < w->nd; i++)
+			off = off * w->in[i] + first[i] + j[i] * w->d[i];
+		sum += pow(fabs(ev_getf(x, base + off)), p->p);
+	} while (step(w->nd, len, j));
+	return pow(sum * ((double)p->K / (double)padded), 1 / p->p);
+}
+
+/* p is a float at opset 1, an int from 2 on; dilations and ceil_mode came at opset 18. */
+static int lppool(struct ev *e, double norm, bool v18)
 {
 	const struct od_tensor *x = e->in[0];
+	struct pool p = { .p = norm, .K = 1 };
 	struct od_tensor *y;
+	int64_t dims[2 + EV_WIN_MAX], oidx[EV_WIN_MAX];
+	int rc;
+	if (!(norm > 0) || isinf(norm))
+		return ev_bad(e, "p must be positive, not %g", norm);
+	if (!v18 && (ev_attr(e, "dilations", OD_ATTR_INTS) || ev_attr(e, "ceil_mode", OD_ATTR_INT)))
+		return ev_bad(e, "dilations and ceil_mode are not attributes before opset 18");
+	if ((rc = pool_geometry(e, &p, x, ev_attr_i(e, "ceil_mode", 0), dims)))
+		return rc;
+	for (int i = 0; i < p.w.nd; i++)
+		if (__builtin_mul_overflow(p.K, p.w.k[i], &p.K))
+			return ev_bad(e, "kernel_shape too large");
+	if ((rc = ev_new_whole(e, 0, x->dtype, x->ndims, dims, &y)))
+		return rc;
+	for (int64_t c = 0, at = 0; y->numel && c < dims[0] * dims[1]; c++) {
+		memset(oidx, 0, sizeof oidx);
+		do
+			ev_setf(y, at++, lp_window(&p, x, c * p.IN, oidx));
+		while (step(p.w.nd, p.w.out, oidx));
+	}
+	return 0;
+}
+
+int ev_k_lppool1(struct ev *e) { return lppool(e, ev_attr_f(e, "p", 2), false); }
+int ev_k_lppool2(struct ev *e) { return lppool(e, (double)ev_attr_i(e, "p", 2), false); }
+int ev_k_lppool(struct ev *e) { return lppool(e, (double)ev_attr_i(e, "p", 2), true); }
+
+/* ---- GlobalAveragePool, GlobalMaxPool, GlobalLpPool ------------------------------------ */
+
+/* Y [N, C, 1, ...] for X [N, C, ...]. */
+static int global_out(struct ev *e, const struct od_tensor *x, struct od_tensor **y)
+{
 	int64_t dims[OD_MAX_RANK];
 	if (x->ndims < 2)
 		return ev_bad(e, "X must have rank 2 or more");
 	for (int d = 0; d < x->ndims; d++)
 		dims[d] = d < 2 ? x->dims[d] : 1;
-	int rc = ev_new(e, 0, x->dtype, x->ndims, dims, &y);
+	return ev_new(e, 0, x->dtype, x->ndims, dims, y);
+}
+
+static int global_pool(struct ev *e, enum pool_kind kind)
+{
+	const struct od_tensor *x = e->in[0];
+	struct od_tensor *y;
+	int rc = global_out(e, x, &y);
 	if (rc)
 		return rc;
 	int64_t planes = x->dims[0] * x->dims[1], n = prod(x->ndims - 2, x->dims + 2);
@@ -263,3 +335,27 @@ static int global_pool(struct ev *e, enum pool_kind kind)
 
 int ev_k_globalaveragepool(struct ev *e) { return global_pool(e, P_AVG); }
 int ev_k_globalmaxpool(struct ev *e) { return global_pool(e, P_MAX); }
+
+/* GlobalLpPool: the p-norm of each channel plane; p is a float at opset 1, an int from 2. */
+static int global_lppool(struct ev *e, double norm)
+{
+	const struct od_tensor *x = e->in[0];
+	struct od_tensor *y;
+	if (!(norm > 0) || isinf(norm))
+		return ev_bad(e, "p must be positive, not %g", norm);
+	int rc = global_out(e, x, &y);
+	if (rc)
+		return rc;
+	int64_t n = prod(x->ndims - 2, x->dims + 2);
+	for (int64_t c = 0; c < y->numel; c++) {
+		double sum = 0;
+		for (int64_t i = c * n; i < (c + 1) * n; i++)
+			sum += pow(fabs(ev_getf(x, i)), norm);
+		ev_setf(y, c, pow(sum, 1 / norm));
+	}
+	return 0;
+}
+
+int ev_k_globallppool1(struct ev *e) { return global_lppool(e, ev_attr_f(e, "p", 2)); }
+int ev_k_globallppool(struct ev *e) { return global_lppool(e, (double)ev_attr_i(e, "p", 2)); }
+

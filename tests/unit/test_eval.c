@@ -777,6 +777,74 @@ Test(eval, depthwise_conv_is_the_convolution)
 	depthwise_case(19, 1);
 }
 
+/* ---- what the node tests leave out: other opsets and dtypes, malformed inputs ----------- */
+
+static void attr_f(struct od_node *n, const char *name, float v)
+{
+	n->attrs[n->n_attrs++] = (struct od_attr){ .name = name, .type = OD_ATTR_FLOAT, .f = v };
+}
+
+/* LpPool over a kernel of 2 with stride 2. */
+static struct od_node *lppool_node(void)
+{
+	static const int64_t two[1] = { 2 };      /* the node keeps the pointer */
+	struct od_node *n = node("LpPool", 1);
+	attr_ints(n, "kernel_shape", 1, two);
+	attr_ints(n, "strides", 1, two);
+	return n;
+}
+
+Test(eval, lppool_reads_its_attributes_by_opset)
+{
+	struct od_tensor *y, *x = ten(OD_FLOAT, 3, DIMS(1, 1, 3), NV(3, -4, 5));
+	struct od_node *n = lppool_node();
+	attr_f(n, "p", 1);                          /* a float at opset 1 */
+	cr_assert_eq(eval(n, 1, &y, x), 0, "%s", ctx.msg);
+	expect(y, OD_FLOAT, 3, DIMS(1, 1, 1), NV(7));
+	n = lppool_node();
+	attr_i(n, "p", 1);
+	attr_i(n, "ceil_mode", 1);
+	cr_assert_eq(eval(n, 11, &y, x), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg,
+	                 "LpPool: dilations and ceil_mode are not attributes before opset 18");
+	/* the last window runs past the end, half of it missing: 5 counts twice, as the
+	 * reference (and torch) scale the mean of what is there by the kernel's size */
+	cr_assert_eq(eval(n, 18, &y, x), 0, "%s", ctx.msg);
+	expect(y, OD_FLOAT, 3, DIMS(1, 1, 2), NV(7, 10));
+	n = lppool_node();
+	attr_i(n, "p", 0);
+	cr_assert_eq(eval(n, 18, &y, x), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "LpPool: p must be positive, not 0");
+}
+
+Test(eval, lp_pools_compute_double_in_double)
+{
+	struct od_tensor *y, *x = ten(OD_DOUBLE, 3, DIMS(1, 1, 2), NV(1, 0x1p-30));
+	struct od_node *n = lppool_node();
+	attr_i(n, "p", 1);
+	cr_assert_eq(eval(n, 18, &y, x), 0, "%s", ctx.msg);
+	expect(y, OD_DOUBLE, 3, DIMS(1, 1, 1), NV(1 + 0x1p-30));
+	n = node("GlobalLpPool", 1);
+	attr_i(n, "p", 1);
+	cr_assert_eq(eval(n, 2, &y, x), 0, "%s", ctx.msg);
+	expect(y, OD_DOUBLE, 3, DIMS(1, 1, 1), NV(1 + 0x1p-30));
+}
+
+Test(eval, globallppool_takes_the_norm_of_each_plane)
+{
+	struct od_tensor *y, *x = ten(OD_FLOAT, 4, DIMS(1, 2, 1, 2), NV(3, -4, 6, 8));
+	cr_assert_eq(eval(node("GlobalLpPool", 1), 2, &y, x), 0, "%s", ctx.msg);
+	expect(y, OD_FLOAT, 4, DIMS(1, 2, 1, 1), NV(5, 10));
+	struct od_node *n = node("GlobalLpPool", 1);
+	attr_f(n, "p", 1);                          /* a float at opset 1 */
+	cr_assert_eq(eval(n, 1, &y, x), 0, "%s", ctx.msg);
+	expect(y, OD_FLOAT, 4, DIMS(1, 2, 1, 1), NV(7, 14));
+	n = node("GlobalLpPool", 1);
+	attr_i(n, "p", -1);
+	cr_assert_eq(eval(n, 22, &y, x), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "GlobalLpPool: p must be positive, not -1");
+}
+
 /* Attributes come from the model: pads or dilations near INT64_MAX must be refused before
  * any size computed from them overflows. */
 Test(eval, window_attributes_beyond_any_tensor_are_refused)
@@ -791,4 +859,8 @@ Test(eval, window_attributes_beyond_any_tensor_are_refused)
 	attr_ints(n, "dilations", 1, DIMS(INT64_MAX / 2));
 	cr_assert_eq(eval(n, 13, &y, x, ten(OD_FLOAT, 3, DIMS(1, 1, 3), NV(1, 1, 1))), OD_EVALUE);
 	cr_assert_str_eq(ctx.msg, "Conv: kernel, strides, dilations or pads too large");
+	n = lppool_node();
+	attr_ints(n, "dilations", 1, DIMS(INT64_MAX / 2));
+	cr_assert_eq(eval(n, 18, &y, x), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "LpPool: kernel, strides, dilations or pads too large");
 }
