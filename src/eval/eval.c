@@ -113,6 +113,7 @@ static const struct ev_entry table[] = {
 	{ "", "MatMul",           1,  K, EV_F32 | OD_DT(OD_DOUBLE) | MM_INTS, 0, 2, 2, 1, ev_k_matmul },
 	{ "", "Max",              8,  K, EV_NUM,                       0, 1, V, 1, ev_k_max },
 	{ "", "MaxPool",          1,  K, EV_F32 | OD_DT(OD_INT8) | OD_DT(OD_UINT8), 0, 1, 1, 2, ev_k_maxpool },
+	{ "", "MaxUnpool",        9,  K, EV_FLOATB,                    0, 2, 3, 1, ev_k_maxunpool },
 	{ "", "Mean",             8,  K, EV_FLOATS,                    0, 1, V, 1, ev_k_mean },
 	{ "", "MeanVarianceNormalization", 9, K, EV_FLOATB,            0, 1, 1, 1, ev_k_mvn },
 	{ "", "Min",              8,  K, EV_NUM,                       0, 1, V, 1, ev_k_min },

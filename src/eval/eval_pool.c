@@ -2,8 +2,9 @@
  * eval_pool.c — MaxPool (with its optional Indices output), AveragePool, GlobalAveragePool
  * and GlobalMaxPool over any number of spatial dims, computed in float32 (float16,
  * bfloat16 and the 8-bit integers MaxPool takes are exact or rounded once); LpPool and
- * GlobalLpPool, computed in double and rounded once. The window geometry (pads, auto_pad,
- * strides, dilations, ceil_mode) comes from ev_win_init.
+ * GlobalLpPool, computed in double and rounded once; MaxUnpool, which puts MaxPool's
+ * values back where its Indices say. The window geometry (pads, auto_pad, strides,
+ * dilations, ceil_mode) comes from ev_win_init.
  */
 #include "config.h"
 #include <float.h>
@@ -359,3 +360,81 @@ static int global_lppool(struct ev *e, double norm)
 int ev_k_globallppool1(struct ev *e) { return global_lppool(e, ev_attr_f(e, "p", 2)); }
 int ev_k_globallppool(struct ev *e) { return global_lppool(e, (double)ev_attr_i(e, "p", 2)); }
 
+/* ---- MaxUnpool ------------------------------------------------------------------------ */
+
+/* The shape the attributes give (that of the MaxPool input which made X): per spatial dim
+ * (in - 1) * stride - pads + kernel. */
+static int unpool_shape(struct ev *e, const struct od_tensor *x, int64_t *dims)
+{
+	struct ev_win w = { .nd = x->ndims - 2 };
+	int nk, rc;
+	if ((rc = ev_attr_ints(e, "kernel_shape", w.k, EV_WIN_MAX, &nk)))
+		return rc;
+	if (nk != w.nd)
+		return ev_bad(e, "kernel_shape must have %d entries", w.nd);
+	if ((rc = ev_win_read(e, &w)))
+		return rc;
+	dims[0] = x->dims[0], dims[1] = x->dims[1];
+	for (int i = 0; i < w.nd; i++) {
+		int64_t v;
+		if (__builtin_mul_overflow(x->dims[2 + i] - 1, w.s[i], &v) ||
+		    __builtin_add_overflow(v, w.k[i] - w.pb[i] - w.pe[i], &v) || v < 0)
+			return ev_bad(e, "kernel_shape, strides and pads give dim %d no size",
+			              2 + i);
+		dims[2 + i] = v;
+	}
+	return 0;
+}
+
+/* Flat index at of shape from, moved to the same coordinates in shape to (no smaller). */
+static int64_t relocate(int64_t at, int nd, const int64_t *from, const int64_t *to)
+{
+	int64_t off = 0, scale = 1;
+	for (int d = nd - 1; d >= 0; d--) {
+		off += at % from[d] * scale;
+		at /= from[d];
+		scale *= to[d];
+	}
+	return off;
+}
+
+/* MaxUnpool: zeros, and each element of X where its index in I says. The indices count in
+ * the shape the attributes infer; a larger output_shape pads that shape at the end of each
+ * dim, as the ONNX reference (and its node test) does. onnxruntime reads the indices in
+ * output_shape instead: the two differ when output_shape is not the inferred shape. */
+int ev_k_maxunpool(struct ev *e)
+{
+	const struct od_tensor *x = e->in[0], *ind = e->in[1];
+	int64_t inferred[2 + EV_WIN_MAX], dims[2 + EV_WIN_MAX];
+	struct od_tensor *y;
+	int n, rc;
+	if (x->ndims < 3 || x->ndims - 2 > EV_WIN_MAX)
+		return ev_bad(e, "X must have rank 3 to %d", EV_WIN_MAX + 2);
+	if (ind->dtype != OD_INT64 || ind->ndims != x->ndims ||
+	    memcmp(ind->dims, x->dims, (size_t)x->ndims * sizeof *x->dims))
+		return ev_bad(e, "I must be int64 and of X's shape");
+	if ((rc = unpool_shape(e, x, inferred)))
+		return rc;
+	memcpy(dims, inferred, (size_t)x->ndims * sizeof *dims);
+	bool given = e->nin > 2 && e->in[2];
+	if (given && (rc = ev_read_ints(e, 2, dims, 2 + EV_WIN_MAX, &n)))
+		return rc;
+	if (given && n != x->ndims)
+		return ev_bad(e, "output_shape must have %d entries", x->ndims);
+	for (int d = 0; d < x->ndims; d++)
+		if (dims[d] < inferred[d])
+			return ev_bad(e, "output_shape dim %d of %lld is below the %lld the "
+			              "attributes give", d, (long long)dims[d],
+			              (long long)inferred[d]);
+	if ((rc = ev_new(e, 0, x->dtype, x->ndims, dims, &y)))
+		return rc;
+	int64_t total = ev_numel(x->ndims, inferred);
+	for (int64_t i = 0; i < x->numel; i++) {
+		int64_t at = ev_geti(ind, i);
+		if (at < 0 || at >= total)
+			return ev_bad(e, "index %lld out of range [0, %lld)", (long long)at,
+			              (long long)total);
+		ev_copy(y, relocate(at, x->ndims, inferred, dims), x, i, 1);
+	}
+	return 0;
+}

@@ -845,6 +845,29 @@ Test(eval, globallppool_takes_the_norm_of_each_plane)
 	cr_assert_str_eq(ctx.msg, "GlobalLpPool: p must be positive, not -1");
 }
 
+Test(eval, maxunpool_refuses_indices_and_shapes_out_of_range)
+{
+	struct od_tensor *y, *x = ten(OD_FLOAT, 3, DIMS(1, 1, 2), NV(7, 8));
+	struct od_node *n = node("MaxUnpool", 2);
+	attr_ints(n, "kernel_shape", 1, DIMS(2));
+	attr_ints(n, "strides", 1, DIMS(2));
+	attr_ints(n, "pads", 2, DIMS(1, 1));        /* (2 - 1) * 2 + 2 - 1 - 1: 2 wide */
+	cr_assert_eq(eval(n, 11, &y, x, ten(OD_INT64, 3, DIMS(1, 1, 2), NV(1, 0))), 0, "%s",
+	             ctx.msg);
+	expect(y, OD_FLOAT, 3, DIMS(1, 1, 2), NV(8, 7));
+	cr_assert_eq(eval(n, 11, &y, x, ten(OD_INT64, 3, DIMS(1, 1, 2), NV(1, 2))), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "MaxUnpool: index 2 out of range [0, 2)");
+	cr_assert_eq(eval(n, 11, &y, x, ten(OD_INT64, 3, DIMS(1, 1, 2), NV(-1, 0))), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "MaxUnpool: index -1 out of range [0, 2)");
+	cr_assert_eq(eval(n, 11, &y, x, ten(OD_INT32, 3, DIMS(1, 1, 2), NV(1, 0))), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "MaxUnpool: I must be int64 and of X's shape");
+	n->n_inputs = 3;
+	cr_assert_eq(eval(n, 11, &y, x, ten(OD_INT64, 3, DIMS(1, 1, 2), NV(1, 0)),
+	                  VEC(OD_INT64, 1, 1, 1)), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg,
+	                 "MaxUnpool: output_shape dim 2 of 1 is below the 2 the attributes give");
+}
+
 /* Attributes come from the model: pads or dilations near INT64_MAX must be refused before
  * any size computed from them overflows. */
 Test(eval, window_attributes_beyond_any_tensor_are_refused)
