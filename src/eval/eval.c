@@ -62,6 +62,7 @@ static const struct ev_entry table[] = {
 	{ "", "CumSum",          11,  K, EV_NUM,                       0, 2, 2, 1, ev_k_cumsum },
 	{ "", "DepthToSpace",     1,  K, EV_FIXED,                     0, 1, 1, 1, ev_k_depthtospace },
 	{ "", "DequantizeLinear", 10, K, EV_INTS,                      0, 2, 3, 1, ev_k_dequantize },
+	{ "", "Det",             11,  K, EV_FLOATB,                    0, 1, 1, 1, ev_k_det },
 	{ "", "Div",              7,  K, EV_NUM,                       0, 2, 2, 1, ev_k_div },
 	{ "", "Dropout",         10,  K, EV_FLOATS,                    0, 1, 3, 2, ev_k_dropout },
 	{ "", "Einsum",          12,  K, EV_NUM,                       0, 1, V, 1, ev_k_einsum },

@@ -868,6 +868,30 @@ Test(eval, maxunpool_refuses_indices_and_shapes_out_of_range)
 	                 "MaxUnpool: output_shape dim 2 of 1 is below the 2 the attributes give");
 }
 
+Test(eval, det_pivots_and_takes_empty_and_singular_matrices)
+{
+	struct od_tensor *y;
+	/* a zero first pivot: without row exchanges this divides by zero */
+	cr_assert_eq(eval(node("Det", 1), 11, &y,
+	                  ten(OD_DOUBLE, 2, DIMS(3, 3), NV(0, 2, 1, 1, 1, 1, 2, 0, 3))), 0, "%s",
+	             ctx.msg);
+	expect(y, OD_DOUBLE, 0, NULL, NV(-4));
+	cr_assert_eq(eval(node("Det", 1), 11, &y, ten(OD_FLOAT, 3, DIMS(2, 0, 0), 0, NULL)), 0,
+	             "%s", ctx.msg);
+	expect(y, OD_FLOAT, 1, DIMS(2), NV(1, 1));
+	cr_assert_eq(eval(node("Det", 1), 11, &y, ten(OD_FLOAT, 3, DIMS(0, 1 << 20, 1 << 20), 0,
+	                                              NULL)), 0, "%s", ctx.msg);
+	expect(y, OD_FLOAT, 1, DIMS(0), 0, NULL);   /* no room for a matrix needed */
+	/* a column of zeros: 0, where eliminating with a zero pivot would give 0 / 0 */
+	cr_assert_eq(eval(node("Det", 1), 11, &y,
+	                  ten(OD_FLOAT, 2, DIMS(3, 3), NV(0, 1, 2, 0, 3, 4, 0, 5, 7))), 0, "%s",
+	             ctx.msg);
+	expect(y, OD_FLOAT, 0, NULL, NV(0));
+	cr_assert_eq(eval(node("Det", 1), 11, &y, ten(OD_FLOAT, 2, DIMS(1, 2), NV(1, 2))),
+	             OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "Det: X must be [*, M, M]");
+}
+
 /* Attributes come from the model: pads or dilations near INT64_MAX must be refused before
  * any size computed from them overflows. */
 Test(eval, window_attributes_beyond_any_tensor_are_refused)
