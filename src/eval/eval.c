@@ -50,6 +50,7 @@ static const struct ev_entry table[] = {
 	{ "", "CenterCropPad",   18,  K, EV_FIXED,                     0, 2, 2, 1, ev_k_centercroppad },
 	{ "", "Clip",             6, 10, EV_FLOATS,                    0, 1, 1, 1, ev_k_clip6 },
 	{ "", "Clip",            11,  K, EV_NUM,                       0, 1, 3, 1, ev_k_clip },
+	{ "", "Col2Im",          18,  K, EV_NUM | OD_DT(OD_BFLOAT16),  0, 3, 3, 1, ev_k_col2im },
 	{ "", "Compress",         9,  K, EV_ANY,                       0, 2, 2, 1, ev_k_compress },
 	{ "", "Concat",           4,  K, EV_ANY,                       0, 1, V, 1, ev_k_concat },
 	{ "", "Constant",         1,  K, EV_ANY,                      -1, 0, 0, 1, ev_k_constant },

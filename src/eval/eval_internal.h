@@ -255,7 +255,7 @@ void ev_win_taps(int64_t off, int64_t s, int64_t in, int64_t out, int64_t *j0, i
 
 #define EV_KERNELS(X) \
 	/* eval_matmul.c, eval_conv.c, eval_pool.c */ \
-	X(matmul) X(gemm) X(det) X(conv) X(convtranspose) X(maxpool) X(averagepool) \
+	X(matmul) X(gemm) X(det) X(conv) X(convtranspose) X(col2im) X(maxpool) X(averagepool) \
 	X(globalaveragepool) X(globalmaxpool) X(lppool1) X(lppool2) X(lppool) X(globallppool1) \
 	X(globallppool) X(maxunpool) \
 	/* eval_data.c */ \

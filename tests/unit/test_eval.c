@@ -892,6 +892,19 @@ Test(eval, det_pivots_and_takes_empty_and_singular_matrices)
 	cr_assert_str_eq(ctx.msg, "Det: X must be [*, M, M]");
 }
 
+Test(eval, col2im_wraps_integers_and_checks_the_blocks)
+{
+	/* an image of 3, blocks of 2 at positions 0 and 1: the middle pixel takes 100 twice */
+	struct od_tensor *y, *x = ten(OD_INT8, 3, DIMS(1, 2, 2), NV(1, 100, 100, 2));
+	struct od_node *n = node("Col2Im", 3);
+	cr_assert_eq(eval(n, 18, &y, x, VEC(OD_INT64, 3), VEC(OD_INT64, 2)), 0, "%s", ctx.msg);
+	expect(y, OD_INT8, 3, DIMS(1, 1, 3), NV(1, -56, 2));
+	cr_assert_eq(eval(n, 18, &y, x, VEC(OD_INT64, 3), VEC(OD_INT64, 4)), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "Col2Im: a block of 4 does not fit the padded image of 3");
+	cr_assert_eq(eval(n, 18, &y, x, VEC(OD_INT64, 4), VEC(OD_INT64, 2)), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "Col2Im: input must be [N, C * 2, 3] for these blocks");
+}
+
 /* Attributes come from the model: pads or dilations near INT64_MAX must be refused before
  * any size computed from them overflows. */
 Test(eval, window_attributes_beyond_any_tensor_are_refused)
