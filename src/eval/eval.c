@@ -28,6 +28,7 @@ static const struct ev_entry table[] = {
 	{ "", "Acos",             7,  K, EV_FLOATS,                    0, 1, 1, 1, ev_k_acos },
 	{ "", "Acosh",            9,  K, EV_FLOATS,                    0, 1, 1, 1, ev_k_acosh },
 	{ "", "Add",              7,  K, EV_NUM,                       0, 2, 2, 1, ev_k_add },
+	{ "", "AffineGrid",      20,  K, EV_FLOATB,                    0, 2, 2, 1, ev_k_affinegrid },
 	{ "", "And",              7,  K, BOOL_,                        0, 2, 2, 1, ev_k_and },
 	{ "", "ArgMax",           1,  K, EV_NUM,                       0, 1, 1, 1, ev_k_argmax },
 	{ "", "ArgMin",           1,  K, EV_NUM,                       0, 1, 1, 1, ev_k_argmin },

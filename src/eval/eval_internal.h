@@ -314,7 +314,7 @@ void ev_win_taps(int64_t off, int64_t s, int64_t in, int64_t out, int64_t *j0, i
 	/* eval_boxes.c */ \
 	X(nms) X(roialign) \
 	/* eval_grid.c */ \
-	X(gridsample) \
+	X(gridsample) X(affinegrid) \
 	/* eval_rotary.c */ \
 	X(rotary)
 

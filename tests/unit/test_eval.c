@@ -905,6 +905,21 @@ Test(eval, col2im_wraps_integers_and_checks_the_blocks)
 	cr_assert_str_eq(ctx.msg, "Col2Im: input must be [N, C * 2, 3] for these blocks");
 }
 
+Test(eval, affine_grid_places_a_single_point_as_the_reference)
+{
+	struct od_tensor *y, *id = ten(OD_DOUBLE, 3, DIMS(1, 2, 3), NV(1, 0, 0, 0, 1, 0));
+	struct od_node *n = node("AffineGrid", 2);
+	attr_i(n, "align_corners", 1);              /* W of 1: x is -1; H of 2: y is -1, 1 */
+	cr_assert_eq(eval(n, 20, &y, id, VEC(OD_INT64, 1, 1, 2, 1)), 0, "%s", ctx.msg);
+	expect(y, OD_DOUBLE, 4, DIMS(1, 2, 1, 2), NV(-1, -1, -1, 1));
+	n = node("AffineGrid", 2);                  /* edges: x is 0; y is -0.5, 0.5 */
+	cr_assert_eq(eval(n, 20, &y, id, VEC(OD_INT64, 1, 1, 2, 1)), 0, "%s", ctx.msg);
+	expect(y, OD_DOUBLE, 4, DIMS(1, 2, 1, 2), NV(0, -0.5, 0, 0.5));
+	cr_assert_eq(eval(n, 20, &y, id, VEC(OD_INT64, 1, 1, 2, 2, 2)), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg,
+	                 "AffineGrid: theta must be [N, 2, 3] for 4 sizes, [N, 3, 4] for 5");
+}
+
 /* Attributes come from the model: pads or dilations near INT64_MAX must be refused before
  * any size computed from them overflows. */
 Test(eval, window_attributes_beyond_any_tensor_are_refused)
