@@ -6,7 +6,7 @@
  * Conv is im2col + one cblas_sgemm per image and group (a 1x1 kernel with unit strides and
  * no pads multiplies the image itself); ConvTranspose is the transposed product followed by
  * col2im. Everything is computed in float32: float16 and bfloat16 are widened and rounded
- * once on the way out.
+ * once on the way out. Col2Im, the operator, sums in double or in 64-bit integers.
  */
 #include "config.h"
 #include "eval_internal.h"
@@ -18,9 +18,7 @@ static int64_t span(const struct ev_win *w, int i)
 	return (w->k[i] - 1) * w->d[i] + 1;
 }
 
-/* Reads strides, dilations, pads and auto_pad (all optional) for w->nd dims whose input
- * sizes and kernel are set. */
-static int read_geometry(struct ev *e, struct ev_win *w)
+int ev_win_read(struct ev *e, struct ev_win *w)
 {
 	int ns, nd, np, rc;
 	int64_t pads[2 * EV_WIN_MAX];
@@ -39,6 +37,12 @@ static int read_geometry(struct ev *e, struct ev_win *w)
 		w->pe[i] = np < 0 ? 0 : pads[w->nd + i];
 		if (w->s[i] < 1 || w->d[i] < 1 || w->k[i] < 1 || w->pb[i] < 0 || w->pe[i] < 0)
 			return ev_bad(e, "kernel, strides, dilations and pads must be positive");
+		/* No dim exceeds OD_MAX_NUMEL, so no useful window, stride or pad does; within
+		 * these bounds no position a window reaches overflows. */
+		int64_t ext;
+		if (w->s[i] > OD_MAX_NUMEL || w->pb[i] > OD_MAX_NUMEL || w->pe[i] > OD_MAX_NUMEL ||
+		    __builtin_mul_overflow(w->k[i] - 1, w->d[i], &ext) || ext >= OD_MAX_NUMEL)
+			return ev_bad(e, "kernel, strides, dilations or pads too large");
 	}
 	const struct od_attr *ap = ev_attr(e, "auto_pad", OD_ATTR_STRING);
 	w->autopad = EV_PAD_NOTSET;
@@ -57,7 +61,7 @@ static int read_geometry(struct ev *e, struct ev_win *w)
 
 int ev_win_init(struct ev *e, struct ev_win *w, const struct od_tensor *x, bool ceil_mode)
 {
-	int rc = read_geometry(e, w);
+	int rc = ev_win_read(e, w);
 	if (rc)
 		return rc;
 	for (int i = 0; i < w->nd; i++) {
@@ -566,7 +570,7 @@ static int convt_geometry(struct ev *e, struct conv *cv, const struct od_tensor 
 {
 	struct ev_win *w = &cv->w;
 	int64_t op[EV_WIN_MAX], os[2 + EV_WIN_MAX];
-	int nop, nos, rc = read_geometry(e, w);
+	int nop, nos, rc = ev_win_read(e, w);
 	if (rc || (rc = ev_attr_ints(e, "output_padding", op, EV_WIN_MAX, &nop)) ||
 	    (rc = ev_attr_ints(e, "output_shape", os, 2 + EV_WIN_MAX, &nos)))
 		return rc;
@@ -646,3 +650,99 @@ static int convolve(struct ev *e, bool transpose,
 int ev_k_conv(struct ev *e) { return convolve(e, false, conv_run); }
 
 int ev_k_convtranspose(struct ev *e) { return convolve(e, true, convt_run); }
+
+/* ---- Col2Im ----------------------------------------------------------------------------- */
+
+/* Col2Im's image (image_shape) in w->in, its block (block_shape) in w->k, the attributes,
+ * and how many positions a block takes along each dim in w->out. */
+static int fold_geometry(struct ev *e, struct ev_win *w)
+{
+	int ni, nb, rc;
+	if ((rc = ev_read_ints(e, 1, w->in, EV_WIN_MAX, &ni)) ||
+	    (rc = ev_read_ints(e, 2, w->k, EV_WIN_MAX, &nb)))
+		return rc;
+	if (ni < 1 || nb != ni)
+		return ev_bad(e, "image_shape and block_shape must have one length, 1 to %d",
+		              EV_WIN_MAX);
+	w->nd = ni;
+	if (ev_numel(ni, w->in) < 0)
+		return ev_bad(e, "image_shape holds a negative or too large size");
+	if ((rc = ev_win_read(e, w)))
+		return rc;
+	for (int i = 0; i < ni; i++) {
+		int64_t padded = w->in[i] + w->pb[i] + w->pe[i], room = padded - span(w, i);
+		if (room < 0)
+			return ev_bad(e, "a block of %lld does not fit the padded image of %lld",
+			              (long long)span(w, i), (long long)padded);
+		w->out[i] = room / w->s[i] + 1;
+	}
+	return 0;
+}
+
+union fold_sum {
+	double f;               /* floats */
+	uint64_t u;             /* integers, wrapping */
+};
+
+/* Adds the K rows of L columns of x from element base into the image plane sum. */
+static void fold_plane(const struct ev_win *w, const struct od_tensor *x, int64_t base,
+                       int64_t K, int64_t L, union fold_sum *sum)
+{
+	bool flt = ev_class(x->dtype) == EV_CF;
+	int64_t kidx[EV_WIN_MAX], oidx[EV_WIN_MAX];
+	for (int64_t kk = 0; kk < K; kk++) {
+		unflatten(kk, w->nd, w->k, kidx);
+		for (int64_t p = 0; p < L; p++) {
+			int64_t off = 0, i = base + kk * L + p;
+			unflatten(p, w->nd, w->out, oidx);
+			for (int d = 0; d < w->nd && off >= 0; d++) {
+				int64_t at = oidx[d] * w->s[d] - w->pb[d] + kidx[d] * w->d[d];
+				off = at >= 0 && at < w->in[d] ? off * w->in[d] + at : -1;
+			}
+			if (off >= 0 && flt)
+				sum[off].f += ev_getf(x, i);
+			else if (off >= 0)
+				sum[off].u += ev_getu(x, i);
+		}
+	}
+}
+
+/* Col2Im (torch.nn.Fold): input [N, C * K, L] holds, for each channel and each of the K
+ * offsets inside a block, the values at the L positions the block takes in the padded image
+ * (row-major); each value is added into the image at that position plus the offset times
+ * the dilation, unless it falls into the pads. Floats sum in double and round once;
+ * integers wrap to their dtype, as numpy's += does. */
+int ev_k_col2im(struct ev *e)
+{
+	const struct od_tensor *x = e->in[0];
+	struct ev_win w = { 0 };
+	struct od_tensor *y;
+	int64_t dims[2 + EV_WIN_MAX];
+	int rc = fold_geometry(e, &w);
+	if (rc)
+		return rc;
+	int64_t K = ev_numel(w.nd, w.k), L = ev_numel(w.nd, w.out), IN = prod(w.nd, w.in);
+	if (K < 0 || L < 0)
+		return ev_bad(e, "too many blocks or too large a block");
+	if (x->ndims != 3 || x->dims[1] % K || x->dims[2] != L)
+		return ev_bad(e, "input must be [N, C * %lld, %lld] for these blocks", (long long)K,
+		              (long long)L);
+	dims[0] = x->dims[0], dims[1] = x->dims[1] / K;
+	memcpy(dims + 2, w.in, (size_t)w.nd * sizeof *dims);
+	if ((rc = ev_new_whole(e, 0, x->dtype, 2 + w.nd, dims, &y)) || !y->numel)
+		return rc;
+	union fold_sum *sum = od_malloc((size_t)IN * sizeof *sum);
+	if (!sum)
+		return ev_err(e, OD_ENOMEM, "out of memory");
+	for (int64_t c = 0; c < dims[0] * dims[1]; c++) {
+		memset(sum, 0, (size_t)IN * sizeof *sum);
+		fold_plane(&w, x, c * K * L, K, L, sum);
+		for (int64_t i = 0; i < IN; i++)
+			if (ev_class(x->dtype) == EV_CF)
+				ev_setf(y, c * IN + i, sum[i].f);
+			else
+				ev_setu(y, c * IN + i, sum[i].u);
+	}
+	od_free(sum);
+	return 0;
+}

@@ -3,7 +3,8 @@
  * points of grid [N, O1..Or, r] (x first, so grid's last axis runs over X's spatial axes
  * backwards), modes nearest, linear and cubic, padding zeros, border and reflection,
  * align_corners. Follows the ONNX reference: border and reflection move the coordinate
- * before interpolating, then each tap reads with the padding rule.
+ * before interpolating, then each tap reads with the padding rule. Also AffineGrid, which
+ * makes such grids.
  */
 #include "config.h"
 #include <math.h>
@@ -157,6 +158,62 @@ int ev_k_gridsample(struct ev *e)
 						acc += wt * ev_getf(x, off);
 				}
 				ev_setf(t, (b * nc + c) * pts + p, acc);
+			}
+		}
+	return 0;
+}
+
+/* ---- AffineGrid ----------------------------------------------------------------------- */
+
+/* Point i of an axis of n points spread over [-1, 1]: from corner centre to corner centre
+ * with align_corners (one point: -1, as the reference's arange gives; torch gives 0), else
+ * from edge to edge. */
+static double grid_point(int64_t i, int64_t n, bool align)
+{
+	if (align)
+		return i ? -1 + (double)i * (2.0 / (double)(n - 1)) : -1;
+	double step = 2.0 / (double)n;
+	return -1 + step / 2 + (double)i * step;
+}
+
+/* AffineGrid: for theta [N, r, r + 1] (r 2 or 3) and size [N, C, (D,) H, W], the grid
+ * [N, (D,) H, W, r] whose point is theta[n] times (x, y, (z,) 1), x running along W, y
+ * along H, z along D. Computed in double, rounded once. */
+int ev_k_affinegrid(struct ev *e)
+{
+	const struct od_tensor *th = e->in[0];
+	int64_t size[5], dims[5];
+	struct od_tensor *y;
+	int n, rc = ev_read_ints(e, 1, size, 5, &n);
+	if (rc)
+		return rc;
+	int r = n - 2;
+	if (n < 4 || th->ndims != 3 || th->dims[0] != size[0] || th->dims[1] != r ||
+	    th->dims[2] != r + 1)
+		return ev_bad(e, "theta must be [N, 2, 3] for 4 sizes, [N, 3, 4] for 5");
+	dims[0] = size[0];
+	for (int a = 0; a < r; a++)
+		if ((dims[a + 1] = size[a + 2]) < 0)
+			return ev_bad(e, "size %lld is negative", (long long)size[a + 2]);
+	dims[r + 1] = r;
+	if ((rc = ev_new_whole(e, 0, th->dtype, r + 2, dims, &y)) || !y->numel)
+		return rc;
+	bool align = ev_attr_i(e, "align_corners", 0);
+	int64_t pts = y->numel / (size[0] * r);
+	for (int64_t b = 0, at = 0; b < size[0]; b++)
+		for (int64_t p = 0; p < pts; p++) {
+			double v[4];            /* x, y, (z,) 1 */
+			int64_t rest = p;
+			for (int a = r - 1; a >= 0; a--) {
+				v[r - 1 - a] = grid_point(rest % dims[a + 1], dims[a + 1], align);
+				rest /= dims[a + 1];
+			}
+			v[r] = 1;
+			for (int k = 0; k < r; k++) {
+				double acc = 0;
+				for (int j = 0; j <= r; j++)
+					acc += ev_getf(th, (b * r + k) * (r + 1) + j) * v[j];
+				ev_setf(y, at++, acc);
 			}
 		}
 	return 0;

@@ -251,6 +251,10 @@ struct ev_win {
 	int64_t pb[EV_WIN_MAX], pe[EV_WIN_MAX]; /* pads at the start and the end */
 	int64_t out[EV_WIN_MAX];    /* output extent */
 };
+/* Reads strides, dilations, pads and auto_pad (all optional) of e's node for the w->nd
+ * dims of the kernel w->k, and checks them: positive, and small enough that no position
+ * they give overflows. */
+int ev_win_read(struct ev *e, struct ev_win *w);
 /* Reads strides, dilations, pads and auto_pad of e's node and computes the output extent
  * of a window w->k sliding over the spatial dims of x ([N, C, spatial...]). */
 int ev_win_init(struct ev *e, struct ev_win *w, const struct od_tensor *x, bool ceil_mode);
@@ -267,8 +271,9 @@ void ev_win_taps(int64_t off, int64_t s, int64_t in, int64_t out, int64_t *j0, i
 
 #define EV_KERNELS(X) \
 	/* eval_matmul.c, eval_conv.c, eval_pool.c */ \
-	X(matmul) X(gemm) X(conv) X(convtranspose) X(maxpool) X(averagepool) \
-	X(globalaveragepool) X(globalmaxpool) \
+	X(matmul) X(gemm) X(det) X(conv) X(convtranspose) X(col2im) X(maxpool) X(averagepool) \
+	X(globalaveragepool) X(globalmaxpool) X(lppool1) X(lppool2) X(lppool) X(globallppool1) \
+	X(globallppool) X(maxunpool) \
 	/* eval_data.c */ \
 	X(constant) X(identity) X(cast) X(castlike) X(shape) X(size) X(constantofshape) \
 	X(range) X(hannwindow) X(hammingwindow) X(blackmanwindow) \
@@ -325,7 +330,7 @@ void ev_win_taps(int64_t off, int64_t s, int64_t in, int64_t out, int64_t *j0, i
 	/* eval_boxes.c */ \
 	X(nms) X(roialign) \
 	/* eval_grid.c */ \
-	X(gridsample) \
+	X(gridsample) X(affinegrid) \
 	/* eval_rotary.c */ \
 	X(rotary) \
 	/* eval_attention.c */ \

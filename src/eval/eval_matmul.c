@@ -4,8 +4,8 @@
  * Gemm. float32 goes straight to cblas_sgemm on the payloads; float16 and bfloat16 are
  * widened to float32 and rounded once on the way out; double uses cblas_dgemm; integer
  * MatMul is exact (64-bit accumulation wrapping to the dtype, as numpy's integer matmul).
- * Also the float32 buffer helpers the Conv and pool kernels share, and MatMul's shapes,
- * which the integer products of eval_qlinear.c share.
+ * Det, by LU decomposition. Also the float32 buffer helpers the Conv and pool kernels share,
+ * and MatMul's shapes, which the integer products of eval_qlinear.c share.
  */
 #include "config.h"
 #include <string.h>
@@ -385,4 +385,61 @@ int ev_k_gemm(struct ev *e)
 	ev_f32_free(fa, oa);
 	ev_f32_free(fb, ob);
 	return rc;
+}
+
+/* ---- Det ------------------------------------------------------------------------------ */
+
+/* The determinant of the m x m matrix a, which it overwrites: Gaussian elimination with
+ * partial pivoting, as LAPACK's getrf under numpy's det. */
+static double lu_det(double *a, int64_t m)
+{
+	double det = 1;
+	for (int64_t k = 0; k < m; k++) {
+		int64_t piv = k;
+		for (int64_t i = k + 1; i < m; i++)
+			if (fabs(a[i * m + k]) > fabs(a[piv * m + k]))
+				piv = i;
+		if (a[piv * m + k] == 0)
+			return 0;
+		if (piv != k) {
+			for (int64_t j = k; j < m; j++) {
+				double t = a[k * m + j];
+				a[k * m + j] = a[piv * m + j];
+				a[piv * m + j] = t;
+			}
+			det = -det;
+		}
+		det *= a[k * m + k];
+		for (int64_t i = k + 1; i < m; i++) {
+			double f = a[i * m + k] / a[k * m + k];
+			for (int64_t j = k + 1; j < m; j++)
+				a[i * m + j] -= f * a[k * m + j];
+		}
+	}
+	return det;
+}
+
+/* Det: the determinant of each matrix of X [*, M, M], in double, rounded once; a 0 x 0
+ * matrix has determinant 1. */
+int ev_k_det(struct ev *e)
+{
+	const struct od_tensor *x = e->in[0];
+	struct od_tensor *y;
+	int r = x->ndims;
+	if (r < 2 || x->dims[r - 1] != x->dims[r - 2])
+		return ev_bad(e, "X must be [*, M, M]");
+	int rc = ev_new_whole(e, 0, x->dtype, r - 2, x->dims, &y);
+	if (rc || !y->numel)
+		return rc;
+	int64_t m = x->dims[r - 1];
+	double *a = od_malloc((size_t)(m ? m * m : 1) * sizeof *a);
+	if (!a)
+		return ev_err(e, OD_ENOMEM, "out of memory");
+	for (int64_t b = 0; b < y->numel; b++) {
+		for (int64_t i = 0; i < m * m; i++)
+			a[i] = ev_getf(x, b * m * m + i);
+		ev_setf(y, b, lu_det(a, m));
+	}
+	od_free(a);
+	return 0;
 }

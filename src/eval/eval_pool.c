@@ -1,8 +1,10 @@
 /*
  * eval_pool.c — MaxPool (with its optional Indices output), AveragePool, GlobalAveragePool
  * and GlobalMaxPool over any number of spatial dims, computed in float32 (float16,
- * bfloat16 and the 8-bit integers MaxPool takes are exact or rounded once). The window
- * geometry (pads, auto_pad, strides, dilations, ceil_mode) comes from ev_win_init.
+ * bfloat16 and the 8-bit integers MaxPool takes are exact or rounded once); LpPool and
+ * GlobalLpPool, computed in double and rounded once; MaxUnpool, which puts MaxPool's
+ * values back where its Indices say. The window geometry (pads, auto_pad, strides,
+ * dilations, ceil_mode) comes from ev_win_init.
  */
 #include "config.h"
 #include <float.h>
@@ -35,7 +37,8 @@ struct pool {
 	enum pool_kind kind;
 	bool include_pad;       /* AveragePool: divide by the window inside the padded input */
 	bool col_major;         /* MaxPool Indices with storage_order 1 */
-	int64_t IN, P;
+	double p;               /* LpPool's norm */
+	int64_t IN, P, K;       /* elements of an input plane, of an output plane, of the kernel */
 };
 
 /* One output position of one channel plane x; *arg receives the argmax's spatial index. */
@@ -178,32 +181,42 @@ static void pool_run(const struct pool *p, int64_t planes, const float *x, float
 	}
 }
 
+/* The kernel_shape and the window of a pool over X; Y's shape in dims. */
+static int pool_geometry(struct ev *e, struct pool *p, const struct od_tensor *x,
+                         bool ceil_mode, int64_t *dims)
+{
+	int nk, rc;
+	if (x->ndims < 3 || x->ndims - 2 > EV_WIN_MAX)
+		return ev_bad(e, "X must have rank 3 to %d", EV_WIN_MAX + 2);
+	p->w.nd = x->ndims - 2;
+	if ((rc = ev_attr_ints(e, "kernel_shape", p->w.k, EV_WIN_MAX, &nk)))
+		return rc;
+	if (nk != p->w.nd)
+		return ev_bad(e, "kernel_shape must have %d entries", p->w.nd);
+	if ((rc = ev_win_init(e, &p->w, x, ceil_mode)))
+		return rc;
+	dims[0] = x->dims[0], dims[1] = x->dims[1];
+	memcpy(dims + 2, p->w.out, (size_t)p->w.nd * sizeof *dims);
+	p->IN = prod(p->w.nd, p->w.in);
+	return 0;
+}
+
 static int pool(struct ev *e, enum pool_kind kind)
 {
 	const struct od_tensor *x = e->in[0];
 	struct pool p = { .kind = kind };
 	struct od_tensor *y, *ind = NULL;
 	int64_t dims[2 + EV_WIN_MAX];
-	int nk, rc;
-	if (x->ndims < 3 || x->ndims - 2 > EV_WIN_MAX)
-		return ev_bad(e, "X must have rank 3 to %d", EV_WIN_MAX + 2);
-	p.w.nd = x->ndims - 2;
-	if ((rc = ev_attr_ints(e, "kernel_shape", p.w.k, EV_WIN_MAX, &nk)))
-		return rc;
-	if (nk != p.w.nd)
-		return ev_bad(e, "kernel_shape must have %d entries", p.w.nd);
+	int rc;
 	p.include_pad = ev_attr_i(e, "count_include_pad", 0);
 	p.col_major = ev_attr_i(e, "storage_order", 0);
-	if ((rc = ev_win_init(e, &p.w, x, ev_attr_i(e, "ceil_mode", 0))))
-		return rc;
-	dims[0] = x->dims[0], dims[1] = x->dims[1];
-	memcpy(dims + 2, p.w.out, (size_t)p.w.nd * sizeof *dims);
-	p.IN = prod(p.w.nd, p.w.in), p.P = prod(p.w.nd, p.w.out);
-	if ((rc = ev_new(e, 0, x->dtype, x->ndims, dims, &y)))
+	if ((rc = pool_geometry(e, &p, x, ev_attr_i(e, "ceil_mode", 0), dims)) ||
+	    (rc = ev_new(e, 0, x->dtype, x->ndims, dims, &y)))
 		return rc;
 	if (e->n->n_outputs > 1 && *e->n->outputs[1] &&
 	    (rc = ev_new(e, 1, OD_INT64, x->ndims, dims, &ind)))
 		return rc;
+	p.P = prod(p.w.nd, p.w.out);    /* Y's size, so within the limit */
 	bool owned;
 	float *fx = ev_f32_in(x, &owned), *fy = ev_f32_out(y);
 	if (fx && fy && y->numel)
@@ -222,18 +235,88 @@ int ev_k_maxpool(struct ev *e)
 
 int ev_k_averagepool(struct ev *e) { return pool(e, P_AVG); }
 
-/* ---- GlobalAveragePool, GlobalMaxPool ------------------------------------------------- */
+/* ---- LpPool --------------------------------------------------------------------------- */
 
-static int global_pool(struct ev *e, enum pool_kind kind)
+/* LpPool at output position oidx of the plane at element base of x: the p-norm of the taps
+ * inside the input. The reference averages |x|^p over the taps inside the padded input and
+ * multiplies by the kernel's size (as torch's LPPool does), so a ceil_mode window running
+ * past the end pad is scaled up by the part of it that is missing. */
+static double lp_window(const struct pool *p, const struct od_tensor *x, int64_t base,
+                        const int64_t *oidx)
+{
+	const struct ev_win *w = &p->w;
+	int64_t first[EV_WIN_MAX], len[EV_WIN_MAX], j[EV_WIN_MAX] = { 0 }, padded = 1;
+	for (int i = 0; i < w->nd; i++) {
+		int64_t at = oidx[i] * w->s[i] - w->pb[i], j0, j1, p0, p1;
+		ev_win_taps(at, w->d[i], w->in[i], w->k[i], &j0, &j1);
+		ev_win_taps(at + w->pb[i], w->d[i], w->in[i] + w->pb[i] + w->pe[i], w->k[i], &p0,
+		            &p1);
+		if (j0 == j1)
+			return 0;       /* all in the pads */
+		padded *= p1 - p0;
+		first[i] = at + j0 * w->d[i];
+		len[i] = j1 - j0;
+	}
+	double sum = 0;
+	do {
+		int64_t off = 0;
+		for (int i = 0; i < w->nd; i++)
+			off = off * w->in[i] + first[i] + j[i] * w->d[i];
+		sum += pow(fabs(ev_getf(x, base + off)), p->p);
+	} while (step(w->nd, len, j));
+	return pow(sum * ((double)p->K / (double)padded), 1 / p->p);
+}
+
+/* p is a float at opset 1, an int from 2 on; dilations and ceil_mode came at opset 18. */
+static int lppool(struct ev *e, double norm, bool v18)
 {
 	const struct od_tensor *x = e->in[0];
+	struct pool p = { .p = norm, .K = 1 };
 	struct od_tensor *y;
+	int64_t dims[2 + EV_WIN_MAX], oidx[EV_WIN_MAX];
+	int rc;
+	if (!(norm > 0) || isinf(norm))
+		return ev_bad(e, "p must be positive, not %g", norm);
+	if (!v18 && (ev_attr(e, "dilations", OD_ATTR_INTS) || ev_attr(e, "ceil_mode", OD_ATTR_INT)))
+		return ev_bad(e, "dilations and ceil_mode are not attributes before opset 18");
+	if ((rc = pool_geometry(e, &p, x, ev_attr_i(e, "ceil_mode", 0), dims)))
+		return rc;
+	for (int i = 0; i < p.w.nd; i++)
+		if (__builtin_mul_overflow(p.K, p.w.k[i], &p.K))
+			return ev_bad(e, "kernel_shape too large");
+	if ((rc = ev_new_whole(e, 0, x->dtype, x->ndims, dims, &y)))
+		return rc;
+	for (int64_t c = 0, at = 0; y->numel && c < dims[0] * dims[1]; c++) {
+		memset(oidx, 0, sizeof oidx);
+		do
+			ev_setf(y, at++, lp_window(&p, x, c * p.IN, oidx));
+		while (step(p.w.nd, p.w.out, oidx));
+	}
+	return 0;
+}
+
+int ev_k_lppool1(struct ev *e) { return lppool(e, ev_attr_f(e, "p", 2), false); }
+int ev_k_lppool2(struct ev *e) { return lppool(e, (double)ev_attr_i(e, "p", 2), false); }
+int ev_k_lppool(struct ev *e) { return lppool(e, (double)ev_attr_i(e, "p", 2), true); }
+
+/* ---- GlobalAveragePool, GlobalMaxPool, GlobalLpPool ------------------------------------ */
+
+/* Y [N, C, 1, ...] for X [N, C, ...]. */
+static int global_out(struct ev *e, const struct od_tensor *x, struct od_tensor **y)
+{
 	int64_t dims[OD_MAX_RANK];
 	if (x->ndims < 2)
 		return ev_bad(e, "X must have rank 2 or more");
 	for (int d = 0; d < x->ndims; d++)
 		dims[d] = d < 2 ? x->dims[d] : 1;
-	int rc = ev_new(e, 0, x->dtype, x->ndims, dims, &y);
+	return ev_new(e, 0, x->dtype, x->ndims, dims, y);
+}
+
+static int global_pool(struct ev *e, enum pool_kind kind)
+{
+	const struct od_tensor *x = e->in[0];
+	struct od_tensor *y;
+	int rc = global_out(e, x, &y);
 	if (rc)
 		return rc;
 	int64_t planes = x->dims[0] * x->dims[1], n = prod(x->ndims - 2, x->dims + 2);
@@ -253,3 +336,105 @@ static int global_pool(struct ev *e, enum pool_kind kind)
 
 int ev_k_globalaveragepool(struct ev *e) { return global_pool(e, P_AVG); }
 int ev_k_globalmaxpool(struct ev *e) { return global_pool(e, P_MAX); }
+
+/* GlobalLpPool: the p-norm of each channel plane; p is a float at opset 1, an int from 2. */
+static int global_lppool(struct ev *e, double norm)
+{
+	const struct od_tensor *x = e->in[0];
+	struct od_tensor *y;
+	if (!(norm > 0) || isinf(norm))
+		return ev_bad(e, "p must be positive, not %g", norm);
+	int rc = global_out(e, x, &y);
+	if (rc)
+		return rc;
+	int64_t n = prod(x->ndims - 2, x->dims + 2);
+	for (int64_t c = 0; c < y->numel; c++) {
+		double sum = 0;
+		for (int64_t i = c * n; i < (c + 1) * n; i++)
+			sum += pow(fabs(ev_getf(x, i)), norm);
+		ev_setf(y, c, pow(sum, 1 / norm));
+	}
+	return 0;
+}
+
+int ev_k_globallppool1(struct ev *e) { return global_lppool(e, ev_attr_f(e, "p", 2)); }
+int ev_k_globallppool(struct ev *e) { return global_lppool(e, (double)ev_attr_i(e, "p", 2)); }
+
+/* ---- MaxUnpool ------------------------------------------------------------------------ */
+
+/* The shape the attributes give (that of the MaxPool input which made X): per spatial dim
+ * (in - 1) * stride - pads + kernel. */
+static int unpool_shape(struct ev *e, const struct od_tensor *x, int64_t *dims)
+{
+	struct ev_win w = { .nd = x->ndims - 2 };
+	int nk, rc;
+	if ((rc = ev_attr_ints(e, "kernel_shape", w.k, EV_WIN_MAX, &nk)))
+		return rc;
+	if (nk != w.nd)
+		return ev_bad(e, "kernel_shape must have %d entries", w.nd);
+	if ((rc = ev_win_read(e, &w)))
+		return rc;
+	dims[0] = x->dims[0], dims[1] = x->dims[1];
+	for (int i = 0; i < w.nd; i++) {
+		int64_t v;
+		if (__builtin_mul_overflow(x->dims[2 + i] - 1, w.s[i], &v) ||
+		    __builtin_add_overflow(v, w.k[i] - w.pb[i] - w.pe[i], &v) || v < 0)
+			return ev_bad(e, "kernel_shape, strides and pads give dim %d no size",
+			              2 + i);
+		dims[2 + i] = v;
+	}
+	return 0;
+}
+
+/* Flat index at of shape from, moved to the same coordinates in shape to (no smaller). */
+static int64_t relocate(int64_t at, int nd, const int64_t *from, const int64_t *to)
+{
+	int64_t off = 0, scale = 1;
+	for (int d = nd - 1; d >= 0; d--) {
+		off += at % from[d] * scale;
+		at /= from[d];
+		scale *= to[d];
+	}
+	return off;
+}
+
+/* MaxUnpool: zeros, and each element of X where its index in I says. The indices count in
+ * the shape the attributes infer; a larger output_shape pads that shape at the end of each
+ * dim, as the ONNX reference (and its node test) does. onnxruntime reads the indices in
+ * output_shape instead: the two differ when output_shape is not the inferred shape. */
+int ev_k_maxunpool(struct ev *e)
+{
+	const struct od_tensor *x = e->in[0], *ind = e->in[1];
+	int64_t inferred[2 + EV_WIN_MAX], dims[2 + EV_WIN_MAX];
+	struct od_tensor *y;
+	int n, rc;
+	if (x->ndims < 3 || x->ndims - 2 > EV_WIN_MAX)
+		return ev_bad(e, "X must have rank 3 to %d", EV_WIN_MAX + 2);
+	if (ind->dtype != OD_INT64 || ind->ndims != x->ndims ||
+	    memcmp(ind->dims, x->dims, (size_t)x->ndims * sizeof *x->dims))
+		return ev_bad(e, "I must be int64 and of X's shape");
+	if ((rc = unpool_shape(e, x, inferred)))
+		return rc;
+	memcpy(dims, inferred, (size_t)x->ndims * sizeof *dims);
+	bool given = e->nin > 2 && e->in[2];
+	if (given && (rc = ev_read_ints(e, 2, dims, 2 + EV_WIN_MAX, &n)))
+		return rc;
+	if (given && n != x->ndims)
+		return ev_bad(e, "output_shape must have %d entries", x->ndims);
+	for (int d = 0; d < x->ndims; d++)
+		if (dims[d] < inferred[d])
+			return ev_bad(e, "output_shape dim %d of %lld is below the %lld the "
+			              "attributes give", d, (long long)dims[d],
+			              (long long)inferred[d]);
+	if ((rc = ev_new(e, 0, x->dtype, x->ndims, dims, &y)))
+		return rc;
+	int64_t total = ev_numel(x->ndims, inferred);
+	for (int64_t i = 0; i < x->numel; i++) {
+		int64_t at = ev_geti(ind, i);
+		if (at < 0 || at >= total)
+			return ev_bad(e, "index %lld out of range [0, %lld)", (long long)at,
+			              (long long)total);
+		ev_copy(y, relocate(at, x->ndims, inferred, dims), x, i, 1);
+	}
+	return 0;
+}

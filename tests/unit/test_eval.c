@@ -931,3 +931,166 @@ Test(eval, convinteger_is_the_convolution)
 		             od_tensor_get_f64(y, at), want);
 	}
 }
+
+/* ---- what the node tests leave out: other opsets and dtypes, malformed inputs ----------- */
+
+static void attr_f(struct od_node *n, const char *name, float v)
+{
+	n->attrs[n->n_attrs++] = (struct od_attr){ .name = name, .type = OD_ATTR_FLOAT, .f = v };
+}
+
+/* LpPool over a kernel of 2 with stride 2. */
+static struct od_node *lppool_node(void)
+{
+	static const int64_t two[1] = { 2 };      /* the node keeps the pointer */
+	struct od_node *n = node("LpPool", 1);
+	attr_ints(n, "kernel_shape", 1, two);
+	attr_ints(n, "strides", 1, two);
+	return n;
+}
+
+Test(eval, lppool_reads_its_attributes_by_opset)
+{
+	struct od_tensor *y, *x = ten(OD_FLOAT, 3, DIMS(1, 1, 3), NV(3, -4, 5));
+	struct od_node *n = lppool_node();
+	attr_f(n, "p", 1);                          /* a float at opset 1 */
+	cr_assert_eq(eval(n, 1, &y, x), 0, "%s", ctx.msg);
+	expect(y, OD_FLOAT, 3, DIMS(1, 1, 1), NV(7));
+	n = lppool_node();
+	attr_i(n, "p", 1);
+	attr_i(n, "ceil_mode", 1);
+	cr_assert_eq(eval(n, 11, &y, x), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg,
+	                 "LpPool: dilations and ceil_mode are not attributes before opset 18");
+	/* the last window runs past the end, half of it missing: 5 counts twice, as the
+	 * reference (and torch) scale the mean of what is there by the kernel's size */
+	cr_assert_eq(eval(n, 18, &y, x), 0, "%s", ctx.msg);
+	expect(y, OD_FLOAT, 3, DIMS(1, 1, 2), NV(7, 10));
+	n = lppool_node();
+	attr_i(n, "p", 0);
+	cr_assert_eq(eval(n, 18, &y, x), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "LpPool: p must be positive, not 0");
+}
+
+Test(eval, lp_pools_compute_double_in_double)
+{
+	struct od_tensor *y, *x = ten(OD_DOUBLE, 3, DIMS(1, 1, 2), NV(1, 0x1p-30));
+	struct od_node *n = lppool_node();
+	attr_i(n, "p", 1);
+	cr_assert_eq(eval(n, 18, &y, x), 0, "%s", ctx.msg);
+	expect(y, OD_DOUBLE, 3, DIMS(1, 1, 1), NV(1 + 0x1p-30));
+	n = node("GlobalLpPool", 1);
+	attr_i(n, "p", 1);
+	cr_assert_eq(eval(n, 2, &y, x), 0, "%s", ctx.msg);
+	expect(y, OD_DOUBLE, 3, DIMS(1, 1, 1), NV(1 + 0x1p-30));
+}
+
+Test(eval, globallppool_takes_the_norm_of_each_plane)
+{
+	struct od_tensor *y, *x = ten(OD_FLOAT, 4, DIMS(1, 2, 1, 2), NV(3, -4, 6, 8));
+	cr_assert_eq(eval(node("GlobalLpPool", 1), 2, &y, x), 0, "%s", ctx.msg);
+	expect(y, OD_FLOAT, 4, DIMS(1, 2, 1, 1), NV(5, 10));
+	struct od_node *n = node("GlobalLpPool", 1);
+	attr_f(n, "p", 1);                          /* a float at opset 1 */
+	cr_assert_eq(eval(n, 1, &y, x), 0, "%s", ctx.msg);
+	expect(y, OD_FLOAT, 4, DIMS(1, 2, 1, 1), NV(7, 14));
+	n = node("GlobalLpPool", 1);
+	attr_i(n, "p", -1);
+	cr_assert_eq(eval(n, 22, &y, x), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "GlobalLpPool: p must be positive, not -1");
+}
+
+Test(eval, maxunpool_refuses_indices_and_shapes_out_of_range)
+{
+	struct od_tensor *y, *x = ten(OD_FLOAT, 3, DIMS(1, 1, 2), NV(7, 8));
+	struct od_node *n = node("MaxUnpool", 2);
+	attr_ints(n, "kernel_shape", 1, DIMS(2));
+	attr_ints(n, "strides", 1, DIMS(2));
+	attr_ints(n, "pads", 2, DIMS(1, 1));        /* (2 - 1) * 2 + 2 - 1 - 1: 2 wide */
+	cr_assert_eq(eval(n, 11, &y, x, ten(OD_INT64, 3, DIMS(1, 1, 2), NV(1, 0))), 0, "%s",
+	             ctx.msg);
+	expect(y, OD_FLOAT, 3, DIMS(1, 1, 2), NV(8, 7));
+	cr_assert_eq(eval(n, 11, &y, x, ten(OD_INT64, 3, DIMS(1, 1, 2), NV(1, 2))), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "MaxUnpool: index 2 out of range [0, 2)");
+	cr_assert_eq(eval(n, 11, &y, x, ten(OD_INT64, 3, DIMS(1, 1, 2), NV(-1, 0))), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "MaxUnpool: index -1 out of range [0, 2)");
+	cr_assert_eq(eval(n, 11, &y, x, ten(OD_INT32, 3, DIMS(1, 1, 2), NV(1, 0))), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "MaxUnpool: I must be int64 and of X's shape");
+	n->n_inputs = 3;
+	cr_assert_eq(eval(n, 11, &y, x, ten(OD_INT64, 3, DIMS(1, 1, 2), NV(1, 0)),
+	                  VEC(OD_INT64, 1, 1, 1)), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg,
+	                 "MaxUnpool: output_shape dim 2 of 1 is below the 2 the attributes give");
+}
+
+Test(eval, det_pivots_and_takes_empty_and_singular_matrices)
+{
+	struct od_tensor *y;
+	/* a zero first pivot: without row exchanges this divides by zero */
+	cr_assert_eq(eval(node("Det", 1), 11, &y,
+	                  ten(OD_DOUBLE, 2, DIMS(3, 3), NV(0, 2, 1, 1, 1, 1, 2, 0, 3))), 0, "%s",
+	             ctx.msg);
+	expect(y, OD_DOUBLE, 0, NULL, NV(-4));
+	cr_assert_eq(eval(node("Det", 1), 11, &y, ten(OD_FLOAT, 3, DIMS(2, 0, 0), 0, NULL)), 0,
+	             "%s", ctx.msg);
+	expect(y, OD_FLOAT, 1, DIMS(2), NV(1, 1));
+	cr_assert_eq(eval(node("Det", 1), 11, &y, ten(OD_FLOAT, 3, DIMS(0, 1 << 20, 1 << 20), 0,
+	                                              NULL)), 0, "%s", ctx.msg);
+	expect(y, OD_FLOAT, 1, DIMS(0), 0, NULL);   /* no room for a matrix needed */
+	/* a column of zeros: 0, where eliminating with a zero pivot would give 0 / 0 */
+	cr_assert_eq(eval(node("Det", 1), 11, &y,
+	                  ten(OD_FLOAT, 2, DIMS(3, 3), NV(0, 1, 2, 0, 3, 4, 0, 5, 7))), 0, "%s",
+	             ctx.msg);
+	expect(y, OD_FLOAT, 0, NULL, NV(0));
+	cr_assert_eq(eval(node("Det", 1), 11, &y, ten(OD_FLOAT, 2, DIMS(1, 2), NV(1, 2))),
+	             OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "Det: X must be [*, M, M]");
+}
+
+Test(eval, col2im_wraps_integers_and_checks_the_blocks)
+{
+	/* an image of 3, blocks of 2 at positions 0 and 1: the middle pixel takes 100 twice */
+	struct od_tensor *y, *x = ten(OD_INT8, 3, DIMS(1, 2, 2), NV(1, 100, 100, 2));
+	struct od_node *n = node("Col2Im", 3);
+	cr_assert_eq(eval(n, 18, &y, x, VEC(OD_INT64, 3), VEC(OD_INT64, 2)), 0, "%s", ctx.msg);
+	expect(y, OD_INT8, 3, DIMS(1, 1, 3), NV(1, -56, 2));
+	cr_assert_eq(eval(n, 18, &y, x, VEC(OD_INT64, 3), VEC(OD_INT64, 4)), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "Col2Im: a block of 4 does not fit the padded image of 3");
+	cr_assert_eq(eval(n, 18, &y, x, VEC(OD_INT64, 4), VEC(OD_INT64, 2)), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "Col2Im: input must be [N, C * 2, 3] for these blocks");
+}
+
+Test(eval, affine_grid_places_a_single_point_as_the_reference)
+{
+	struct od_tensor *y, *id = ten(OD_DOUBLE, 3, DIMS(1, 2, 3), NV(1, 0, 0, 0, 1, 0));
+	struct od_node *n = node("AffineGrid", 2);
+	attr_i(n, "align_corners", 1);              /* W of 1: x is -1; H of 2: y is -1, 1 */
+	cr_assert_eq(eval(n, 20, &y, id, VEC(OD_INT64, 1, 1, 2, 1)), 0, "%s", ctx.msg);
+	expect(y, OD_DOUBLE, 4, DIMS(1, 2, 1, 2), NV(-1, -1, -1, 1));
+	n = node("AffineGrid", 2);                  /* edges: x is 0; y is -0.5, 0.5 */
+	cr_assert_eq(eval(n, 20, &y, id, VEC(OD_INT64, 1, 1, 2, 1)), 0, "%s", ctx.msg);
+	expect(y, OD_DOUBLE, 4, DIMS(1, 2, 1, 2), NV(0, -0.5, 0, 0.5));
+	cr_assert_eq(eval(n, 20, &y, id, VEC(OD_INT64, 1, 1, 2, 2, 2)), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg,
+	                 "AffineGrid: theta must be [N, 2, 3] for 4 sizes, [N, 3, 4] for 5");
+}
+
+/* Attributes come from the model: pads or dilations near INT64_MAX must be refused before
+ * any size computed from them overflows. */
+Test(eval, window_attributes_beyond_any_tensor_are_refused)
+{
+	struct od_tensor *y, *x = ten(OD_FLOAT, 3, DIMS(1, 1, 2), NV(1, 2));
+	struct od_node *n = node("MaxPool", 1);
+	attr_ints(n, "kernel_shape", 1, DIMS(1));
+	attr_ints(n, "pads", 2, DIMS(INT64_MAX / 2, INT64_MAX / 2));
+	cr_assert_eq(eval(n, 12, &y, x), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "MaxPool: kernel, strides, dilations or pads too large");
+	n = node("Conv", 2);
+	attr_ints(n, "dilations", 1, DIMS(INT64_MAX / 2));
+	cr_assert_eq(eval(n, 13, &y, x, ten(OD_FLOAT, 3, DIMS(1, 1, 3), NV(1, 1, 1))), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "Conv: kernel, strides, dilations or pads too large");
+	n = lppool_node();
+	attr_ints(n, "dilations", 1, DIMS(INT64_MAX / 2));
+	cr_assert_eq(eval(n, 18, &y, x), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "LpPool: kernel, strides, dilations or pads too large");
+}
