@@ -41,41 +41,64 @@ struct pool {
 	int64_t IN, P, K;       /* elements of an input plane, of an output plane, of the kernel */
 };
 
+/* Window dim i at output position o: the taps [*lo, *hi) that fall inside the input, and
+ * how many fall below its end pad (what count_include_pad divides by). Only those taps are
+ * visited: a kernel of 10^9 taps balanced by pads of 10^9 made a window loop for minutes. */
+static int64_t win_dim(const struct ev_win *w, int i, int64_t o, int64_t *lo, int64_t *hi)
+{
+	int64_t base = o * w->s[i] - w->pb[i], lim = w->in[i] + w->pe[i] - base;
+	ev_win_taps(base, w->d[i], w->in[i], w->k[i], lo, hi);
+	int64_t n = lim <= 0 ? 0 : (lim + w->d[i] - 1) / w->d[i];
+	return n < w->k[i] ? n : w->k[i];
+}
+
+/* step() within the box [lo, hi) */
+static bool step_box(int n, const int64_t *lo, const int64_t *hi, int64_t *idx)
+{
+	for (int d = n - 1; d >= 0; d--) {
+		if (++idx[d] < hi[d])
+			return true;
+		idx[d] = lo[d];
+	}
+	return false;
+}
+
 /* One output position of one channel plane x; *arg receives the argmax's spatial index. */
 static float window(const struct pool *p, const float *x, const int64_t *oidx, int64_t *arg)
 {
 	const struct ev_win *w = &p->w;
-	int64_t kidx[EV_WIN_MAX] = { 0 };
-	double sum = 0;
+	int64_t lo[EV_WIN_MAX], hi[EV_WIN_MAX], kidx[EV_WIN_MAX];
+	double sum = 0, padded = 1;
 	float best = -INFINITY;
-	int64_t count = 0, padded = 0;
+	int64_t count = 0;
+	bool empty = false;
 	*arg = -1;
-	do {
-		int64_t off = 0, stride = 1, coff = 0;
-		bool inside = true, in_pad_extent = true;
-		for (int i = 0; i < w->nd; i++) {
-			int64_t ix = oidx[i] * w->s[i] - w->pb[i] + kidx[i] * w->d[i];
-			inside = inside && ix >= 0 && ix < w->in[i];
-			in_pad_extent = in_pad_extent && ix < w->in[i] + w->pe[i];
-			off = off * w->in[i] + ix;
-			coff += ix * stride;
-			stride *= w->in[i];
-		}
-		padded += in_pad_extent;
-		if (!inside)
-			continue;
-		float v = x[off];
-		count++;
-		sum += v;
-		if (v > best || *arg < 0) {
-			best = v;
-			*arg = p->col_major ? coff : off;
-		}
-	} while (step(w->nd, w->k, kidx));
+	for (int i = 0; i < w->nd; i++) {
+		padded *= (double)win_dim(w, i, oidx[i], &lo[i], &hi[i]);
+		empty = empty || lo[i] == hi[i];
+		kidx[i] = lo[i];
+	}
+	if (!empty)
+		do {
+			int64_t off = 0, stride = 1, coff = 0;
+			for (int i = 0; i < w->nd; i++) {
+				int64_t ix = oidx[i] * w->s[i] - w->pb[i] + kidx[i] * w->d[i];
+				off = off * w->in[i] + ix;
+				coff += ix * stride;
+				stride *= w->in[i];
+			}
+			float v = x[off];
+			count++;
+			sum += v;
+			if (v > best || *arg < 0) {
+				best = v;
+				*arg = p->col_major ? coff : off;
+			}
+		} while (step_box(w->nd, lo, hi, kidx));
 	if (p->kind == P_MAX)
 		return count ? best : -INFINITY;
-	int64_t div = p->include_pad ? padded : count;
-	return div ? (float)(sum / (double)div) : NAN;
+	double div = p->include_pad ? padded : (double)count;
+	return div ? (float)(sum / div) : NAN;
 }
 
 /* MaxPool: the window's first element, then `v > best ? v : best` (one maxss, no branch to
@@ -127,37 +150,32 @@ static int maxpool_planes(void *ctx, int64_t lo, int64_t hi)
 static void pool_2d(const struct pool *p, int64_t planes, const float *x, float *y)
 {
 	const struct ev_win *w = &p->w;
-	const int64_t H = w->in[0], W = w->in[1];
+	const int64_t W = w->in[1];
 	if (p->kind == P_MAX) {         /* no sums, no pad counts, no branches; planes in parallel */
 		struct maxpool_job j = { p, x, y };
-		int64_t work = p->P * w->k[0] * w->k[1];
-		ev_par_range(planes, EV_PAR_GRAIN / (work ? work : 1) + 1, maxpool_planes, &j);
+		/* taps visited per output: at most the input's extent (a kernel may be larger) */
+		double work = (double)p->P * (double)(w->k[0] < w->in[0] ? w->k[0] : w->in[0]) *
+		              (double)(w->k[1] < w->in[1] ? w->k[1] : w->in[1]);
+		ev_par_range(planes, work >= EV_PAR_GRAIN ? 1 : (int64_t)(EV_PAR_GRAIN / (work ? work : 1)) + 1,
+		             maxpool_planes, &j);
 		return;
 	}
 	for (int64_t c = 0; c < planes; c++, x += p->IN)
-		for (int64_t oh = 0; oh < w->out[0]; oh++)
+		for (int64_t oh = 0; oh < w->out[0]; oh++) {
+			int64_t h0, h1, rows = win_dim(w, 0, oh, &h0, &h1);
 			for (int64_t ow = 0; ow < w->out[1]; ow++) {
+				int64_t w0, w1, cols = win_dim(w, 1, ow, &w0, &w1);
 				double sum = 0;
-				float best = -INFINITY;
-				int64_t count = 0, padded = 0;
-				for (int64_t kh = 0; kh < w->k[0]; kh++) {
-					int64_t ih = oh * w->s[0] - w->pb[0] + kh * w->d[0];
-					bool row_in = ih >= 0 && ih < H, row_pad = ih < H + w->pe[0];
-					for (int64_t kw = 0; kw < w->k[1]; kw++) {
-						int64_t iw = ow * w->s[1] - w->pb[1] + kw * w->d[1];
-						padded += row_pad && iw < W + w->pe[1];
-						if (!row_in || iw < 0 || iw >= W)
-							continue;
-						float v = x[ih * W + iw];
-						sum += v;
-						if (v > best || !count)
-							best = v;
-						count++;
-					}
+				for (int64_t kh = h0; kh < h1; kh++) {
+					const float *r = x + (oh * w->s[0] - w->pb[0] + kh * w->d[0]) * W;
+					for (int64_t kw = w0; kw < w1; kw++)
+						sum += r[ow * w->s[1] - w->pb[1] + kw * w->d[1]];
 				}
-				int64_t div = p->include_pad ? padded : count;
-				*y++ = p->kind == P_MAX ? (count ? best : -INFINITY) : div ? (float)(sum / (double)div) : NAN;
+				double div = p->include_pad ? (double)rows * (double)cols :
+				             (double)(h1 - h0) * (double)(w1 - w0);
+				*y++ = div ? (float)(sum / div) : NAN;
 			}
+		}
 }
 
 static void pool_run(const struct pool *p, int64_t planes, const float *x, float *y,

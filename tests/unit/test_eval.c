@@ -1094,3 +1094,36 @@ Test(eval, window_attributes_beyond_any_tensor_are_refused)
 	cr_assert_eq(eval(n, 18, &y, x), OD_EVALUE);
 	cr_assert_str_eq(ctx.msg, "LpPool: kernel, strides, dilations or pads too large");
 }
+
+/* A kernel of 10^11 taps balanced by pads of 5 * 10^10 (one output per dim) is legal: the
+ * pools visit only the taps inside the input, where they used to step through all of them
+ * for minutes (the timeout catches that). AveragePool divides by the taps inside the input,
+ * or with count_include_pad by those inside the padded extent; MaxPool takes the largest. */
+Test(eval, pools_visit_only_the_taps_inside, .timeout = 30)
+{
+	const int64_t k = 100000000000, pad = 50000000000;
+	struct od_tensor *x2 = ten(OD_FLOAT, 4, DIMS(1, 1, 2, 1), 2, VALS(1, 3));
+	struct od_tensor *x1 = ten(OD_FLOAT, 3, DIMS(1, 1, 2), 2, VALS(1, 3));
+	for (int include = 0; include < 2; include++) {
+		struct od_tensor *y;
+		struct od_node *n = node("AveragePool", 1);
+		attr_ints(n, "kernel_shape", 2, DIMS(k, 1));
+		attr_ints(n, "pads", 4, DIMS(pad, 0, pad - 2, 0));
+		attr_i(n, "count_include_pad", include);
+		cr_assert_eq(eval(n, 19, &y, x2), 0, "%s", ctx.msg);
+		cr_assert_eq(y->numel, 1);
+		cr_assert_float_eq(od_tensor_get_f64(y, 0), include ? 4.0 / (double)k : 2.0, 1e-12);
+		n = node("AveragePool", 1);                     /* rank 1: the general window */
+		attr_ints(n, "kernel_shape", 1, DIMS(k));
+		attr_ints(n, "pads", 2, DIMS(pad, pad - 2));
+		attr_i(n, "count_include_pad", include);
+		cr_assert_eq(eval(n, 19, &y, x1), 0, "%s", ctx.msg);
+		cr_assert_float_eq(od_tensor_get_f64(y, 0), include ? 4.0 / (double)k : 2.0, 1e-12);
+	}
+	struct od_tensor *y;
+	struct od_node *n = node("MaxPool", 1);
+	attr_ints(n, "kernel_shape", 1, DIMS(k));
+	attr_ints(n, "pads", 2, DIMS(pad, pad - 2));
+	cr_assert_eq(eval(n, 12, &y, x1), 0, "%s", ctx.msg);
+	expect(y, OD_FLOAT, 3, DIMS(1, 1, 1), 1, VALS(3));
+}
