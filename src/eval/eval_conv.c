@@ -577,13 +577,20 @@ static int convt_geometry(struct ev *e, struct conv *cv, const struct od_tensor 
 	if ((nop >= 0 && nop != w->nd) || (nos >= 0 && nos != w->nd && nos != w->nd + 2))
 		return ev_bad(e, "output_padding or output_shape do not match %d spatial dims", w->nd);
 	for (int i = 0; i < w->nd; i++) {
-		int64_t in = x->dims[2 + i], pad = nop < 0 ? 0 : op[i];
-		int64_t full = w->s[i] * (in - 1) + pad + span(w, i);
+		int64_t in = x->dims[2 + i], pad = nop < 0 ? 0 : op[i], full;
+		/* sizes from the file: checked, as ev_win_read checks the window's */
+		if (pad < 0 || pad > OD_MAX_NUMEL || (nos >= 0 && (os[nos - w->nd + i] < 0 ||
+		                                                   os[nos - w->nd + i] > OD_MAX_NUMEL)) ||
+		    __builtin_mul_overflow(w->s[i], in - 1, &full) ||
+		    __builtin_add_overflow(full, pad + span(w, i), &full) || full > OD_MAX_NUMEL)
+			return ev_bad(e, "output_padding, output_shape or the output too large");
 		w->in[i] = in;
 		if (nos >= 0 || w->autopad == EV_PAD_UPPER || w->autopad == EV_PAD_LOWER) {
 			/* A negative total (an output_shape beyond what the input reaches) pads
 			 * the end with zeros, as the reference's floor division does. */
-			int64_t out = nos >= 0 ? os[nos - w->nd + i] : in * w->s[i];
+			int64_t out = nos >= 0 ? os[nos - w->nd + i] : 0;
+			if (nos < 0 && (__builtin_mul_overflow(in, w->s[i], &out) || out > OD_MAX_NUMEL))
+				return ev_bad(e, "output too large");
 			int64_t total = full - out, half = total >= 0 ? total / 2 : -((-total + 1) / 2);
 			w->pb[i] = w->autopad == EV_PAD_UPPER ? half : total - half;
 			w->pe[i] = total - w->pb[i];

@@ -1127,3 +1127,19 @@ Test(eval, pools_visit_only_the_taps_inside, .timeout = 30)
 	cr_assert_eq(eval(n, 12, &y, x1), 0, "%s", ctx.msg);
 	expect(y, OD_FLOAT, 3, DIMS(1, 1, 1), 1, VALS(3));
 }
+
+/* ConvTranspose's output size comes from the file (output_padding, output_shape, strides
+ * times the input): one past int64 is refused, not wrapped (UBSan stopped the old code). */
+Test(eval, convtranspose_output_size_is_checked)
+{
+	struct od_tensor *x = ten(OD_FLOAT, 4, DIMS(1, 1, 2, 2), 4, VALS(1, 2, 3, 4));
+	struct od_tensor *w = ten(OD_FLOAT, 4, DIMS(1, 1, 1, 1), 1, VALS(1));
+	struct od_tensor *y;
+	struct od_node *n = node("ConvTranspose", 2);
+	attr_ints(n, "output_padding", 2, DIMS(INT64_MAX, 0));
+	cr_assert_eq(eval(n, 11, &y, x, w), OD_EVALUE);
+	cr_assert_str_eq(ctx.msg, "ConvTranspose: output_padding, output_shape or the output too large");
+	n = node("ConvTranspose", 2);
+	attr_ints(n, "output_shape", 2, DIMS(INT64_MAX, 2));
+	cr_assert_eq(eval(n, 11, &y, x, w), OD_EVALUE);
+}
