@@ -129,23 +129,24 @@ static void attend_row(const struct attn *a, int64_t bb, int64_t h, int64_t i, f
 	}
 }
 
-/* K or V of the new keys, with the past prepended, as [batch, heads, kvs, size] floats. */
-static void gather_kv(const struct attn *a, const struct od_tensor *t,
-                      const struct od_tensor *past, int64_t size, float *out)
+/* Q, K or V as [batch, heads, past + news, size] floats: t holds the news positions (in
+ * Q's layout), past ([batch, heads, past, size]) the ones before them. */
+static void gather(const struct attn *a, const struct od_tensor *t, const struct od_tensor *past,
+                   int64_t heads, int64_t news, int64_t size, float *out)
 {
+	const int64_t np = past ? past->dims[2] : 0;
 	for (int64_t bb = 0; bb < a->b; bb++)
-		for (int64_t h = 0; h < a->kvh; h++)
-			for (int64_t s = 0; s < a->kvs; s++)
+		for (int64_t h = 0; h < heads; h++)
+			for (int64_t s = 0; s < np + news; s++)
 				for (int64_t k = 0; k < size; k++) {
-					int64_t n = s - a->past, at;
+					int64_t n = s - np, at;
 					if (n < 0)
-						at = ((bb * a->kvh + h) * a->past + s) * size + k;
+						at = ((bb * heads + h) * np + s) * size + k;
 					else if (a->flat)
-						at = (bb * a->news + n) * a->kvh * size + h * size + k;
+						at = (bb * news + n) * heads * size + h * size + k;
 					else
-						at = ((bb * a->kvh + h) * a->news + n) * size + k;
-					out[((bb * a->kvh + h) * a->kvs + s) * size + k] =
-						(float)ev_getf(n < 0 ? past : t, at);
+						at = ((bb * heads + h) * news + n) * size + k;
+					*out++ = (float)ev_getf(n < 0 ? past : t, at);
 				}
 }
 
@@ -205,7 +206,8 @@ static int attn_init(struct ev *e, struct attn *a)
 	return a->mask ? mask_init(e, a) : 0;
 }
 
-/* Outputs in float32 buffers: Y, present_key, present_value, qk_matmul_output. */
+/* Outputs in float32 buffers: Y, present_key, present_value, qk_matmul_output (NULL when
+ * not asked for). */
 struct attn_out {
 	struct od_tensor *t[4];
 	float *f[4];
@@ -217,8 +219,9 @@ static int attn_outputs(struct ev *e, const struct attn *a, struct attn_out *o)
 	const int64_t pk[4] = { a->b, a->kvh, a->kvs, a->d }, pv[4] = { a->b, a->kvh, a->kvs, a->vd };
 	const int64_t qk[4] = { a->b, a->qh, a->qs, a->kvs };
 	const int64_t *dims[4] = { a->flat ? y3 : y4, pk, pv, qk };
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < 4; k++)
 		o->t[k] = NULL, o->f[k] = NULL;
+	for (int k = 0; k < 4; k++) {
 		if ((size_t)k >= e->n->n_outputs || !*e->n->outputs[k])
 			continue;
 		int rc = ev_new(e, k, e->in[k == 1 ? 1 : k == 2 ? 2 : 0]->dtype, k || !a->flat ? 4 : 3,
@@ -234,46 +237,40 @@ static int attn_outputs(struct ev *e, const struct attn *a, struct attn_out *o)
 int ev_k_attention(struct ev *e)
 {
 	struct attn a = { 0 };
-	struct attn_out o;
+	struct attn_out o = { 0 };
 	int rc = attn_init(e, &a);
 	if (rc || (rc = attn_outputs(e, &a, &o)))
-		return rc;
+		goto out;
 	const int64_t rep = a.qh / a.kvh;
 	size_t nq = (size_t)(a.b * a.qh * a.qs * a.d), nk = (size_t)(a.b * a.kvh * a.kvs * a.d);
 	size_t nv = (size_t)(a.b * a.kvh * a.kvs * a.vd);
 	float *q = od_malloc((nq ? nq : 1) * sizeof *q), *k = od_malloc((nk ? nk : 1) * sizeof *k);
-	float *ks = od_malloc((nk ? nk : 1) * sizeof *ks), *v = od_malloc((nv ? nv : 1) * sizeof *v);
+	float *v = od_malloc((nv ? nv : 1) * sizeof *v);
 	float *x = od_malloc((size_t)(a.qs * a.kvs + 1) * sizeof *x);
 	float *p = od_malloc((size_t)(a.qs * a.kvs + 1) * sizeof *p);
 	float *y = od_malloc((size_t)(a.qs * a.vd + 1) * sizeof *y);
-	if (!q || !k || !ks || !v || !x || !p || !y) {
+	if (!q || !k || !v || !x || !p || !y) {
 		rc = ev_err(e, OD_ENOMEM, "out of memory");
-		goto out;
+		goto free;
 	}
-	for (int64_t bb = 0; bb < a.b; bb++)          /* Q as [b, h, i, d], times the root */
-		for (int64_t h = 0; h < a.qh; h++)
-			for (int64_t i = 0; i < a.qs; i++)
-				for (int64_t c = 0; c < a.d; c++) {
-					int64_t at = a.flat ? (bb * a.qs + i) * a.qh * a.d + h * a.d + c
-					                    : ((bb * a.qh + h) * a.qs + i) * a.d + c;
-					q[((bb * a.qh + h) * a.qs + i) * a.d + c] =
-						(float)ev_getf(e->in[0], at) * a.root;
-				}
-	gather_kv(&a, e->in[1], e->nin > 4 ? e->in[4] : NULL, a.d, k);
-	gather_kv(&a, e->in[2], e->nin > 5 ? e->in[5] : NULL, a.vd, v);
-	for (size_t i = 0; i < nk; i++)
-		ks[i] = k[i] * a.root;
-	if (o.f[1])
+	gather(&a, e->in[0], NULL, a.qh, a.qs, a.d, q);
+	gather(&a, e->in[1], e->nin > 4 ? e->in[4] : NULL, a.kvh, a.news, a.d, k);
+	gather(&a, e->in[2], e->nin > 5 ? e->in[5] : NULL, a.kvh, a.news, a.vd, v);
+	if (o.f[1])                     /* the cache as it is, then both sides times the root */
 		memcpy(o.f[1], k, nk * sizeof *k);
 	if (o.f[2])
 		memcpy(o.f[2], v, nv * sizeof *v);
+	for (size_t i = 0; i < nq; i++)
+		q[i] *= a.root;
+	for (size_t i = 0; i < nk; i++)
+		k[i] *= a.root;
 	for (int64_t bb = 0; bb < a.b; bb++)
 		for (int64_t h = 0; h < a.qh; h++) {
 			const int64_t g = bb * a.kvh + h / rep;      /* the key/value head it reads */
 			const float *qm = q + (bb * a.qh + h) * a.qs * a.d;
 			if (a.kvs && a.d)
 				ev_sgemm(false, true, (int)a.qs, (int)a.kvs, (int)a.d, 1.0f, qm, (int)a.d,
-				         ks + g * a.kvs * a.d, (int)a.d, 0.0f, x, (int)a.kvs);
+				         k + g * a.kvs * a.d, (int)a.d, 0.0f, x, (int)a.kvs);
 			else
 				memset(x, 0, (size_t)(a.qs * a.kvs) * sizeof *x);
 			float *qk = o.f[3] ? o.f[3] + (bb * a.qh + h) * a.qs * a.kvs : NULL;
@@ -289,10 +286,11 @@ int ev_k_attention(struct ev *e)
 				                        : ((bb * a.qh + h) * a.qs + i) * a.vd),
 				       y + i * a.vd, (size_t)a.vd * sizeof *y);
 		}
+free:
+	od_free(q), od_free(k), od_free(v), od_free(x), od_free(p), od_free(y);
 out:
 	for (int kk = 0; kk < 4; kk++)
 		if (o.t[kk])
 			ev_f32_done(o.t[kk], o.f[kk]);
-	od_free(q), od_free(k), od_free(ks), od_free(v), od_free(x), od_free(p), od_free(y);
 	return rc;
 }

@@ -26,7 +26,8 @@ struct line {
 static int line_init(struct ev *e, struct line *l, int64_t n, bool backward)
 {
 	if (n < 1 || n > INT32_MAX)
-		return ev_bad(e, "dft_length %lld is not from 1 to %d", (long long)n, INT32_MAX);
+		return ev_bad(e, "a transform of %lld points (dft_length or frame_length) is not from 1 to %d",
+		              (long long)n, INT32_MAX);
 	l->n = n;
 	l->in = fftw_malloc((size_t)n * sizeof *l->in);
 	l->out = fftw_malloc((size_t)n * sizeof *l->out);

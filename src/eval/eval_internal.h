@@ -31,8 +31,8 @@
 #define EV_IDX (OD_DT(OD_INT32) | OD_DT(OD_INT64))
 
 /* Hot float loops are compiled once per instruction set (EV_CLONES: AVX-512, AVX2, the
- * baseline), the widest the CPU has picked when the program is loaded. The loops that call
- * erf, exp or tanh in double and round once (EV_VECTOR_MATH) call glibc's vector variants
+ * baseline), the widest the CPU has picked when the program is loaded. Those that call
+ * erf, exp or tanh in double and round once call glibc's vector variants
  * (libmvec) where configure found them; each value rounds to what the scalar call rounds
  * to (test_eval.c checks). Contraction into FMA is off (-ffp-contract=off): every clone gives
  * the same bits. */
@@ -47,7 +47,6 @@ __attribute__((simd("notinbranch"))) double erf(double);
 __attribute__((simd("notinbranch"))) double exp(double);
 __attribute__((simd("notinbranch"))) double tanh(double);
 #endif
-#define EV_VECTOR_MATH EV_CLONES
 
 struct ev;
 typedef int (*ev_fn)(struct ev *e);
@@ -127,6 +126,10 @@ int ev_copy_as(struct ev *e, const struct od_tensor *src, int ndims, const int64
 int ev_check_tensor(struct ev *e, const struct od_tensor *t, const char *what);
 /* Product of dims; -1 when negative or beyond OD_MAX_NUMEL (zeros counted as ones). */
 int64_t ev_numel(int ndims, const int64_t *dims);
+/* Steps the row-major index idx through [lo, hi) of each of n dims; false (idx back at lo)
+ * after the last position. ev_step is the box from 0 to dims. */
+bool ev_step_box(int n, const int64_t *lo, const int64_t *hi, int64_t *idx);
+bool ev_step(int n, const int64_t *dims, int64_t *idx);
 
 /* ---- attributes and index inputs ---------------------------------------------------- */
 

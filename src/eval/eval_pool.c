@@ -19,16 +19,6 @@ static int64_t prod(int n, const int64_t *v)
 	return p;
 }
 
-/* Steps idx through dims row-major; false after the last position. */
-static bool step(int n, const int64_t *dims, int64_t *idx)
-{
-	for (int d = n - 1; d >= 0; d--) {
-		if (++idx[d] < dims[d])
-			return true;
-		idx[d] = 0;
-	}
-	return false;
-}
 
 enum pool_kind { P_MAX, P_AVG };
 
@@ -52,16 +42,6 @@ static int64_t win_dim(const struct ev_win *w, int i, int64_t o, int64_t *lo, in
 	return n < w->k[i] ? n : w->k[i];
 }
 
-/* step() within the box [lo, hi) */
-static bool step_box(int n, const int64_t *lo, const int64_t *hi, int64_t *idx)
-{
-	for (int d = n - 1; d >= 0; d--) {
-		if (++idx[d] < hi[d])
-			return true;
-		idx[d] = lo[d];
-	}
-	return false;
-}
 
 /* One output position of one channel plane x; *arg receives the argmax's spatial index. */
 static float window(const struct pool *p, const float *x, const int64_t *oidx, int64_t *arg)
@@ -94,7 +74,7 @@ static float window(const struct pool *p, const float *x, const int64_t *oidx, i
 				best = v;
 				*arg = p->col_major ? coff : off;
 			}
-		} while (step_box(w->nd, lo, hi, kidx));
+		} while (ev_step_box(w->nd, lo, hi, kidx));
 	if (p->kind == P_MAX)
 		return count ? best : -INFINITY;
 	double div = p->include_pad ? padded : (double)count;
@@ -195,7 +175,7 @@ static void pool_run(const struct pool *p, int64_t planes, const float *x, float
 			if (ind)
 				ev_seti(ind, c * p->P + j, c * p->IN + (arg < 0 ? 0 : arg));
 			j++;
-		} while (step(p->w.nd, p->w.out, oidx));
+		} while (ev_step(p->w.nd, p->w.out, oidx));
 	}
 }
 
@@ -263,26 +243,21 @@ static double lp_window(const struct pool *p, const struct od_tensor *x, int64_t
                         const int64_t *oidx)
 {
 	const struct ev_win *w = &p->w;
-	int64_t first[EV_WIN_MAX], len[EV_WIN_MAX], j[EV_WIN_MAX] = { 0 }, padded = 1;
+	int64_t lo[EV_WIN_MAX], hi[EV_WIN_MAX], kidx[EV_WIN_MAX];
+	double padded = 1, sum = 0;
 	for (int i = 0; i < w->nd; i++) {
-		int64_t at = oidx[i] * w->s[i] - w->pb[i], j0, j1, p0, p1;
-		ev_win_taps(at, w->d[i], w->in[i], w->k[i], &j0, &j1);
-		ev_win_taps(at + w->pb[i], w->d[i], w->in[i] + w->pb[i] + w->pe[i], w->k[i], &p0,
-		            &p1);
-		if (j0 == j1)
+		padded *= (double)win_dim(w, i, oidx[i], &lo[i], &hi[i]);
+		if (lo[i] == hi[i])
 			return 0;       /* all in the pads */
-		padded *= p1 - p0;
-		first[i] = at + j0 * w->d[i];
-		len[i] = j1 - j0;
+		kidx[i] = lo[i];
 	}
-	double sum = 0;
 	do {
 		int64_t off = 0;
 		for (int i = 0; i < w->nd; i++)
-			off = off * w->in[i] + first[i] + j[i] * w->d[i];
+			off = off * w->in[i] + oidx[i] * w->s[i] - w->pb[i] + kidx[i] * w->d[i];
 		sum += pow(fabs(ev_getf(x, base + off)), p->p);
-	} while (step(w->nd, len, j));
-	return pow(sum * ((double)p->K / (double)padded), 1 / p->p);
+	} while (ev_step_box(w->nd, lo, hi, kidx));
+	return pow(sum * ((double)p->K / padded), 1 / p->p);
 }
 
 /* p is a float at opset 1, an int from 2 on; dilations and ceil_mode came at opset 18. */
@@ -308,7 +283,7 @@ static int lppool(struct ev *e, double norm, bool v18)
 		memset(oidx, 0, sizeof oidx);
 		do
 			ev_setf(y, at++, lp_window(&p, x, c * p.IN, oidx));
-		while (step(p.w.nd, p.w.out, oidx));
+		while (ev_step(p.w.nd, p.w.out, oidx));
 	}
 	return 0;
 }

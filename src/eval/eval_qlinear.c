@@ -300,16 +300,6 @@ static int per_channel(struct ev *e, const struct od_tensor *p, const struct od_
 	return 0;
 }
 
-/* Advances the row-major index idx within dims. */
-static void step(int64_t *idx, const int64_t *dims, int nd)
-{
-	for (int d = nd - 1; d >= 0; d--) {
-		if (++idx[d] < dims[d])
-			return;
-		idx[d] = 0;
-	}
-}
-
 /* x at output position pos moved by kernel tap tap, 0 in the pads. */
 static int16_t tap_at(const struct ev_win *w, const int16_t *x, const int64_t *tap,
                       const int64_t *pos)
@@ -332,8 +322,8 @@ static void im2col16(const struct qconv *q, const int16_t *x, int16_t *col)
 	const struct ev_win *w = &q->w;
 	int64_t tap[EV_WIN_MAX] = { 0 }, pos[EV_WIN_MAX] = { 0 };
 	for (int64_t c = 0; c < q->cg; c++, x += q->IN)
-		for (int64_t t = 0; t < q->K; t++, step(tap, w->k, w->nd))
-			for (int64_t p = 0; p < q->P; p++, step(pos, w->out, w->nd))
+		for (int64_t t = 0; t < q->K; t++, ev_step(w->nd, w->k, tap))
+			for (int64_t p = 0; p < q->P; p++, ev_step(w->nd, w->out, pos))
 				*col++ = tap_at(w, x, tap, pos);
 }
 

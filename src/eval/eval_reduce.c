@@ -194,8 +194,8 @@ REDUCE(log_sum_exp, R_LSE)
 /* Softmax (or its log) of one row of n doubles, in place; ex holds n. Both paths call it,
  * so both give the same bits: the maximum (NaNs passed over, as fmax does) and the sum in 8
  * lanes combined in a fixed order, the exponentials through libm's vector variants where
- * there are (EV_VECTOR_MATH). */
-static EV_VECTOR_MATH void softmax_row(double *v, double *ex, int64_t n, bool lg)
+ * there are (EV_CLONES). */
+static EV_CLONES void softmax_row(double *v, double *ex, int64_t n, bool lg)
 {
 	enum { L = 8 };
 	double m[L], s[L], max, sum;

@@ -24,8 +24,8 @@ static double f_sigmoid(double a)
 }
 
 /* The loops that call libm, vectorized through its vector variants where there are
- * (EV_VECTOR_MATH): the same function in double as the general path, rounded once. */
-static EV_VECTOR_MATH void unary_f32_math(int kind, float *o, const float *x, int64_t n)
+ * (EV_CLONES): the same function in double as the general path, rounded once. */
+static EV_CLONES void unary_f32_math(int kind, float *o, const float *x, int64_t n)
 {
 	switch (kind) {
 	case F32_ERF:

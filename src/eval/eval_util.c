@@ -269,6 +269,21 @@ int ev_check_tensor(struct ev *e, const struct od_tensor *t, const char *what)
 
 /* Zero-sized dimensions do not excuse the others: strides and sub-products of a shape
  * must stay small too, so the bound applies to the product with zeros counted as ones. */
+bool ev_step_box(int n, const int64_t *lo, const int64_t *hi, int64_t *idx)
+{
+	for (int d = n - 1; d >= 0; d--) {
+		if (++idx[d] < hi[d])
+			return true;
+		idx[d] = lo ? lo[d] : 0;
+	}
+	return false;
+}
+
+bool ev_step(int n, const int64_t *dims, int64_t *idx)
+{
+	return ev_step_box(n, NULL, dims, idx);
+}
+
 int64_t ev_numel(int ndims, const int64_t *dims)
 {
 	int64_t n = 1, bound = 1;

@@ -9,6 +9,7 @@
 #include "config.h"
 #include <cblas.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -766,11 +767,13 @@ void od_run_cache_free(struct od_run_cache *c)
  * (ConstantOfShape of a huge shape, say) is refused with an error naming the node, where
  * the kernel would otherwise fill memory the system has promised but does not have, until
  * the out-of-memory killer stops the process. */
-static int64_t output_limit(void)
+static int64_t limit;
+
+static void find_limit(void)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
 	if (pages <= 0 || size <= 0)
-		return 0;
+		return;
 	double bytes = (double)pages * (double)size;
 	FILE *f = fopen("/sys/fs/cgroup/memory.max", "re");    /* "max" when unlimited */
 	unsigned long long cg;
@@ -778,7 +781,15 @@ static int64_t output_limit(void)
 		bytes = (double)cg;
 	if (f)
 		fclose(f);
-	return (int64_t)(bytes / 2 / sizeof(float));
+	limit = (int64_t)(bytes / 2 / sizeof(float));
+}
+
+/* Found once per process: verify and --repeat run many times. */
+static int64_t output_limit(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, find_limit);
+	return limit;
 }
 
 /* The feeds in graph-input order; an input without one keeps its initializer default. */
